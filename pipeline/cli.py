@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from pipeline.errors import ReviewError
@@ -147,7 +148,7 @@ def parse(
         if b.kind == "heading":
             indent = "  " * ((b.level or 1) - 1)
             page = f"  [dim]p. {b.page}[/]" if b.page else ""
-            out.print(f"{indent}• {b.text}{page}", highlight=False)
+            out.print(f"{indent}• {escape(b.text)}{page}", highlight=False)
     kinds: dict[str, int] = {}
     for b in dossier.blocks:
         kinds[b.kind] = kinds.get(b.kind, 0) + 1
@@ -156,10 +157,55 @@ def parse(
         out.print("[bold yellow]Constats :[/]")
         for f in dossier.findings:
             where = f" (p. {f.page})" if f.page else (f" ({' > '.join(f.section)})" if f.section else "")
-            out.print(f"  [{f.kind}]{where} {f.detail} « {f.text[:160]} »", highlight=False)
+            out.print(f"  [bold]{f.kind}[/]{escape(where)} {escape(f.detail)} « {escape(f.text[:160])} »", highlight=False)
     else:
         out.print("Aucun constat (pas de texte caché, langue française, fichier intact).")
 
 
 def main() -> None:  # pragma: no cover - console entry point
     app()
+
+
+@app.command()
+@handles_errors
+def retrieve(
+    file: Path = typer.Argument(..., help="Dossier PDF ou DOCX."),
+    criterion: str = typer.Option(..., "--criterion", "-c", help="Identifiant du critère, ex. C4.5."),
+    k: int | None = typer.Option(None, "--k", help="Nombre de segments (défaut : réglage k)."),
+    as_json: bool = typer.Option(False, "--json", help="Sortie JSON."),
+    password: str | None = typer.Option(None, "--password", help="Mot de passe du PDF."),
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """Classe les segments du dossier qui traitent un critère, avec leurs scores."""
+    from pipeline.chunking import chunk_dossier
+    from pipeline.ingest import ingest
+    from pipeline.retrieve import DossierIndex, build_query
+
+    settings = _settings(data_dir)
+    settings.ensure_dirs()
+    ref = load_referentiel()
+    crit = ref.criteria_by_id.get(criterion.upper())
+    if crit is None:
+        raise ReviewError(f"unknown criterion {criterion}", f"Critère inconnu : « {criterion} » (ex. C4.5).")
+    dossier = ingest(file, settings, password=password)
+    index = DossierIndex(chunk_dossier(dossier, settings.chunk_size, settings.chunk_overlap), settings)
+    hits = index.retrieve(build_query(ref, crit), k)
+    if as_json:
+        _print_json({
+            "file": dossier.file, "criterion": crit.id, "k": k or settings.k,
+            "hits": [{"rank": h.rank, "chunk_id": h.chunk.id, "section": h.chunk.section_label, "pages": h.chunk.pages,
+                      "start": h.chunk.start, "end": h.chunk.end, "dense_score": h.dense_score,
+                      "lexical_score": h.lexical_score, "fused_score": h.fused_score, "dense_rank": h.dense_rank,
+                      "lexical_rank": h.lexical_rank, "matched_terms": h.matched_terms, "text": h.chunk.text}
+                     for h in hits],
+        })
+        return
+    out.print(f"[bold]{crit.id}[/] {escape(crit.text)}", highlight=False)
+    table = Table(show_lines=True, expand=True)
+    for col in ("#", "Section", "Pages", "Dense", "BM25", "Fusion", "Termes", "Extrait"):
+        table.add_column(col, ratio=3 if col == "Extrait" else None)
+    for h in hits:
+        table.add_row(str(h.rank), escape(h.chunk.section_label), h.chunk.page_label, f"{h.dense_score:.3f}",
+                      f"{h.lexical_score:.2f}", f"{h.fused_score:.4f}", escape(", ".join(h.matched_terms[:6])),
+                      escape(h.chunk.text[:220]))
+    out.print(table)

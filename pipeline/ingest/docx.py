@@ -305,9 +305,7 @@ def _run_text(run: Any) -> str:
         tag = el.tag
         if tag == q("t"):
             out.append(el.text or "")
-        elif tag == q("tab"):
-            out.append(" ")
-        elif tag in (q("br"), q("cr")):
+        elif tag == q("tab") or tag in (q("br"), q("cr")):
             out.append(" ")
         elif tag == q("noBreakHyphen"):
             out.append("-")

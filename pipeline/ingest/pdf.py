@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pypdf
-from pypdf.errors import FileNotDecryptedError, PdfReadError
+from pypdf.errors import FileNotDecryptedError
 
 from pipeline.errors import DamagedFileError, EncryptedError, NoTextLayerError, TooLargeError
 from pipeline.ingest.raw import RawBlock, RawDoc, RawFinding
@@ -216,19 +216,21 @@ def open_pdf(path: Path, data: bytes, password: str | None, max_pages: int) -> p
         "d’origine (Fichier > Exporter en PDF) puis redéposez-le.",
     )
     try:
-        reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            _decrypt(reader, name, password)
-        n = len(reader.pages)
+        reader, n = _open(data, name, password)
     except (EncryptedError, TooLargeError):
         raise
-    except FileNotDecryptedError as e:
-        raise EncryptedError(f"{name}: encrypted: {e}", _ask_password(name)) from e
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, OSError) as e:
-        raise damaged from e
-    except Exception as e:  # pypdf raises a wide variety on hostile files; fail closed
-        log.warning("unexpected %s opening %s: %s", type(e).__name__, name, e)
-        raise damaged from e
+    except Exception as first:
+        # second chance: send pypdf to rebuild the cross-reference table by scanning the objects
+        cut = data.rfind(b"startxref")
+        if cut <= 0:
+            raise damaged from first
+        try:
+            reader, n = _open(data[:cut] + b"startxref\n0\n%%EOF\n", name, password)
+        except (EncryptedError, TooLargeError):
+            raise
+        except Exception:
+            log.warning("unreadable PDF %s: %s: %s", name, type(first).__name__, first)
+            raise damaged from first
     if n == 0:
         raise damaged
     if n > max_pages:
@@ -238,6 +240,16 @@ def open_pdf(path: Path, data: bytes, password: str | None, max_pages: int) -> p
             "sans ses annexes volumineuses, ou demandez à l’administrateur de relever la limite.",
         )
     return reader
+
+
+def _open(data: bytes, name: str, password: str | None) -> tuple[pypdf.PdfReader, int]:
+    reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
+    if reader.is_encrypted:
+        try:
+            _decrypt(reader, name, password)
+        except FileNotDecryptedError as e:
+            raise EncryptedError(f"{name}: encrypted: {e}", _ask_password(name)) from e
+    return reader, len(reader.pages)
 
 
 def _ask_password(name: str) -> str:
@@ -262,7 +274,41 @@ def _decrypt(reader: pypdf.PdfReader, name: str, password: str | None) -> None:
     raise EncryptedError(f"{name}: encrypted, password {'wrong' if password else 'missing'}", _ask_password(name) + wrong)
 
 
+class _Collect(logging.Handler):
+    """Collects pypdf's warnings (repairs it made) instead of printing them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 def parse_pdf(path: Path, data: bytes, password: str | None, max_pages: int, max_chars: int) -> RawDoc:
+    pypdf_log = logging.getLogger("pypdf")
+    collect = _Collect()
+    pypdf_log.addHandler(collect)
+    propagate, pypdf_log.propagate = pypdf_log.propagate, False
+    try:
+        raw = _parse_pdf(path, data, password, max_pages, max_chars)
+    finally:
+        pypdf_log.removeHandler(collect)
+        pypdf_log.propagate = propagate
+    repairs = [m for m in collect.messages if re.search(r"xref|startxref|object|rebuild|stream|decompress", m, re.I)]
+    if repairs:
+        log.info("%s: pypdf repaired the structure: %s", path.name, "; ".join(repairs[:5]))
+        raw.findings.append(
+            RawFinding(
+                kind="damage",
+                text=f"structure du PDF réparée à la lecture ({len(repairs)} anomalie(s))",
+                detail="Le PDF est partiellement endommagé ; le texte a été récupéré, vérifiez qu’il est complet.",
+            )
+        )
+    return raw
+
+
+def _parse_pdf(path: Path, data: bytes, password: str | None, max_pages: int, max_chars: int) -> RawDoc:
     reader = open_pdf(path, data, password, max_pages)
     n = len(reader.pages)
     pages: list[list[_Line]] = []
@@ -308,12 +354,18 @@ def parse_pdf(path: Path, data: bytes, password: str | None, max_pages: int, max
                 detail="Le PDF est endommagé : le texte de ces pages n’a pas pu être récupéré.",
             )
         )
-    if chars < 20:
+    if chars == 0:
         if lost and len(lost) == n:
             raise DamagedFileError(
                 f"{path.name}: no page could be read",
                 f"Aucune page du PDF « {path.name} » n’a pu être lue : le fichier est endommagé. Exportez-le "
                 "à nouveau depuis le logiciel d’origine.",
+            )
+        if not any(_has_images(reader, i) for i in range(min(n, 20))):
+            raise DamagedFileError(
+                f"{path.name}: no text and no images on {n} page(s)",
+                f"Le PDF « {path.name} » ne contient ni texte ni image lisible : il est vide ou endommagé. "
+                "Exportez-le à nouveau depuis le logiciel d’origine.",
             )
         raise NoTextLayerError(
             f"{path.name}: no text layer on {n} page(s) (scanned?)",
@@ -333,6 +385,13 @@ def parse_pdf(path: Path, data: bytes, password: str | None, max_pages: int, max
     _drop_furniture(pages)
     blocks = _blocks(pages)
     return RawDoc(blocks=blocks, findings=findings, pages=n)
+
+
+def _has_images(reader: pypdf.PdfReader, i: int) -> bool:
+    try:
+        return bool(reader.pages[i].images)
+    except Exception:
+        return False
 
 
 def _merge_hidden_findings(findings: list[RawFinding]) -> None:
@@ -369,7 +428,8 @@ def _drop_furniture(pages: list[list[_Line]], zone: int = 3) -> None:
             if at_edge and (_furniture_key(ln.text) in repeated or _PAGE_NUMBER.match(ln.text)):
                 continue
             keep.append(ln)
-        lines[:] = keep
+        if keep or not lines:  # a page whose every line repeats elsewhere is content, not furniture
+            lines[:] = keep
 
 
 def _body_size(pages: list[list[_Line]]) -> float:
@@ -380,34 +440,70 @@ def _body_size(pages: list[list[_Line]]) -> float:
     return sizes.most_common(1)[0][0] if sizes else 10.0
 
 
-def _blocks(pages: list[list[_Line]]) -> list[RawBlock]:
-    body = _body_size(pages)
-    heading_sizes = sorted(
+_TOC_TITLE = re.compile(r"^(?:sommaire|table des mati[eè]res|plan du dossier|contents|table of contents)$", re.I)
+_TOC_LEADER = re.compile(r"(?:\.{3,}|…{2,}|\s{2,})\s*\d{1,3}$")
+
+
+def _heading_levels(pages: list[list[_Line]], body: float) -> dict[float, int]:
+    """Map heading font sizes to levels, learning from numbered headings ("2.3 ...") where there are some."""
+    sizes = sorted(
         {round(ln.size, 1) for p in pages for ln in p if ln.size >= body * 1.15 and len(ln.text) < 150},
         reverse=True,
     )
+    depth: dict[float, Counter[int]] = {}
+    for p in pages:
+        for ln in p:
+            m = _NUMBERED_HEADING.match(ln.text)
+            size = round(ln.size, 1)
+            if m and size in sizes:
+                depth.setdefault(size, Counter())[m.group(1).count(".") + 1] += 1
+    learned = {s: c.most_common(1)[0][0] for s, c in depth.items()}
+    levels: dict[float, int] = {}
+    for rank, size in enumerate(sizes):
+        if size in learned:
+            levels[size] = learned[size]
+        else:
+            below = [learned[s] for s in learned if s <= size]
+            above = [learned[s] for s in learned if s > size]
+            if not learned:
+                levels[size] = rank + 1
+            elif below:
+                levels[size] = min(below)  # same size or larger than a known level: that level
+            else:
+                levels[size] = max(above) + 1
+    return levels
+
+
+def _blocks(pages: list[list[_Line]]) -> list[RawBlock]:
+    body = _body_size(pages)
+    levels = _heading_levels(pages, body)
+    vocab = {w.lower() for p in pages for ln in p for w in re.findall(r"\w+", ln.text)}
     blocks: list[RawBlock] = []
     for page_no, lines in enumerate(pages, 1):
         gaps = [round(a.y - b.y, 1) for a, b in zip(lines, lines[1:], strict=False) if 0 < a.y - b.y < body * 3]
         line_gap = Counter(gaps).most_common(1)[0][0] if gaps else body * 1.2
         cur: RawBlock | None = None
         prev: _Line | None = None
+        in_toc = False
         for ln in lines:
             text = ln.text
-            kind, level = _line_kind(ln, text, body, heading_sizes)
+            if _TOC_TITLE.match(text.strip(" :")):
+                in_toc = True  # a table of contents repeats the headings: not content
+                continue
+            if in_toc or _TOC_LEADER.search(text):
+                continue
+            kind, level = _line_kind(ln, text, levels)
             if kind == "list_item":
                 text = _BULLET.sub("", text, count=1).strip() or text
             gap = (prev.y - ln.y) if prev is not None else 0.0
-            new_para = gap > line_gap * 1.3 or gap < -body  # a jump back up: new column or text box
-            if (
-                cur is not None
-                and not new_para
-                and (
-                    (kind == "paragraph" and cur.kind in ("paragraph", "list_item") and not ln.is_row)
-                    or (kind == "heading" and cur.kind == "heading" and cur.level == level)
-                )
+            spacing = max(line_gap, (prev.size if prev is not None else body) * 1.25)
+            new_para = gap > spacing * 1.3 or gap < -body  # a jump back up: new column or text box
+            same_size = prev is not None and abs(prev.size - ln.size) < 0.5
+            if cur is not None and not new_para and (
+                (kind == "paragraph" and cur.kind in ("paragraph", "list_item") and not ln.is_row)
+                or (kind == "heading" and cur.kind == "heading" and same_size and not _NUMBERED_HEADING.match(text))
             ):
-                cur.text = _join(cur.text, text)
+                cur.text = _join(cur.text, text, vocab)
             elif cur is not None and kind == "table" and cur.kind == "table":
                 cur.text += "\n" + text
                 assert cur.rows is not None
@@ -415,33 +511,64 @@ def _blocks(pages: list[list[_Line]]) -> list[RawBlock]:
             else:
                 if cur is not None:
                     blocks.append(cur)
-                cur = RawBlock(kind=kind, text=text, level=level, page=page_no)
+                cur = RawBlock(kind=kind, text=text, level=level, page=page_no)  # type: ignore[arg-type]
                 if kind == "table":
                     cur.rows = [[c.strip() for c in text.split(" | ")]]
             prev = ln
         if cur is not None:
             blocks.append(cur)
-    return [b for b in blocks if b.text.strip()]
+    return _drop_toc_runs([b for b in blocks if b.text.strip()])
 
 
-def _line_kind(ln: _Line, text: str, body: float, heading_sizes: list[float]) -> tuple[str, int | None]:
+def _drop_toc_runs(blocks: list[RawBlock]) -> list[RawBlock]:
+    """Remove runs of 3+ consecutive headings that mostly reappear later: a table of contents."""
+
+    def key(text: str) -> str:
+        return re.sub(r"\W+", "", text.lower())[:20]
+
+    out: list[RawBlock] = []
+    i = 0
+    while i < len(blocks):
+        j = i
+        while j < len(blocks) and len(blocks[j].text) < 150 and (
+            blocks[j].kind == "heading" or _NUMBERED_HEADING.match(blocks[j].text)
+        ):
+            j += 1
+        run = blocks[i:j]
+        later = {key(b.text) for b in blocks[j:] if b.kind == "heading"}
+        if len(run) >= 3 and sum(key(b.text) in later for b in run) >= 0.6 * len(run):
+            i = j
+            continue
+        out.extend(run or blocks[i : i + 1])
+        i = max(j, i + 1)
+    return out
+
+
+def _line_kind(ln: _Line, text: str, levels: dict[float, int]) -> tuple[str, int | None]:
     if ln.is_row:
         return "table", None
-    if _BULLET.match(text) and len(text) > 2 or _NUMBERED_ITEM.match(text):
+    if (_BULLET.match(text) and len(text) > 2) or _NUMBERED_ITEM.match(text):
         return "list_item", None
     short = len(text) < 150 and not text.endswith((".", ";", ","))
     size = round(ln.size, 1)
     numbered = _NUMBERED_HEADING.match(text)
-    if short and size in heading_sizes:
+    if short and size in levels:
         if numbered:
             return "heading", min(numbered.group(1).count(".") + 1, 6)
-        return "heading", heading_sizes.index(size) + 1
+        return "heading", levels[size]
     if short and numbered and ln.bold and len(text) < 100:
         return "heading", min(numbered.group(1).count(".") + 1, 6)
     return "paragraph", None
 
 
-def _join(a: str, b: str) -> str:
-    if re.search(r"[a-zà-ÿ]-$", a) and b[:1].islower():
-        return a[:-1] + b  # line-end hyphenation
+def _join(a: str, b: str, vocab: set[str]) -> str:
+    """Join two lines of a paragraph; a line-end hyphen is kept (compound) unless the word
+    written without it occurs elsewhere in the document (word-processor hyphenation)."""
+    m = re.search(r"(\w+)-$", a)
+    if m and b[:1].isalnum():
+        n = re.match(r"\w+", b)
+        whole = (m.group(1) + (n.group(0) if n else "")).lower()
+        if b[:1].islower() and whole in vocab:
+            return a[:-1] + b
+        return a + b
     return f"{a} {b}"

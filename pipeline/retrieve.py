@@ -1,0 +1,126 @@
+"""Per-criterion retrieval: queries from the referentiel, dense + BM25, weighted RRF, MMR.
+
+Dense side: the criterion (with its preamble) and its indicator phrases as two e5 queries,
+a chunk scoring the better of the two. Lexical side: BM25 over criterion text, indicator
+phrases and the module's expected contents for the competency. The two rankings are fused
+by weighted reciprocal rank fusion, then MMR keeps the top-k from repeating one section.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from pipeline.embeddings import Embedder, Vectors, get_embedder
+from pipeline.lexical import LexicalIndex
+from pipeline.referentiel import Criterion, Referentiel
+from pipeline.settings import Settings
+from pipeline.store import ChunkStore
+from pipeline.types import Chunk, Hit
+
+Mode = Literal["hybrid", "dense", "lexical"]
+
+
+@dataclass(frozen=True)
+class CriterionQuery:
+    criterion_id: str
+    dense: list[str]
+    lexical: str
+
+
+def build_query(ref: Referentiel, criterion: Criterion) -> CriterionQuery:
+    indicators = ref.indicators.get(criterion.id, [])
+    statement = f"{criterion.preamble} {criterion.text}" if criterion.preamble else criterion.text
+    dense = [statement]
+    if indicators:
+        dense.append(", ".join(indicators))
+    contents = " ".join(ref.expected_contents_for(criterion.id))
+    lexical = " ".join([criterion.text, " ".join(indicators), " ".join(indicators), contents])
+    return CriterionQuery(criterion.id, dense, lexical)
+
+
+class DossierIndex:
+    """A dossier's chunks, their embeddings (in chromadb) and a BM25 index, ready to query."""
+
+    def __init__(self, chunks: list[Chunk], settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.chunks = chunks
+        self.embedder = embedder or get_embedder(settings.embedder)
+        self.store = ChunkStore(settings.chroma_dir, self.embedder)
+        self.vectors: Vectors = self.store.index(chunks)
+        self.embedded = self.store.embedded_last
+        self.lexical = LexicalIndex([c.text for c in chunks])
+        self._by_id = {c.id: i for i, c in enumerate(chunks)}
+
+    def retrieve(self, query: CriterionQuery, k: int | None = None, mode: Mode = "hybrid") -> list[Hit]:
+        k = k or self.settings.k
+        n = len(self.chunks)
+        if n == 0:
+            return []
+        dense = np.full(n, -1.0)
+        if mode != "lexical":
+            for q in query.dense:
+                qv = self.embedder.embed_query(q)
+                for cid, score in self.store.dense_scores(self.chunks[0].dossier_sha256, qv, n).items():
+                    i = self._by_id.get(cid)
+                    if i is not None:
+                        dense[i] = max(dense[i], score)
+        lex, stems = self.lexical.scores(query.lexical) if mode != "dense" else (np.zeros(n), [])
+        dense_rank = _ranks(dense) if mode != "lexical" else None
+        lex_rank = _ranks(lex) if mode != "dense" and lex.any() else None
+        fused = np.zeros(n)
+        s = self.settings
+        if dense_rank is not None:
+            fused += s.dense_weight / (s.rrf_k + dense_rank)
+        if lex_rank is not None:
+            fused += s.lexical_weight / (s.rrf_k + lex_rank)
+        order = self._mmr(fused, k) if mode == "hybrid" else list(np.argsort(-fused, kind="stable")[:k])
+        hits = []
+        for rank, i in enumerate(order, 1):
+            hits.append(
+                Hit(
+                    chunk=self.chunks[i], rank=rank,
+                    dense_score=round(float(dense[i]), 4) if mode != "lexical" else None,
+                    lexical_score=round(float(lex[i]), 4) if mode != "dense" else None,
+                    fused_score=round(float(fused[i]), 5),
+                    dense_rank=int(dense_rank[i]) if dense_rank is not None else None,
+                    lexical_rank=int(lex_rank[i]) if lex_rank is not None else None,
+                    matched_terms=self.lexical.matched_terms(i, stems) if stems else [],
+                )
+            )
+        return hits
+
+    def _mmr(self, relevance: np.ndarray, k: int) -> list[int]:
+        """Maximal marginal relevance over chunk embeddings."""
+        lam = self.settings.mmr_lambda
+        span = float(relevance.max() - relevance.min()) or 1.0
+        rel = (relevance - relevance.min()) / span
+        candidates = list(np.argsort(-relevance, kind="stable")[: max(k * 4, 20)])
+        chosen: list[int] = []
+        vecs = self.vectors
+        while candidates and len(chosen) < k:
+            if not chosen:
+                best = candidates[0]
+            else:
+                sims = vecs[candidates] @ vecs[chosen].T
+                scores = lam * rel[candidates] - (1 - lam) * sims.max(axis=1)
+                best = candidates[int(np.argmax(scores))]
+            chosen.append(int(best))
+            candidates.remove(best)
+        return chosen
+
+
+def _ranks(scores: np.ndarray) -> np.ndarray:
+    """1-based rank of each item (1 = best)."""
+    order = np.argsort(-scores, kind="stable")
+    ranks = np.empty(len(scores), dtype=np.int64)
+    ranks[order] = np.arange(1, len(scores) + 1)
+    return ranks
+
+
+def retrieve_all(
+    index: DossierIndex, ref: Referentiel, module: str, k: int | None = None, mode: Mode = "hybrid"
+) -> dict[str, list[Hit]]:
+    return {c.id: index.retrieve(build_query(ref, c), k, mode) for c in ref.criteria_for(module)}
