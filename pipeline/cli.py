@@ -49,6 +49,8 @@ def handles_errors(fn: F) -> F:
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+        for noisy in ("bm25s", "chromadb", "httpx", "pypdf"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
         try:
             return fn(*args, **kwargs)
         except ReviewError as e:
@@ -209,3 +211,54 @@ def retrieve(
                       f"{h.lexical_score:.2f}", f"{h.fused_score:.4f}", escape(", ".join(h.matched_terms[:6])),
                       escape(h.chunk.text[:220]))
     out.print(table)
+
+
+@app.command()
+@handles_errors
+def review(
+    file: Path = typer.Argument(..., help="Dossier PDF ou DOCX."),
+    module: str = typer.Option(..., "--module", "-m", help="M1 ou M2."),
+    backend: str | None = typer.Option(None, "--backend", help="offline (défaut, local) ou openai (serveur compatible)."),
+    out_dir: Path | None = typer.Option(None, "--out", help="Dossier où écrire review.json et rapport.md."),
+    as_json: bool = typer.Option(False, "--json", help="Écrit le JSON de l’analyse sur la sortie standard."),
+    password: str | None = typer.Option(None, "--password", help="Mot de passe du PDF."),
+    k: int | None = typer.Option(None, "--k", help="Segments retenus par critère."),
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """Analyse un dossier : preuves citées, manques et niveau suggéré pour chaque critère du module."""
+    from rich.progress import Progress as Bar
+
+    from pipeline.reports.review_doc import review_json, review_markdown
+    from pipeline.review import review_file
+
+    if backend not in (None, "offline", "openai"):
+        raise ReviewError(f"unknown backend {backend}", f"Moteur inconnu « {backend} » : offline ou openai.")
+    settings = _settings(data_dir, backend=backend, k=k)
+    ref = load_referentiel()
+    with Bar(console=err, transient=True, disable=as_json and not sys.stderr.isatty()) as bar:
+        task = bar.add_task("analyse", total=6)
+
+        def progress(step: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=step)
+
+        result, _ = review_file(file, module, settings, ref, password=password, progress=progress)
+    data = review_json(result, ref)
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "review.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+        (out_dir / "rapport.md").write_text(review_markdown(result, ref), encoding="utf-8")
+    if as_json:
+        _print_json(data)
+        return
+    for w in result.warnings:
+        out.print(f"[bold red]⚠ {escape(w)}[/]", highlight=False)
+    table = Table(title=f"{escape(result.file)} — module {result.module} (pré-lecture, à confirmer)", expand=True)
+    for col in ("Critère", "Niveau", "Confiance", "Preuves", "Statut / signalements"):
+        table.add_column(col)
+    for d in result.criteria:
+        label = ref.scale.label(d.level) if d.level is not None else "?"
+        table.add_row(d.criterion_id, f"{d.level} {label}", f"{d.confidence:.0%}", str(len(d.evidence)),
+                      escape("; ".join([d.status, *d.flags]) if d.status != "suggested" or d.flags else ""))
+    out.print(table)
+    out.print("Compétences : " + ", ".join(f"{c.id} {c.verdict}" for c in result.competencies))
+    out.print(f"Analyse n° {result.run_id}" + (f" — écrite dans {out_dir}" if out_dir else ""))

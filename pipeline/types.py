@@ -119,3 +119,23 @@ class CriterionDraft(_Model):
     flags: list[str] = Field(default_factory=list)
     dropped_quotes: int = Field(default=0, description="Quotes dropped by grounding.")
     provenance: Provenance
+
+
+class CompetencyVerdict(_Model):
+    id: str
+    verdict: Literal["acquise", "non acquise", "à vérifier"]
+    levels: dict[str, int | None] = Field(default_factory=dict)
+
+
+class Review(_Model):
+    run_id: str
+    file: str
+    dossier_sha256: str
+    module: str
+    referentiel: str
+    created_at: str
+    warnings: list[str] = Field(default_factory=list, description="Dossier-level warnings, shown first.")
+    findings: list[Finding] = Field(default_factory=list)
+    criteria: list[CriterionDraft]
+    competencies: list[CompetencyVerdict]
+    provenance: dict[str, object] = Field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""Documents produced from a review: the JSON contract and the French report."""

@@ -1,0 +1,143 @@
+"""The review of one dossier, as named steps: parse, chunk, index, retrieve, draft, ground, aggregate."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from pipeline.chunking import chunk_dossier
+from pipeline.drafting import Drafter
+from pipeline.grounding import Searchable, block_at
+from pipeline.ingest import ingest
+from pipeline.manipulation import warnings_for
+from pipeline.referentiel import Referentiel
+from pipeline.retrieve import DossierIndex, retrieve_all
+from pipeline.settings import Settings
+from pipeline.types import Chunk, CompetencyVerdict, CriterionDraft, Dossier, Evidence, Review
+
+Progress = Callable[[str, int, int], None]
+
+
+def _noop(step: str, done: int, total: int) -> None:
+    return None
+
+
+def make_drafter(settings: Settings) -> Drafter:
+    if settings.backend == "openai":
+        from pipeline.drafting.llm import LLMDrafter
+
+        return LLMDrafter(settings)
+    from pipeline.drafting.offline import OfflineDrafter
+
+    return OfflineDrafter()
+
+
+def review_file(
+    path: Path, module: str, settings: Settings, ref: Referentiel, password: str | None = None,
+    drafter: Drafter | None = None, progress: Progress = _noop,
+) -> tuple[Review, Dossier]:
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal t
+        now = time.perf_counter()
+        timings[name] = round(now - t, 3)
+        t = now
+
+    module = ref.modality(module).id
+    settings.ensure_dirs()
+    progress("lecture", 0, 6)
+    dossier = ingest(path, settings, password=password)
+    lap("parse")
+    chunks = chunk_dossier(dossier, settings.chunk_size, settings.chunk_overlap)
+    lap("chunk")
+    progress("indexation", 1, 6)
+    index = DossierIndex(chunks, settings)
+    lap("index")
+    progress("recherche", 2, 6)
+    hits = retrieve_all(index, ref, module, settings.k)
+    lap("retrieve")
+    progress("rédaction", 3, 6)
+    drafter = drafter or make_drafter(settings)
+    drafts = drafter.draft_all(dossier, ref, module, hits)
+    lap("draft")
+    progress("vérification des citations", 4, 6)
+    ground_drafts(dossier, chunks, drafts)
+    lap("ground")
+    criteria = [drafts[c.id] for c in ref.criteria_for(module)]
+    review = Review(
+        run_id=uuid.uuid4().hex,
+        file=dossier.file,
+        dossier_sha256=dossier.sha256,
+        module=module,
+        referentiel=f"{ref.id}@{ref.version}",
+        created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        warnings=warnings_for(dossier),
+        findings=[f for f in dossier.findings if f.kind != "language" or dossier.language != "fr"],
+        criteria=criteria,
+        competencies=aggregate(ref, module, drafts),
+        provenance={
+            "backend": drafter.name,
+            "embedder": index.embedder.name,
+            "settings": settings.model_dump(mode="json", exclude={"llm_api_key", "data_dir"}),
+            "timings": timings,
+            "chunks": len(chunks),
+            "embedded_passages": index.embedded,
+            "pages": dossier.pages,
+            "tokens_in": sum(d.provenance.tokens_in for d in criteria),
+            "tokens_out": sum(d.provenance.tokens_out for d in criteria),
+            "dropped_quotes": sum(d.dropped_quotes for d in criteria),
+            "prompt_hashes": sorted({d.provenance.prompt_hash for d in criteria if d.provenance.prompt_hash}),
+        },
+    )
+    progress("terminé", 6, 6)
+    return review, dossier
+
+
+def ground_drafts(dossier: Dossier, chunks: list[Chunk], drafts: dict[str, CriterionDraft]) -> None:
+    """Keep only quotes found in the chunk they cite; rewrite each as the source's own text."""
+    by_id = {c.id: c for c in chunks}
+    searchables: dict[str, Searchable] = {}
+    full = Searchable(dossier.text)
+    for draft in drafts.values():
+        kept: list[Evidence] = []
+        for ev in draft.evidence:
+            chunk = by_id.get(ev.chunk_id)
+            if chunk is None or chunk.flagged:
+                draft.dropped_quotes += 1
+                continue
+            s = searchables.setdefault(chunk.id, Searchable(chunk.text))
+            m = s.find(ev.quote)
+            if m is None:
+                draft.dropped_quotes += 1
+                continue
+            source_text = " ".join(chunk.text[m.start : m.end].split())
+            at = full.find(source_text, fuzzy=False)
+            page, section = block_at(dossier, at.start) if at else (None, "")
+            kept.append(
+                ev.model_copy(
+                    update={
+                        "quote": source_text, "match": m.kind, "match_ratio": m.ratio,
+                        "start": at.start if at else None, "end": at.end if at else None,
+                        "page": page if page is not None else ev.page, "section": section or ev.section,
+                    }
+                )
+            )
+        draft.evidence = kept
+        if draft.dropped_quotes:
+            draft.flags.append(f"{draft.dropped_quotes} citation(s) introuvable(s) écartée(s)")
+        if not kept and draft.status != "à revoir":
+            draft.status = "à revoir"
+            draft.flags.append("aucune preuve vérifiée : à revoir par l’évaluateur")
+
+
+def aggregate(ref: Referentiel, module: str, drafts: dict[str, CriterionDraft]) -> list[CompetencyVerdict]:
+    out = []
+    for comp in ref.competencies_for(module):
+        levels = {k.id: drafts[k.id].level if k.id in drafts else None for k in comp.criteria}
+        out.append(CompetencyVerdict(id=comp.id, verdict=ref.verdict(list(levels.values())), levels=levels))  # type: ignore[arg-type]
+    return out
