@@ -262,3 +262,28 @@ def review(
     out.print(table)
     out.print("Compétences : " + ", ".join(f"{c.id} {c.verdict}" for c in result.competencies))
     out.print(f"Analyse n° {result.run_id}" + (f" — écrite dans {out_dir}" if out_dir else ""))
+
+
+@app.command("eval")
+@handles_errors
+def eval_cmd(
+    folder: Path = typer.Argument(..., help="Dossier étiqueté (une sous-partie par dossier avec gold.json)."),
+    backend: str | None = typer.Option(None, "--backend", help="offline ou openai."),
+    k: int = typer.Option(8, "--k", help="Segments retenus par critère."),
+    out_file: Path | None = typer.Option(None, "--out", help="Fichier JSON des résultats (un .md est écrit à côté)."),
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """Mesure la qualité sur des dossiers étiquetés : rappel des preuves, ancrage, accord des notes."""
+    from evals.harness import markdown_table, run_eval
+
+    if not folder.is_dir():
+        raise ReviewError(f"{folder}: not a folder", f"« {folder} » n’est pas un dossier de cas étiquetés.")
+    settings = _settings(data_dir, backend=backend, k=k)
+    settings.ensure_dirs()
+    result = run_eval(folder, settings, load_referentiel(), k, log=lambda m: err.print(m, highlight=False, markup=False))
+    table = markdown_table(result)
+    if out_file is not None:
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+        out_file.with_suffix(".md").write_text(table, encoding="utf-8")
+    out.print(table, markup=False, highlight=False)

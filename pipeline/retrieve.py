@@ -97,7 +97,7 @@ class DossierIndex:
         lam = self.settings.mmr_lambda
         span = float(relevance.max() - relevance.min()) or 1.0
         rel = (relevance - relevance.min()) / span
-        candidates = list(np.argsort(-relevance, kind="stable")[: max(k * 4, 20)])
+        candidates = list(np.argsort(-relevance, kind="stable")[:60])  # fixed pool: top-k is prefix-stable
         chosen: list[int] = []
         vecs = self.vectors
         while candidates and len(chosen) < k:

@@ -91,6 +91,7 @@ class OfflineDrafter:
 
     def __init__(self, model: OfflineModel | None = None) -> None:
         self.model = model or load_model()
+        self._headings: set[str] = set()
 
     def draft_all(
         self, dossier: Dossier, ref: Referentiel, module: str, hits: dict[str, list[Hit]]
@@ -104,6 +105,7 @@ class OfflineDrafter:
             df.update(st)
         n_docs = max(len(chunk_stems), 1)
         idf = {s: math.log(1 + n_docs / (1 + c)) for s, c in df.items()}
+        self._headings = {b.text for b in dossier.blocks if b.kind == "heading"}
         return {
             c.id: self.draft(ref, c, hits.get(c.id, []), idf)
             for c in ref.criteria_for(module)
@@ -120,6 +122,8 @@ class OfflineDrafter:
         cands: list[_Candidate] = []
         for h in usable[:6]:
             for sent in sentences(h.chunk.text):
+                if sent in self._headings:  # a heading alone is never evidence
+                    continue
                 st = _stems(sent)
                 s = sum(weight[x] for x in st & query) / total
                 cands.append(_Candidate(sent, h, s))
