@@ -6,10 +6,14 @@ import re
 import unicodedata
 from functools import lru_cache
 
+import logging
+
 import bm25s
 import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_FRENCH
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets DEBUG on import
 
 _TOKEN = re.compile(r"[\w]+(?:[-'][\w]+)*", re.UNICODE)
 _STOP = set(STOPWORDS_FRENCH) | {"les", "des", "est", "sont", "une", "aux", "cette", "ces", "leur", "leurs", "entre"}
