@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from pipeline.db.store import ReviewStore
 from pipeline.errors import ReviewError
 from pipeline.referentiel import load_referentiel
 from pipeline.settings import Settings
@@ -223,6 +224,9 @@ def review(
     as_json: bool = typer.Option(False, "--json", help="Écrit le JSON de l’analyse sur la sortie standard."),
     password: str | None = typer.Option(None, "--password", help="Mot de passe du PDF."),
     k: int | None = typer.Option(None, "--k", help="Segments retenus par critère."),
+    candidate: str = typer.Option("", "--candidate", help="Référence du candidat (numéro, nom)."),
+    assessor: str = typer.Option("", "--assessor", help="Qui lance l’analyse (journal d’audit)."),
+    store_run: bool = typer.Option(True, "--store/--no-store", help="Enregistre l’analyse dans la base."),
     data_dir: Path | None = DataDirOpt,
 ) -> None:
     """Analyse un dossier : preuves citées, manques et niveau suggéré pour chaque critère du module."""
@@ -241,8 +245,14 @@ def review(
         def progress(step: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total, description=step)
 
-        result, _ = review_file(file, module, settings, ref, password=password, progress=progress)
+        result, dossier = review_file(file, module, settings, ref, password=password, progress=progress)
     data = review_json(result, ref)
+    if store_run:
+        store = ReviewStore(settings.db_url)
+        dossier_id = store.add_dossier(file, dossier, result.module, settings.files_dir, candidate_ref=candidate,
+                                       uploaded_by=assessor or "cli")
+        store.add_run(dossier_id, result, data, actor=assessor or "cli")
+        data["dossier_id"] = dossier_id
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "review.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -262,6 +272,9 @@ def review(
     out.print(table)
     out.print("Compétences : " + ", ".join(f"{c.id} {c.verdict}" for c in result.competencies))
     out.print(f"Analyse n° {result.run_id}" + (f" — écrite dans {out_dir}" if out_dir else ""))
+    if store_run:
+        out.print(f"Enregistrée : dossier {data['dossier_id']}. Suite : dossier-review confirm {result.run_id}")
+        out.print(result.run_id)
 
 
 @app.command("eval")
@@ -287,3 +300,112 @@ def eval_cmd(
         out_file.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
         out_file.with_suffix(".md").write_text(table, encoding="utf-8")
     out.print(table, markup=False, highlight=False)
+
+
+def _store(data_dir: Path | None) -> tuple[Settings, ReviewStore]:
+    settings = _settings(data_dir)
+    settings.ensure_dirs()
+    return settings, ReviewStore(settings.db_url)
+
+
+@app.command()
+@handles_errors
+def decide(
+    run_id: str = typer.Argument(..., help="Identifiant de l’analyse."),
+    criterion: str = typer.Argument(..., help="Critère, ex. C4.5."),
+    level: int = typer.Option(..., "--level", help="Niveau retenu par l’évaluateur."),
+    assessor: str = typer.Option(..., "--assessor", help="Nom de l’évaluateur."),
+    comment: str = typer.Option("", "--comment", help="Commentaire."),
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """Enregistre la décision de l’évaluateur pour un critère (forme non interactive)."""
+    _, store = _store(data_dir)
+    ref = load_referentiel()
+    d = store.decide(run_id, criterion.upper(), level, assessor, ref, comment)
+    agreed = "conforme à la suggestion" if d.agreed else f"suggestion {d.suggested_level} modifiée"
+    out.print(f"{d.criterion_id} : niveau {d.level} ({ref.scale.label(d.level)}) par {escape(d.assessor)} — {agreed}")
+
+
+@app.command()
+@handles_errors
+def finalize(
+    run_id: str = typer.Argument(..., help="Identifiant de l’analyse."),
+    assessor: str = typer.Option(..., "--assessor", help="Nom de l’évaluateur qui valide."),
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """Valide et verrouille la grille ; refuse tant qu’un critère n’est pas décidé."""
+    _, store = _store(data_dir)
+    grid = store.finalize(run_id, assessor, load_referentiel())
+    out.print(f"Grille validée et verrouillée par {escape(assessor)}. Verdicts : "
+              + ", ".join(f"{k} {v}" for k, v in grid.verdicts.items()))
+
+
+@app.command()
+@handles_errors
+def confirm(
+    run_id: str = typer.Argument(..., help="Identifiant de l’analyse."),
+    assessor: str = typer.Option(..., "--assessor", prompt="Votre nom", help="Nom de l’évaluateur."),
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """Parcourt les critères dans le terminal : accepter, changer le niveau, commenter (reprend où l’on s’est arrêté)."""
+    _, store = _store(data_dir)
+    ref = load_referentiel()
+    run = store.run(run_id)
+    if store.grid(run_id).locked:
+        raise ReviewError(f"run {run_id} locked", "Cette grille est déjà validée et verrouillée.")
+    for w in run.warnings or []:
+        out.print(f"[bold red]⚠ {escape(w)}[/]")
+    decided = store.decisions(run_id)
+    todo = [s for s in store.suggestions(run_id) if s.criterion_id not in decided]
+    out.print(f"{len(decided)} critère(s) déjà décidé(s), {len(todo)} à traiter. [a] accepter, [0-9] niveau, "
+              "[c] commenter, [s] passer, [q] quitter.")
+    for i, s in enumerate(todo, 1):
+        crit = ref.criteria_by_id[s.criterion_id]
+        out.rule(f"{s.criterion_id} ({i}/{len(todo)})")
+        out.print(escape((crit.preamble + " " if crit.preamble else "") + crit.text))
+        label = ref.scale.label(s.level) if s.level is not None else "aucune"
+        out.print(f"[bold]Suggestion :[/] {s.level} ({label}), confiance {s.confidence:.0%} — statut {s.status}")
+        out.print(escape(s.rationale))
+        for e in s.evidence:
+            where = f"p. {e['page']}" if e.get("page") else e.get("section", "")
+            out.print(f"  « {escape(e['quote'][:300])} » — {escape(where)}", highlight=False)
+        for m in s.missing:
+            out.print(f"  [yellow]Manque :[/] {escape(m)}")
+        comment = ""
+        while True:
+            choice = typer.prompt("Décision", default="a" if s.level is not None else "s").strip().lower()
+            if choice == "q":
+                out.print("Interrompu : relancez la même commande pour reprendre.")
+                return
+            if choice == "s":
+                break
+            if choice == "c":
+                comment = typer.prompt("Commentaire", default=comment)
+                continue
+            level = s.level if choice == "a" else (int(choice) if choice.isdigit() else None)
+            if level is None or not ref.scale.min_level <= level <= ref.scale.max_level:
+                out.print("Réponse non comprise.")
+                continue
+            store.decide(run_id, s.criterion_id, level, assessor, ref, comment)
+            break
+    left = len(store.suggestions(run_id)) - len(store.decisions(run_id))
+    out.print(f"Terminé. Reste {left} critère(s) sans décision." if left else
+              f"Tous les critères sont décidés : dossier-review finalize {run_id} --assessor \"{assessor}\"")
+
+
+@app.command()
+@handles_errors
+def erase(
+    dossier_id: str = typer.Argument(..., help="Identifiant du dossier (affiché par review)."),
+    actor: str = typer.Option("cli", "--by", help="Qui demande l’effacement (journal d’audit)."),
+    yes: bool = typer.Option(False, "--yes", help="Ne pas demander de confirmation."),
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """Efface un dossier (RGPD) : texte, segments, embeddings, suggestions, décisions et fichier."""
+    from pipeline.erasure import erase_dossier
+
+    settings, store = _store(data_dir)
+    if not yes and not typer.confirm(f"Effacer définitivement le dossier {dossier_id} et tout ce qui en dérive ?"):
+        raise typer.Exit(1)
+    n = erase_dossier(store, settings, dossier_id, actor)
+    out.print(f"Dossier {dossier_id} effacé ({n} analyse(s)). Une ligne d’audit anonymisée est conservée.")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from functools import lru_cache
-
-import logging
 
 import bm25s
 import numpy as np

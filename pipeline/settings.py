@@ -53,6 +53,19 @@ class Settings(BaseSettings):
     llm_price_out_per_mtok: float = Field(default=0.0, description="Cost estimate per million output tokens.")
     pseudonymise: bool = Field(default=True, description="Replace names, emails, phones before a remote call.")
 
+    # storage
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL (postgresql+psycopg://...); default: SQLite under data_dir."
+    )
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'dossier-review.db'}"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
@@ -62,5 +75,5 @@ class Settings(BaseSettings):
         return self.data_dir / "cache"
 
     def ensure_dirs(self) -> None:
-        for d in (self.data_dir, self.chroma_dir, self.cache_dir):
+        for d in (self.data_dir, self.chroma_dir, self.cache_dir, self.files_dir):
             d.mkdir(parents=True, exist_ok=True)

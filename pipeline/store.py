@@ -89,12 +89,9 @@ class ChunkStore:
         if have != set(ids):
             if have - set(ids):
                 coll.delete(ids=list(have - set(ids)))
-            coll.upsert(
-                ids=ids,
-                embeddings=vecs.tolist(),  # type: ignore[arg-type]
-                documents=[c.text for c in chunks],
-                metadatas=[_meta(c) for c in chunks],
-            )
+            # no document text in the vector store: chunks are rebuilt from the dossier, and
+            # erasing a dossier then leaves no candidate text behind in chromadb's files
+            coll.upsert(ids=ids, embeddings=vecs.tolist(), metadatas=[_meta(c) for c in chunks])  # type: ignore[arg-type]
         return vecs
 
     def dense_scores(self, dossier_sha256: str, query: Vectors, n: int) -> dict[str, float]:
@@ -121,7 +118,6 @@ def _meta(c: Chunk) -> dict[str, str | int | bool]:
     return {
         "dossier": c.dossier_sha256,
         "index": c.index,
-        "section": c.section_label,
         "pages": ",".join(map(str, c.pages)),
         "start": c.start,
         "end": c.end,

@@ -67,8 +67,7 @@ class LLMDrafter:
             timeout=settings.llm_timeout_s,
             max_retries=settings.llm_max_retries,
         ).bind(response_format={"type": "json_object"})
-        self.cache_dir = settings.cache_dir / "llm"
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        self.cache_root = settings.cache_dir / "llm"
 
     # --- public ---------------------------------------------------------------------------------
 
@@ -76,6 +75,9 @@ class LLMDrafter:
         self, dossier: Dossier, ref: Referentiel, module: str, hits: dict[str, list[Hit]]
     ) -> dict[str, CriterionDraft]:
         pseudo = Pseudonymiser.for_dossier(dossier) if self.settings.pseudonymise else None
+        # one cache folder per dossier, so that erasing a dossier erases its cached answers
+        self.cache_dir = self.cache_root / dossier.sha256
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
         criteria = ref.criteria_for(module)
         with ThreadPoolExecutor(max_workers=self.settings.llm_concurrency) as pool:
             futures = {c.id: pool.submit(self._draft_safe, ref, module, c, hits.get(c.id, []), pseudo) for c in criteria}

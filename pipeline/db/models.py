@@ -1,0 +1,110 @@
+"""Tables. Ids exposed in URLs are random 128-bit hex strings, never sequential."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def new_id() -> str:
+    return secrets.token_hex(16)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class DossierRow(Base):
+    __tablename__ = "dossiers"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    file_name: Mapped[str] = mapped_column(String(300))
+    file_format: Mapped[str] = mapped_column(String(8))
+    module: Mapped[str] = mapped_column(String(8))
+    candidate_ref: Mapped[str] = mapped_column(String(200), default="")
+    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    uploaded_by: Mapped[str] = mapped_column(String(200), default="")
+    stored_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    parsed: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # the Dossier (text, blocks) for display
+    owner_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    group_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    assessor_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="assessment")  # assessment | self_check
+    erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    module: Mapped[str] = mapped_column(String(8))
+    backend: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    referentiel: Mapped[str] = mapped_column(String(64))
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    prompt_hashes: Mapped[list] = mapped_column(JSON, default=list)
+    timings: Mapped[dict] = mapped_column(JSON, default=dict)
+    tokens_in: Mapped[int] = mapped_column(Integer, default=0)
+    tokens_out: Mapped[int] = mapped_column(Integer, default=0)
+    warnings: Mapped[list] = mapped_column(JSON, default=list)
+    review: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # the full review.json
+    status: Mapped[str] = mapped_column(String(16), default="done")  # queued | running | done | failed
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class SuggestionRow(Base):
+    __tablename__ = "suggestions"
+    __table_args__ = (UniqueConstraint("run_id", "criterion_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    criterion_id: Mapped[str] = mapped_column(String(16))
+    level: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    confidence: Mapped[float] = mapped_column(default=0.0)
+    status: Mapped[str] = mapped_column(String(16))
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    missing: Mapped[list] = mapped_column(JSON, default=list)
+    evidence: Mapped[list] = mapped_column(JSON, default=list)
+    provenance: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class DecisionRow(Base):
+    """Every decision is a new row: a changed decision keeps its history; the latest one counts."""
+
+    __tablename__ = "decisions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    criterion_id: Mapped[str] = mapped_column(String(16))
+    level: Mapped[int] = mapped_column(Integer)
+    suggested_level: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    agreed: Mapped[bool] = mapped_column(Boolean)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    assessor: Mapped[str] = mapped_column(String(200))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class GridRow(Base):
+    __tablename__ = "grids"
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    finalized_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    finalized_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    verdicts: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class AuditRow(Base):
+    __tablename__ = "audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    dossier_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    run_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    detail: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,278 @@
+"""ReviewStore: the one API over the review database (runs, suggestions, decisions, grids, audit).
+
+Decisions are inserted, never updated, so concurrent decisions lose nothing and history is
+kept; the latest decision per criterion counts. A finalized grid is locked: every change is
+refused, checked inside the same transaction (row lock on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, func, make_url, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from pipeline.db.models import AuditRow, DecisionRow, DossierRow, GridRow, RunRow, SuggestionRow, new_id, now
+from pipeline.errors import StorageError
+from pipeline.referentiel import Referentiel
+from pipeline.types import Dossier, Review
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+@dataclass(frozen=True)
+class Decision:
+    criterion_id: str
+    level: int
+    suggested_level: int | None
+    agreed: bool
+    comment: str
+    assessor: str
+    decided_at: dt.datetime
+
+
+def _decision(r: DecisionRow) -> Decision:
+    return Decision(r.criterion_id, r.level, r.suggested_level, r.agreed, r.comment, r.assessor, r.decided_at)
+
+
+class ReviewStore:
+    def __init__(self, url: str, migrate: bool = True) -> None:
+        self.url = url
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = create_engine(url, future=True)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.session = sessionmaker(self.engine, expire_on_commit=False)
+        if migrate:
+            self.migrate()
+
+    # --- schema -------------------------------------------------------------------------------------
+
+    def migrate(self, revision: str = "head") -> None:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+
+    # --- dossiers and runs --------------------------------------------------------------------------
+
+    def add_dossier(
+        self, source: Path, dossier: Dossier, module: str, files_dir: Path, candidate_ref: str = "",
+        uploaded_by: str = "", **extra: Any,
+    ) -> str:
+        did = new_id()
+        target = files_dir / did / source.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        with self.session.begin() as s:
+            s.add(DossierRow(
+                id=did, sha256=dossier.sha256, file_name=dossier.file, file_format=dossier.format, module=module,
+                candidate_ref=candidate_ref, uploaded_by=uploaded_by, stored_path=str(target),
+                parsed=dossier.model_dump(mode="json"), **extra,
+            ))
+            s.add(AuditRow(actor=uploaded_by or "cli", action="upload", dossier_id=did, detail=dossier.file))
+        return did
+
+    def add_run(self, dossier_id: str, review: Review, review_json: dict[str, Any], actor: str = "cli") -> str:
+        p = review.provenance
+        with self.session.begin() as s:
+            run = RunRow(
+                id=review.run_id, dossier_id=dossier_id, module=review.module, backend=str(p.get("backend")),
+                model=next((d.provenance.model for d in review.criteria if d.provenance.model), None),
+                referentiel=review.referentiel, settings=dict(p.get("settings", {})),  # type: ignore[call-overload]
+                prompt_hashes=list(p.get("prompt_hashes", [])),  # type: ignore[call-overload]
+                timings=dict(p.get("timings", {})),  # type: ignore[call-overload]
+                tokens_in=int(p.get("tokens_in", 0)), tokens_out=int(p.get("tokens_out", 0)),  # type: ignore[call-overload]
+                warnings=review.warnings, review=review_json, status="done",
+            )
+            s.add(run)
+            s.flush()
+            for d in review.criteria:
+                s.add(SuggestionRow(
+                    run_id=run.id, criterion_id=d.criterion_id, level=d.level, confidence=d.confidence,
+                    status=d.status, rationale=d.rationale, missing=d.missing,
+                    evidence=[e.model_dump(mode="json") for e in d.evidence],
+                    provenance=d.provenance.model_dump(mode="json"),
+                ))
+            s.add(GridRow(run_id=run.id, locked=False, verdicts={}))
+            s.add(AuditRow(actor=actor, action="review", dossier_id=dossier_id, run_id=run.id,
+                           detail=f"{review.module} {p.get('backend')}"))
+        return review.run_id
+
+    def run(self, run_id: str) -> RunRow:
+        with self.session() as s:
+            row = s.get(RunRow, run_id)
+            if row is None:
+                raise StorageError(f"run {run_id} not found", f"Analyse introuvable : {run_id}.")
+            return row
+
+    def dossier(self, dossier_id: str) -> DossierRow:
+        with self.session() as s:
+            row = s.get(DossierRow, dossier_id)
+            if row is None:
+                raise StorageError(f"dossier {dossier_id} not found", f"Dossier introuvable : {dossier_id}.")
+            return row
+
+    def runs(self, dossier_id: str | None = None) -> list[RunRow]:
+        with self.session() as s:
+            q = select(RunRow).order_by(RunRow.created_at.desc())
+            if dossier_id:
+                q = q.where(RunRow.dossier_id == dossier_id)
+            return list(s.scalars(q))
+
+    def suggestions(self, run_id: str) -> list[SuggestionRow]:
+        with self.session() as s:
+            return list(s.scalars(select(SuggestionRow).where(SuggestionRow.run_id == run_id).order_by(SuggestionRow.id)))
+
+    # --- decisions ----------------------------------------------------------------------------------
+
+    def _grid_for_update(self, s: Session, run_id: str) -> GridRow:
+        grid = s.execute(select(GridRow).where(GridRow.run_id == run_id).with_for_update()).scalar_one_or_none()
+        if grid is None:
+            raise StorageError(f"run {run_id} not found", f"Analyse introuvable : {run_id}.")
+        if grid.locked:
+            raise StorageError(
+                f"run {run_id}: grid is locked (finalized by {grid.finalized_by})",
+                f"La grille de l’analyse {run_id} est verrouillée (validée par {grid.finalized_by} le "
+                f"{grid.finalized_at:%d/%m/%Y}) : elle ne peut plus être modifiée.",
+            )
+        return grid
+
+    def decide(
+        self, run_id: str, criterion_id: str, level: int, assessor: str, ref: Referentiel, comment: str = ""
+    ) -> Decision:
+        if not assessor.strip():
+            raise StorageError("decision without assessor", "Indiquez le nom de l’évaluateur (--assessor).")
+        scale = ref.scale
+        if not scale.min_level <= level <= scale.max_level:
+            raise StorageError(
+                f"level {level} outside the scale", f"Niveau {level} hors échelle ({scale.min_level} à {scale.max_level})."
+            )
+        with self.session.begin() as s:
+            self._grid_for_update(s, run_id)
+            sug = s.execute(
+                select(SuggestionRow).where(SuggestionRow.run_id == run_id, SuggestionRow.criterion_id == criterion_id)
+            ).scalar_one_or_none()
+            if sug is None:
+                raise StorageError(
+                    f"criterion {criterion_id} not in run {run_id}",
+                    f"Le critère {criterion_id} ne fait pas partie de cette analyse.",
+                )
+            row = DecisionRow(
+                run_id=run_id, criterion_id=criterion_id, level=level, suggested_level=sug.level,
+                agreed=sug.level == level, comment=comment, assessor=assessor, decided_at=now(),
+            )
+            s.add(row)
+            s.add(AuditRow(actor=assessor, action="decide", run_id=run_id,
+                           detail=f"{criterion_id}={level} (suggéré {sug.level})"))
+        return _decision(row)
+
+    def decisions(self, run_id: str) -> dict[str, Decision]:
+        """The current (latest) decision per criterion."""
+        with self.session() as s:
+            rows = s.scalars(select(DecisionRow).where(DecisionRow.run_id == run_id).order_by(DecisionRow.id))
+            return {r.criterion_id: _decision(r) for r in rows}
+
+    def history(self, run_id: str, criterion_id: str | None = None) -> list[Decision]:
+        with self.session() as s:
+            q = select(DecisionRow).where(DecisionRow.run_id == run_id).order_by(DecisionRow.id)
+            if criterion_id:
+                q = q.where(DecisionRow.criterion_id == criterion_id)
+            return [_decision(r) for r in s.scalars(q)]
+
+    def grid(self, run_id: str) -> GridRow:
+        with self.session() as s:
+            g = s.get(GridRow, run_id)
+            if g is None:
+                raise StorageError(f"run {run_id} not found", f"Analyse introuvable : {run_id}.")
+            return g
+
+    def finalize(self, run_id: str, assessor: str, ref: Referentiel) -> GridRow:
+        with self.session.begin() as s:
+            grid = self._grid_for_update(s, run_id)
+            sugs = list(s.scalars(select(SuggestionRow.criterion_id).where(SuggestionRow.run_id == run_id)))
+            rows = s.scalars(select(DecisionRow).where(DecisionRow.run_id == run_id).order_by(DecisionRow.id))
+            current = {r.criterion_id: r.level for r in rows}
+            undecided = [c for c in sugs if c not in current]
+            if undecided:
+                raise StorageError(
+                    f"run {run_id}: {len(undecided)} criteria undecided: {', '.join(undecided)}",
+                    f"Impossible de valider la grille : {len(undecided)} critère(s) sans décision de l’évaluateur "
+                    f"({', '.join(undecided)}).",
+                )
+            verdicts = {}
+            for comp in ref.competencies:
+                levels: list[int | None] = [current[k.id] for k in comp.criteria if k.id in current]
+                if levels:
+                    verdicts[comp.id] = ref.verdict(levels)
+            grid.locked, grid.finalized_by, grid.finalized_at, grid.verdicts = True, assessor, now(), verdicts
+            s.add(AuditRow(actor=assessor, action="finalize", run_id=run_id, detail=str(verdicts)))
+        return grid
+
+    # --- erasure (RGPD) -----------------------------------------------------------------------------
+
+    def erase(self, dossier_id: str, actor: str) -> tuple[str, list[str]]:
+        """Delete the dossier's rows and file; keep one anonymised audit line. Returns (sha256, chunk texts hint)."""
+        with self.session.begin() as s:
+            d = s.get(DossierRow, dossier_id)
+            if d is None:
+                raise StorageError(f"dossier {dossier_id} not found", f"Dossier introuvable : {dossier_id}.")
+            sha, stored = d.sha256, d.stored_path
+            run_ids = list(s.scalars(select(RunRow.id).where(RunRow.dossier_id == dossier_id)))
+            for model in (DecisionRow, SuggestionRow, GridRow):
+                s.query(model).filter(model.run_id.in_(run_ids)).delete(synchronize_session=False)  # type: ignore[attr-defined]
+            s.query(RunRow).filter(RunRow.dossier_id == dossier_id).delete(synchronize_session=False)
+            s.query(AuditRow).filter(
+                (AuditRow.dossier_id == dossier_id) | (AuditRow.run_id.in_(run_ids))
+            ).delete(synchronize_session=False)
+            s.delete(d)
+            s.add(AuditRow(actor=actor, action="erase", dossier_id=None, run_id=None,
+                           detail=f"dossier effacé ({len(run_ids)} analyse(s)) à la demande de {actor}"))
+        if stored:
+            shutil.rmtree(Path(stored).parent, ignore_errors=True)
+        self._compact()
+        return sha, run_ids
+
+    def _compact(self) -> None:
+        """Make deleted rows unrecoverable from the database files."""
+        if self.engine.dialect.name == "sqlite":
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                conn.exec_driver_sql("VACUUM")
+        elif self.engine.dialect.name == "postgresql":
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                for table in ("dossiers", "runs", "suggestions", "decisions", "audit"):
+                    conn.exec_driver_sql(f"VACUUM FULL {table}")
+
+    def audit(self) -> list[AuditRow]:
+        with self.session() as s:
+            return list(s.scalars(select(AuditRow).order_by(AuditRow.id)))
+
+    def confirmed_runs(self) -> list[str]:
+        with self.session() as s:
+            return list(s.scalars(select(GridRow.run_id).where(GridRow.locked.is_(True))))
+
+    def count(self, model: type) -> int:
+        with self.session() as s:
+            return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA secure_delete=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()

@@ -1,0 +1,109 @@
+"""The data every assessor-facing document is rendered from, assembled from the store."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipeline.db.store import ReviewStore
+from pipeline.referentiel import Referentiel
+
+
+class _M(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EvidenceRef(_M):
+    quote: str
+    page: int | None = None
+    section: str = ""
+
+
+class CriterionLine(_M):
+    id: str
+    preamble: str | None
+    text: str = Field(description="Official criterion text.")
+    suggested_level: int | None
+    suggested_label: str | None
+    suggestion_status: str
+    confirmed_level: int | None = None
+    confirmed_label: str | None = None
+    comment: str = ""
+    assessor: str | None = None
+    decided_at: dt.datetime | None = None
+    agreed: bool | None = None
+    evidence: list[EvidenceRef] = Field(default_factory=list)
+    present: list[str] = Field(default_factory=list)
+    missing: list[str] = Field(default_factory=list)
+    rationale: str = ""
+
+
+class CompetencyBlock(_M):
+    id: str
+    statement: str
+    suggested_verdict: str
+    confirmed_verdict: str | None
+    criteria: list[CriterionLine]
+
+
+class GridDoc(_M):
+    referentiel_title: str
+    referentiel_version: str
+    scale: list[tuple[int, str, str]] = Field(description="(level, label, meaning)")
+    module: str
+    module_title: str
+    run_id: str
+    dossier_id: str
+    file_name: str
+    candidate_ref: str
+    reviewed_at: dt.datetime
+    backend: str
+    warnings: list[str]
+    manipulation_passages: list[str]
+    competencies: list[CompetencyBlock]
+    locked: bool
+    finalized_by: str | None
+    finalized_at: dt.datetime | None
+
+
+def build_grid_doc(store: ReviewStore, run_id: str, ref: Referentiel) -> GridDoc:
+    run = store.run(run_id)
+    dossier = store.dossier(run.dossier_id)
+    grid = store.grid(run_id)
+    decisions = store.decisions(run_id)
+    review = run.review or {}
+    by_crit = {c["id"]: c for c in review.get("criteria", [])}
+    comps = []
+    for comp in ref.competencies_for(run.module):
+        lines = []
+        for k in comp.criteria:
+            c = by_crit.get(k.id, {})
+            d = decisions.get(k.id)
+            sl = c.get("level")
+            lines.append(CriterionLine(
+                id=k.id, preamble=k.preamble, text=k.text, suggested_level=sl,
+                suggested_label=ref.scale.label(sl) if sl is not None else None,
+                suggestion_status=c.get("status", "à revoir"),
+                confirmed_level=d.level if d else None, confirmed_label=ref.scale.label(d.level) if d else None,
+                comment=d.comment if d else "", assessor=d.assessor if d else None,
+                decided_at=d.decided_at if d else None, agreed=d.agreed if d else None,
+                evidence=[EvidenceRef(quote=e["quote"], page=e.get("page"), section=e.get("section", ""))
+                          for e in c.get("evidence", [])],
+                present=c.get("present", []), missing=c.get("missing", []), rationale=c.get("rationale", ""),
+            ))
+        suggested = ref.verdict([ln.suggested_level for ln in lines])
+        confirmed = ref.verdict([ln.confirmed_level for ln in lines]) if all(ln.confirmed_level is not None for ln in lines) else None
+        comps.append(CompetencyBlock(id=comp.id, statement=comp.statement, suggested_verdict=suggested,
+                                     confirmed_verdict=confirmed, criteria=lines))
+    modality = ref.modality(run.module)
+    manip = [f["text"] for f in review.get("findings", []) if f.get("kind") in ("manipulation", "hidden_text")]
+    return GridDoc(
+        referentiel_title=ref.title, referentiel_version=ref.version,
+        scale=[(lv.level, lv.label, lv.meaning) for lv in ref.scale.levels],
+        module=run.module, module_title=f"{modality.title} — {modality.subtitle}", run_id=run.id,
+        dossier_id=dossier.id, file_name=dossier.file_name, candidate_ref=dossier.candidate_ref,
+        reviewed_at=run.created_at, backend=run.backend, warnings=list(run.warnings or []),
+        manipulation_passages=manip, competencies=comps, locked=grid.locked, finalized_by=grid.finalized_by,
+        finalized_at=grid.finalized_at,
+    )

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Set everything up on a fresh machine and run the main job on a bundled sample.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[dev]"
+export DOSSIER_REVIEW_DATA_DIR=${DOSSIER_REVIEW_DATA_DIR:-$PWD/.data}
+.venv/bin/dossier-review referentiel --module M1
+.venv/bin/dossier-review review samples/m1_biscuiterie_fort/m1_biscuiterie_fort.docx --module M1 --out out/m1_biscuiterie_fort
+echo "Rapport : out/m1_biscuiterie_fort/rapport.md — JSON : out/m1_biscuiterie_fort/review.json"

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Run the whole test suite on a fresh machine: creates its own virtualenv, installs what the
+# tests need (LibreOffice, poppler, PostgreSQL, Chromium from Debian when root), starts a
+# throw-away PostgreSQL on a Unix socket, runs pytest, stops the server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --upgrade pip
+"$VENV/bin/python" -m pip install -q -e ".[dev]"
+
+need=()
+command -v soffice >/dev/null || need+=(libreoffice-writer-nogui)
+command -v pdftoppm >/dev/null || need+=(poppler-utils)
+command -v initdb >/dev/null || [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql)
+if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && [ -z "${DR_NO_APT:-}" ]; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null) \
+    || echo "warning: apt-get install ${need[*]} failed; tests needing them will be skipped"
+fi
+
+PGBIN=$(dirname "$(command -v initdb 2>/dev/null || ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | head -1 || echo /nonexistent/initdb)")
+PGTMP=""
+cleanup() { if [ -n "$PGTMP" ]; then su_pg "$PGBIN/pg_ctl" -D "$PGTMP/data" -m fast stop >/dev/null 2>&1 || true; rm -rf "$PGTMP"; fi; }
+su_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+trap cleanup EXIT
+if [ -x "$PGBIN/initdb" ] && { [ "$(id -u)" != 0 ] || id postgres >/dev/null 2>&1; }; then
+  PGTMP=$(mktemp -d /tmp/dr-pg.XXXXXX)
+  chmod 755 "$PGTMP"
+  [ "$(id -u)" = 0 ] && chown postgres "$PGTMP"
+  if su_pg "$PGBIN/initdb" -D "$PGTMP/data" -A trust -U postgres >/dev/null \
+     && su_pg "$PGBIN/pg_ctl" -D "$PGTMP/data" -o "-k $PGTMP -h '' -F" -l "$PGTMP/log" -w start >/dev/null; then
+    export DOSSIER_REVIEW_TEST_PG_URL="postgresql+psycopg://postgres@/postgres?host=$PGTMP"
+  else
+    echo "warning: could not start PostgreSQL; PostgreSQL tests will be skipped"
+  fi
+fi
+
+"$VENV/bin/python" -m pytest -q "$@"
