@@ -26,14 +26,15 @@ from pipeline.ingest import ingest
 from pipeline.manipulation import warnings_for
 from pipeline.prompts import draft_prompts
 from pipeline.referentiel import Referentiel
-from pipeline.retrieve import DossierIndex, build_query
+from pipeline.retrieve import DossierIndex, Mode, build_query
+from pipeline.reports.agreement import cohen_kappa
 from pipeline.review import aggregate, ground_drafts, make_drafter
 from pipeline.settings import Settings
 from pipeline.textnorm import normalise, words
 from pipeline.types import Chunk
 
 RECALL_KS = (4, 8, 12)
-MODES = ("dense", "lexical", "hybrid")
+MODES: tuple[Mode, ...] = ("dense", "lexical", "hybrid")
 
 
 @dataclass
@@ -55,7 +56,7 @@ class Quote:
     split: str
     module: str
     criterion: str
-    found: dict[str, dict[int, bool]]
+    found: dict[Mode, dict[int, bool]]
 
 
 def quote_in_chunks(quote: str, chunks: list[Chunk]) -> bool:
@@ -72,24 +73,11 @@ def quote_in_chunks(quote: str, chunks: list[Chunk]) -> bool:
 
 
 def qwk(gold: list[int], pred: list[int], levels: list[int]) -> float | None:
-    """Quadratic weighted kappa."""
+    """Quadratic weighted kappa (the same computation as the agreement report)."""
     if len(gold) < 2:
         return None
-    idx = {lv: i for i, lv in enumerate(levels)}
-    n = len(levels)
-    obs = [[0.0] * n for _ in range(n)]
-    for g, p in zip(gold, pred, strict=True):
-        obs[idx[g]][idx[p]] += 1
-    hg = [sum(r) for r in obs]
-    hp = [sum(obs[i][j] for i in range(n)) for j in range(n)]
-    total = len(gold)
-    num = den = 0.0
-    for i in range(n):
-        for j in range(n):
-            w = (i - j) ** 2 / (n - 1) ** 2
-            num += w * obs[i][j]
-            den += w * hg[i] * hp[j] / total
-    return round(1 - num / den, 4) if den else None
+    k = cohen_kappa(gold, pred, levels, "quadratic")
+    return round(k, 4) if k is not None else None
 
 
 def _git_commit(root: Path) -> str:
@@ -254,8 +242,8 @@ def run_eval(
     by_comp: dict[str, list[Row]] = defaultdict(list)
     for r in rows:
         by_comp[comp_of[r.criterion]].append(r)
-    for comp, rs in sorted(by_comp.items(), key=lambda kv: int(kv[0][1:])):
-        result["by_competency"][comp] = metrics(rs, [q for q in quotes if comp_of[q.criterion] == comp], [])
+    for comp_id, rs in sorted(by_comp.items(), key=lambda kv: int(kv[0][1:])):
+        result["by_competency"][comp_id] = metrics(rs, [q for q in quotes if comp_of[q.criterion] == comp_id], [])
     return result
 
 

@@ -30,7 +30,9 @@ class _Piece:
 def _clean_pieces(dossier: Dossier) -> list[_Piece]:
     """Blocks with manipulation spans removed (a block left empty disappears)."""
     spans = sorted(
-        (f.start, f.end) for f in dossier.findings if f.kind == "manipulation" and f.start is not None and f.end
+        (f.start, f.end)
+        for f in dossier.findings
+        if f.kind == "manipulation" and f.start is not None and f.end is not None
     )
     pieces: list[_Piece] = []
     for b in dossier.blocks:
@@ -40,8 +42,8 @@ def _clean_pieces(dossier: Dossier) -> list[_Piece]:
     return pieces
 
 
-def _cut(b: Block, spans: list[tuple[int, int | None]]) -> str:
-    inside = [(max(s, b.start) - b.start, min(e or s, b.end) - b.start) for s, e in spans if s < b.end and (e or s) > b.start]
+def _cut(b: Block, spans: list[tuple[int, int]]) -> str:
+    inside = [(max(s, b.start) - b.start, min(e, b.end) - b.start) for s, e in spans if s < b.end and e > b.start]
     if not inside:
         return b.text
     out, pos = [], 0

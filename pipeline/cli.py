@@ -409,3 +409,87 @@ def erase(
         raise typer.Exit(1)
     n = erase_dossier(store, settings, dossier_id, actor)
     out.print(f"Dossier {dossier_id} effacé ({n} analyse(s)). Une ligne d’audit anonymisée est conservée.")
+
+
+@app.command()
+@handles_errors
+def export(
+    run_id: str = typer.Argument(..., help="Identifiant de l’analyse."),
+    fmt: str = typer.Option(..., "--format", help="docx, html ou json."),
+    kind: str = typer.Option("grid", "--kind", help="grid (grille d’évaluation) ou feedback (retour au candidat)."),
+    out_file: Path = typer.Option(..., "--out", help="Fichier à écrire."),
+    levels: bool = typer.Option(False, "--levels", help="Retour candidat : afficher les niveaux confirmés."),
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """Exporte la grille d’évaluation ou le retour formatif au candidat."""
+    from pipeline.reports.feedback import feedback_docx, feedback_html, feedback_json
+    from pipeline.reports.grid import grid_docx, grid_html
+    from pipeline.reports.grid_data import build_grid_doc
+
+    if fmt not in ("docx", "html", "json") or kind not in ("grid", "feedback"):
+        raise ReviewError(f"bad export {fmt}/{kind}", "Formats : docx, html, json ; types : grid, feedback.")
+    _, store = _store(data_dir)
+    doc = build_grid_doc(store, run_id, load_referentiel())
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "grid":
+        if fmt == "docx":
+            grid_docx(doc, out_file)
+        elif fmt == "html":
+            out_file.write_text(grid_html(doc), encoding="utf-8")
+        else:
+            out_file.write_text(doc.model_dump_json(indent=2), encoding="utf-8")
+    elif fmt == "docx":
+        feedback_docx(doc, out_file, show_levels=levels)
+    elif fmt == "html":
+        out_file.write_text(feedback_html(doc, show_levels=levels), encoding="utf-8")
+    else:
+        out_file.write_text(json.dumps(feedback_json(doc, show_levels=levels), ensure_ascii=False, indent=2),
+                            encoding="utf-8")
+    state = "validée" if doc.locked else "NON validée (brouillon)"
+    out.print(f"Écrit : {out_file} ({'grille' if kind == 'grid' else 'retour candidat'}, {state})")
+
+
+@app.command()
+@handles_errors
+def cohort(
+    run_ids: list[str] = typer.Argument(..., help="Analyses des candidats du groupe."),
+    out_dir: Path = typer.Option(..., "--out", help="Dossier où écrire heatmap.png, cohort.csv, most_missed.csv."),
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """Vue de cohorte pour le formateur : critères × candidats et critères les plus manqués."""
+    from pipeline.reports.cohort import CohortRow, cohort_markdown
+    from pipeline.reports.cohort import cohort as make_cohort
+    from pipeline.reports.grid_data import build_grid_doc
+
+    _, store = _store(data_dir)
+    ref = load_referentiel()
+    rows = [CohortRow.from_grid(build_grid_doc(store, rid, ref)) for rid in run_ids]
+    result = make_cohort(rows, ref, out_dir)
+    text = cohort_markdown(result)
+    (out_dir / "cohorte.md").write_text(text, encoding="utf-8")
+    out.print(text, markup=False, highlight=False)
+
+
+@app.command()
+@handles_errors
+def agreement(
+    run_ids: list[str] = typer.Argument(None, help="Analyses à prendre (défaut : toutes les grilles validées)."),
+    out_file: Path | None = typer.Option(None, "--out", help="Rapport Markdown à écrire."),
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """Accord entre suggestions et décisions des évaluateurs : exact, ±1, kappa, par critère."""
+    from pipeline.reports.agreement import AgreementPair, agreement_markdown
+    from pipeline.reports.agreement import agreement as make_agreement
+
+    _, store = _store(data_dir)
+    ref = load_referentiel()
+    pairs = []
+    for rid in run_ids or store.confirmed_runs():
+        for cid, d in store.decisions(rid).items():
+            pairs.append(AgreementPair(rid, cid, d.suggested_level, d.level))
+    if not pairs:
+        raise ReviewError("no decisions", "Aucune décision d’évaluateur enregistrée : rien à comparer.")
+    text = agreement_markdown(make_agreement(pairs, ref))
+    if out_file:
+        out_file.write_text(text, encoding="utf-8")
+    out.print(text, markup=False, highlight=False)

@@ -139,5 +139,5 @@ def aggregate(ref: Referentiel, module: str, drafts: dict[str, CriterionDraft]) 
     out = []
     for comp in ref.competencies_for(module):
         levels = {k.id: drafts[k.id].level if k.id in drafts else None for k in comp.criteria}
-        out.append(CompetencyVerdict(id=comp.id, verdict=ref.verdict(list(levels.values())), levels=levels))  # type: ignore[arg-type]
+        out.append(CompetencyVerdict(id=comp.id, verdict=ref.verdict(list(levels.values())), levels=levels))
     return out

@@ -71,7 +71,7 @@ class ChunkStore:
         self.embedded_last = len(todo)
         if todo:
             vecs = self.embedder.embed_passages(list(todo.values()))
-            self._cache.upsert(ids=list(todo), embeddings=vecs.tolist())  # type: ignore[arg-type]
+            self._cache.upsert(ids=list(todo), embeddings=vecs.tolist())
             for k, v in zip(todo, vecs, strict=True):
                 found[k] = v
         return np.asarray([found[k] for k in keys], dtype=np.float32).reshape(len(keys), -1)
@@ -91,7 +91,7 @@ class ChunkStore:
                 coll.delete(ids=list(have - set(ids)))
             # no document text in the vector store: chunks are rebuilt from the dossier, and
             # erasing a dossier then leaves no candidate text behind in chromadb's files
-            coll.upsert(ids=ids, embeddings=vecs.tolist(), metadatas=[_meta(c) for c in chunks])  # type: ignore[arg-type]
+            coll.upsert(ids=ids, embeddings=vecs.tolist(), metadatas=[_meta(c) for c in chunks])
         return vecs
 
     def dense_scores(self, dossier_sha256: str, query: Vectors, n: int) -> dict[str, float]:

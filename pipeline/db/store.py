@@ -232,7 +232,7 @@ class ReviewStore:
             sha, stored = d.sha256, d.stored_path
             run_ids = list(s.scalars(select(RunRow.id).where(RunRow.dossier_id == dossier_id)))
             for model in (DecisionRow, SuggestionRow, GridRow):
-                s.query(model).filter(model.run_id.in_(run_ids)).delete(synchronize_session=False)  # type: ignore[attr-defined]
+                s.query(model).filter(model.run_id.in_(run_ids)).delete(synchronize_session=False)
             s.query(RunRow).filter(RunRow.dossier_id == dossier_id).delete(synchronize_session=False)
             s.query(AuditRow).filter(
                 (AuditRow.dossier_id == dossier_id) | (AuditRow.run_id.in_(run_ids))

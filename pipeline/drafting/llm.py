@@ -62,7 +62,7 @@ class LLMDrafter:
         self.model = ChatOpenAI(
             model=settings.llm_model,
             base_url=settings.llm_base_url,
-            api_key=key,  # type: ignore[arg-type]
+            api_key=key,
             temperature=0,
             timeout=settings.llm_timeout_s,
             max_retries=settings.llm_max_retries,
@@ -209,7 +209,7 @@ class LLMDrafter:
         return CriterionDraft(
             criterion_id=c.id, level=level, confidence=answer.confidence, rationale=restore(answer.rationale),
             present=[restore(x) for x in answer.present], missing=[restore(x) for x in answer.missing],
-            evidence=evidence, status=status, flags=flags, dropped_quotes=dropped,  # type: ignore[arg-type]
+            evidence=evidence, status=status, flags=flags, dropped_quotes=dropped,
             provenance=Provenance(
                 backend=self.name, model=self.settings.llm_model, prompt_hash=self.prompts.hash,
                 chunk_ids=[h.chunk.id for h in hits], seconds=round(time.perf_counter() - t0, 3),

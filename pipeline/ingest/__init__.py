@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from pathlib import Path
 
 from pipeline.errors import DamagedFileError, EmptyFileError, IngestError, ReviewError, TooLargeError
 from pipeline.ingest.docx import parse_docx
 from pipeline.ingest.language import detect_language
 from pipeline.ingest.pdf import parse_pdf
-from pipeline.ingest.raw import RawDoc
+from pipeline.ingest.raw import RawBlock, RawDoc
 from pipeline.ingest.sniff import sniff
 from pipeline.manipulation import detect_manipulation
 from pipeline.settings import Settings
@@ -77,8 +78,23 @@ def _read_bounded(path: Path, max_bytes: int) -> bytes:
         raise IngestError(f"{path}: permission denied", f"Lecture interdite : « {path} ».") from e
 
 
+_TOC_TITLE = re.compile(r"^(?:sommaire|table des mati[eè]res|plan du dossier|contents|table of contents)\s*:?$", re.I)
+
+
+def _drop_empty_toc_headings(blocks: list[RawBlock]) -> list[RawBlock]:
+    """A 'Sommaire' heading left without its entries (they are dropped as page furniture) is no section."""
+    out = []
+    for i, b in enumerate(blocks):
+        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+        if b.kind == "heading" and _TOC_TITLE.match(b.text) and (nxt is None or nxt.kind == "heading"):
+            continue
+        out.append(b)
+    return out
+
+
 def assemble(raw: RawDoc, path: Path, fmt: str, sha256: str) -> Dossier:
     """Give every block its section path and its span in the full text; place findings."""
+    raw.blocks = _drop_empty_toc_headings(raw.blocks)
     blocks: list[Block] = []
     stack: list[tuple[int, str]] = []
     offset = 0
@@ -109,11 +125,11 @@ def assemble(raw: RawDoc, path: Path, fmt: str, sha256: str) -> Dossier:
         )
     findings: list[Finding] = []
     for f in raw.findings:
-        section: list[str] = []
+        where: list[str] = []
         if f.block_index is not None and blocks:
             near = blocks[min(index_map.get(f.block_index, len(blocks) - 1), len(blocks) - 1)]
-            section = near.section + ([near.text] if near.kind == "heading" else [])
-        findings.append(Finding(kind=f.kind, text=f.text, page=f.page, section=section, detail=f.detail))
+            where = near.section + ([near.text] if near.kind == "heading" else [])
+        findings.append(Finding(kind=f.kind, text=f.text, page=f.page, section=where, detail=f.detail))
     return Dossier(
         file=path.name, format="pdf" if fmt == "pdf" else "docx", sha256=sha256, pages=raw.pages,
         text=_SEP.join(parts), blocks=blocks, findings=findings,

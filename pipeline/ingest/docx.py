@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import docx
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
@@ -21,6 +21,7 @@ from lxml import etree
 from pipeline.errors import DamagedFileError
 from pipeline.ingest.raw import RawBlock, RawDoc, RawFinding
 from pipeline.textnorm import normalise
+from pipeline.types import BlockKind
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _NS = {"w": W}
@@ -278,7 +279,8 @@ def _paragraph(p: Any, ctx: _Ctx, in_table: bool = False) -> str:
         kind, level = _classify(p, ctx, style_id)
         if kind != "toc":  # a table of contents repeats the headings: not evidence
             ctx.blocks.append(
-                RawBlock(kind=kind, text=text, level=level, page=start_page if ctx.rendered_breaks else None)
+                RawBlock(kind=cast(BlockKind, kind), text=text, level=level,
+                         page=start_page if ctx.rendered_breaks else None)
             )
     for box in textboxes:
         for inner in box.iter(q("p")):

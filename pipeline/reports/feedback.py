@@ -1,0 +1,344 @@
+"""Formative feedback for the candidate: what was found, what is missing, how to progress.
+
+Everything a candidate sees goes through `build_feedback`, which copies only what may be
+shown: never the tool's suggested level, its rationale or the alerts meant for the jury;
+confirmed levels only when asked (`show_levels=True`). The JSON, HTML and DOCX renderings
+all start from that one `Feedback` object.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from docx.document import Document as DocxDocument
+from docx.shared import Pt, RGBColor
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipeline.reports.grid import (
+    add_run,
+    clip,
+    evidence_place,
+    is_final,
+    new_document,
+    page_furniture,
+    template_env,
+    xml_safe,
+)
+from pipeline.reports.grid_data import CriterionLine, GridDoc
+
+QUOTE_MAX_CHARS = 400
+PENDING_LEVEL = "en attente de validation"
+_GREY = RGBColor(0x6B, 0x6B, 0x6B)
+_DARK = RGBColor(0x1F, 0x38, 0x64)
+
+
+class _M(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FoundQuote(_M):
+    quote: str
+    where: str = Field(description="`p. 3` or the section name; empty when unknown.")
+
+
+class FeedbackCriterion(_M):
+    id: str
+    preamble: str | None
+    text: str = Field(description="Official criterion text.")
+    found: list[FoundQuote]
+    present: list[str]
+    missing: list[str]
+    advice: list[str] = Field(description="'Pour progresser': one actionable suggestion per missing item.")
+    level: int | None = Field(default=None, description="Confirmed level; only with show_levels.")
+    label: str | None = Field(default=None, description="Confirmed label, or 'en attente de validation'.")
+
+
+class FeedbackCompetency(_M):
+    id: str
+    statement: str
+    verdict: str | None = Field(default=None, description="Confirmed verdict; only with show_levels.")
+    criteria: list[FeedbackCriterion]
+
+
+class Feedback(_M):
+    referentiel_title: str
+    module: str
+    module_title: str
+    candidate_ref: str
+    file_name: str
+    provisional: bool = Field(description="True while the assessor has not validated the grid.")
+    show_levels: bool
+    scale: list[tuple[int, str, str]] = Field(description="(level, label, meaning); empty unless show_levels.")
+    competencies: list[FeedbackCompetency]
+
+
+# --- advice: each missing item turned into something to do -------------------------------------
+
+
+@dataclass(frozen=True)
+class _Rule:
+    pattern: re.Pattern[str]
+    template: str  # uses the pattern's named groups; {verb} is the subjunctive of the group `aux`
+
+
+_ART = r"(?:de\s+|d[’']\s*|du\s+|des\s+|les?\s+|la\s+|l[’']\s*)?"
+_RULES = (
+    # nothing at all: the whole criterion is to be covered (no named group -> checklist of its clauses)
+    _Rule(re.compile(r"aucun(?:e)? passage.*(?:traite|aborde|répond)", re.I),
+          "Consacrez à ce point une partie identifiable de votre dossier (un titre explicite aide le lecteur) "
+          "et traitez-le directement."),
+    _Rule(re.compile(r"notions?\s+(?:non\s+trouvées?|absentes?|manquantes?|non\s+abordées?)[^:]*:\s*(?P<what>.+)",
+                     re.I),
+          "Développez explicitement ces notions, appliquées à votre entreprise : {what}."),
+    _Rule(re.compile(r"^(?:il\s+manque|manque(?:\s+d[eu]s?)?|absence|pas|peu|aucune?|insuffisance)\b\s*" + _ART
+                     + r"(?P<what>.+?)(?:\s+à\s+l[’']appui)?$", re.I),
+          "Complétez votre dossier avec : {what}."),
+    _Rule(re.compile(r"^(?P<what>.+?)\s+(?:ne\s+|n[’']\s*)(?P<aux>est|sont)\s+pas\s+(?P<how>.+)$", re.I),
+          "Faites en sorte que {what} {verb} {how}."),
+    _Rule(re.compile(r"^(?:le dossier\s+|le candidat\s+)?ne\s+\w+\s+pas\s+" + _ART + r"(?P<what>.+)$", re.I),
+          "Complétez votre dossier avec : {what}."),
+    _Rule(re.compile(r"^(?P<what>.+?)\s+(?:manquante?s?|absente?s?)$", re.I),
+          "Complétez votre dossier avec : {what}."),
+    _Rule(re.compile(r"^(?P<what>.+?)\s+(?:insuffisante?s?|imprécise?s?|non\s+justifiée?s?|trop\s+générale?s?|"
+                     r"superficielle?s?|incomplète?s?)$", re.I),
+          "Précisez et justifiez : {what}."),
+)
+_FALLBACK = "Complétez ce point : {what}."
+_SUBJUNCTIVE = {"est": "soit", "sont": "soient"}
+
+# vocabulary of a missing item -> a concrete habit that answers it (matched on lower-case word starts)
+_HINTS = (
+    (("chiffr", "quantif", "montant", "budget", "coût", "indicateur", "kpi", "part de marché", "parts de marché",
+      "volume"),
+     "Chiffrez vos affirmations (volumes, montants, parts de marché, indicateurs) et indiquez d’où viennent les "
+     "chiffres."),
+    (("date", "daté", "échéance", "calendrier", "planning", "rétroplanning", "délai"),
+     "Datez les informations et situez les actions dans le temps (étapes, échéances)."),
+    (("source", "référenc"),
+     "Citez vos sources (organisme, titre, date) pour chaque information reprise."),
+    (("justif", "argument", "pourquoi"),
+     "Expliquez pourquoi vous retenez cette option plutôt qu’une autre, en vous appuyant sur votre diagnostic."),
+    (("concurren", "benchmark"),
+     "Comparez-vous explicitement à vos principaux concurrents, sur des critères nommés."),
+    (("méthode", "outil", "matrice", "swot", "pestel", "modèle"),
+     "Nommez la méthode ou l’outil d’analyse utilisé et montrez son application concrète à votre entreprise."),
+    (("rse", "environnement", "durable", "sociétal"),
+     "Reliez vos propositions aux engagements RSE de l’entreprise (économique, social, environnemental)."),
+    (("tableau", "synthè", "schéma", "lisib"),
+     "Présentez les éléments clés sous une forme synthétique (tableau, schéma) facile à relire."),
+)
+_WORD = re.compile(r"[a-zà-öø-ÿœ]{5,}", re.I)
+_STOPWORDS = frozenset([
+    "aucun", "aucune", "avoir", "cette", "comme", "dans", "elles", "entre", "leurs", "notions", "passage", "passages",
+    "retenus", "selon", "sont", "toute", "toutes", "trouvé", "trouvée", "trouvées", "critère", "dossier",
+])
+
+
+def advice_for(missing: str, criterion_text: str, given_hints: set[str] | None = None) -> str:
+    """Turn one 'missing' item into an actionable suggestion, tied to the part of the criterion it concerns.
+
+    `given_hints` collects the hints already given for this criterion so that one is not repeated.
+    """
+    item = missing.strip().rstrip(".").strip()
+    sentence = _FALLBACK.format(what=_lower_first(item))
+    whole = False
+    for rule in _RULES:
+        m = rule.pattern.search(item)
+        if m:
+            groups = {k: _lower_first(v.strip().rstrip(".")) for k, v in m.groupdict().items() if v}
+            if "aux" in groups:
+                groups["verb"] = _SUBJUNCTIVE[groups["aux"].lower()]
+            sentence = rule.template.format(**groups)
+            whole = not rule.pattern.groupindex
+            break
+    parts = [sentence]
+    hint = _hint(item)
+    if hint and (given_hints is None or hint not in given_hints):
+        parts.append(hint)
+        if given_hints is not None:
+            given_hints.add(hint)
+    if whole:
+        clauses = _clauses(criterion_text)
+        if len(clauses) > 1:
+            parts.append("Points à couvrir : " + " ; ".join(f"« {c} »" for c in clauses) + ".")
+    else:
+        clause = _closest_clause(item, criterion_text)
+        if clause:
+            parts.append(f"Attendu du référentiel : « {clause} ».")
+    return " ".join(parts)
+
+
+def _lower_first(text: str) -> str:
+    """`Les sources` -> `les sources`, but `RSE absente` stays (an acronym)."""
+    return text if text[:2].isupper() else text[:1].lower() + text[1:]
+
+
+def _hint(item: str) -> str | None:
+    low = item.lower()
+    for keys, hint in _HINTS:
+        if any(re.search(rf"\b{re.escape(k)}", low) for k in keys):
+            return hint
+    return None
+
+
+def _stems(text: str) -> set[str]:
+    return {w.lower()[:6] for w in _WORD.findall(text) if w.lower() not in _STOPWORDS}
+
+
+def _clauses(criterion_text: str) -> list[str]:
+    """The criterion cut at `;`, `:` and at commas that open a new clause."""
+    parts = re.split(r"\s*[;:]\s*|,\s+(?=[a-zà-ÿ])", criterion_text)
+    return [c.strip(" ,;:.") for c in parts if c.strip(" ,;:.")]
+
+
+def _closest_clause(item: str, criterion_text: str) -> str | None:
+    """The clause of the criterion sharing most words with the missing item (none when nothing is shared)."""
+    clauses = _clauses(criterion_text)
+    if len(clauses) < 2:
+        return None
+    want = _stems(item)
+    best = max((len(want & _stems(c)), -i, c) for i, c in enumerate(clauses))
+    return best[2] if best[0] > 0 else None
+
+
+def advice_list(line: CriterionLine) -> list[str]:
+    """'Pour progresser' for one criterion: one suggestion per missing item, or the criterion itself if untouched."""
+    given: set[str] = set()
+    full = f"{line.preamble} {line.text}" if line.preamble else line.text
+    out = [advice_for(m, line.text, given) for m in line.missing if m.strip()]
+    if not out and not line.evidence:
+        out.append(advice_for("Aucun passage du dossier ne traite ce critère", full))
+    return list(dict.fromkeys(out))
+
+
+# --- the candidate-facing document ---------------------------------------------------------------
+
+
+def build_feedback(doc: GridDoc, show_levels: bool = False) -> Feedback:
+    """What the candidate may see of a grid: never a suggested level, a rationale or an alert."""
+    comps = []
+    for block in doc.competencies:
+        criteria = []
+        for line in block.criteria:
+            level = line.confirmed_level if show_levels else None
+            label = None
+            if show_levels:
+                label = PENDING_LEVEL if level is None else (line.confirmed_label or str(level))
+            criteria.append(FeedbackCriterion(
+                id=line.id, preamble=line.preamble, text=line.text,
+                found=[FoundQuote(quote=clip(e.quote, QUOTE_MAX_CHARS), where=evidence_place(e))
+                       for e in line.evidence],
+                present=list(line.present), missing=list(line.missing), advice=advice_list(line),
+                level=level, label=label,
+            ))
+        comps.append(FeedbackCompetency(
+            id=block.id, statement=block.statement,
+            verdict=block.confirmed_verdict if show_levels else None, criteria=criteria,
+        ))
+    return Feedback(
+        referentiel_title=doc.referentiel_title, module=doc.module, module_title=doc.module_title,
+        candidate_ref=doc.candidate_ref, file_name=doc.file_name, provisional=not is_final(doc),
+        show_levels=show_levels, scale=list(doc.scale) if show_levels else [], competencies=comps,
+    )
+
+
+def feedback_json(doc: GridDoc, show_levels: bool = False) -> dict[str, Any]:
+    return build_feedback(doc, show_levels).model_dump(mode="json")
+
+
+def feedback_html(doc: GridDoc, show_levels: bool = False) -> str:
+    """Standalone printable HTML page (A4 portrait)."""
+    return template_env().get_template("feedback.html.j2").render(fb=build_feedback(doc, show_levels), texts=_TEXTS)
+
+
+_TEXTS = {
+    "title": "Retour sur votre dossier",
+    "intro": "Ce document reprend, critère par critère, ce que l’évaluation a relevé dans votre dossier, ce qui "
+             "manque encore et des pistes concrètes pour progresser. Les citations sont reprises mot pour mot de "
+             "votre dossier.",
+    "provisional": "Document provisoire : la grille n’a pas encore été validée par l’évaluateur.",
+    "found": "Ce qui a été trouvé",
+    "missing": "Ce qui manque",
+    "advice": "Pour progresser",
+    "nothing_found": "Aucun passage de votre dossier n’a été rattaché à ce critère.",
+    "nothing_missing": "Aucun manque particulier n’a été relevé sur ce critère.",
+    "nothing_advice": "Continuez ainsi : vous pouvez encore renforcer ce point en chiffrant et en justifiant vos "
+                      "choix.",
+    "level": "Niveau retenu",
+    "verdict": "Compétence",
+    "scale": "Échelle de notation",
+}
+
+
+def feedback_docx(doc: GridDoc, path: Path, show_levels: bool = False) -> None:
+    """Write the feedback as an A4 portrait Word document at `path`."""
+    fb = build_feedback(doc, show_levels)
+    document = new_document(landscape=False)
+    page_furniture(document, f"{_TEXTS['title']} — {fb.candidate_ref} — module {fb.module}")
+    document.add_heading(xml_safe(_TEXTS["title"]), level=0)
+    par = document.add_paragraph()
+    add_run(par, f"Module {fb.module} — {fb.module_title}", bold=True)
+    add_run(document.add_paragraph(), f"{fb.referentiel_title} — dossier « {fb.file_name} »", size=9, color=_GREY)
+    add_run(document.add_paragraph(), _TEXTS["intro"])
+    if fb.provisional:
+        add_run(document.add_paragraph(), _TEXTS["provisional"], italic=True, color=_GREY)
+    for comp in fb.competencies:
+        heading = document.add_heading(level=1)
+        add_run(heading, f"Compétence {comp.id}")
+        add_run(document.add_paragraph(), comp.statement, italic=True, size=9, color=_GREY)
+        if comp.verdict:
+            add_run(document.add_paragraph(), f"{_TEXTS['verdict']} {comp.verdict}", bold=True, color=_DARK)
+        for crit in comp.criteria:
+            _docx_criterion(document, crit, fb.show_levels)
+    if fb.show_levels and fb.scale:
+        heading = document.add_heading(level=2)
+        add_run(heading, _TEXTS["scale"])
+        for level, label, meaning in fb.scale:
+            par = document.add_paragraph(style="List Bullet")
+            add_run(par, f"{level} — {label} : ", bold=True, size=9)
+            add_run(par, meaning, size=9)
+    document.save(str(path))
+
+
+def _docx_criterion(document: DocxDocument, crit: FeedbackCriterion, show_levels: bool) -> None:
+    heading = document.add_heading(level=2)
+    add_run(heading, f"Critère {crit.id}")
+    par = document.add_paragraph()
+    if crit.preamble:
+        add_run(par, crit.preamble + " ", italic=True, size=9, color=_GREY)
+    add_run(par, crit.text, size=9)
+    if show_levels:
+        par = document.add_paragraph()
+        add_run(par, f"{_TEXTS['level']} : ", bold=True)
+        add_run(par, f"{crit.level} — {crit.label}" if crit.level is not None else str(crit.label))
+
+    _docx_subhead(document, _TEXTS["found"])
+    for item in crit.present:
+        add_run(document.add_paragraph(style="List Bullet"), item)
+    for q in crit.found:
+        par = document.add_paragraph(style="List Bullet")
+        add_run(par, f"« {q.quote} »", italic=True)
+        if q.where:
+            add_run(par, f" ({q.where})", size=9, color=_GREY)
+    if not crit.found and not crit.present:
+        add_run(document.add_paragraph(), _TEXTS["nothing_found"], italic=True, color=_GREY)
+
+    _docx_subhead(document, _TEXTS["missing"])
+    for item in crit.missing:
+        add_run(document.add_paragraph(style="List Bullet"), item)
+    if not crit.missing:
+        add_run(document.add_paragraph(), _TEXTS["nothing_missing"], italic=True, color=_GREY)
+
+    _docx_subhead(document, _TEXTS["advice"])
+    for item in crit.advice or [_TEXTS["nothing_advice"]]:
+        add_run(document.add_paragraph(style="List Bullet"), item)
+
+
+def _docx_subhead(document: DocxDocument, text: str) -> None:
+    par = document.add_paragraph()
+    par.paragraph_format.space_before = Pt(4)
+    par.paragraph_format.keep_with_next = True
+    add_run(par, text, bold=True, color=_DARK)
