@@ -9,7 +9,10 @@ from __future__ import annotations
 import io
 import random
 import re
+import shutil
 import struct
+import subprocess
+import sys
 import zipfile
 import zlib
 from pathlib import Path
@@ -232,11 +235,6 @@ def test_pdf_over_max_chars(tmp_path: Path, samples_dir: Path) -> None:
     refuse(path, Settings(data_dir=tmp_path, max_chars=100), TooLargeError, "caractères", "Déposez")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pdf._parse_pdf builds the max_chars message with .replace(',', ' ') to format the number: every "
-    "comma of the message goes, including the one after 'texte' and any in the file name",
-)
 def test_pdf_over_max_chars_message_keeps_punctuation_and_name(tmp_path: Path, samples_dir: Path) -> None:
     pdf = _multi_page_sample(samples_dir)
     path = write(tmp_path, "dossier,v2.pdf", pdf.read_bytes())
@@ -252,3 +250,102 @@ def test_docx_over_max_chars(tmp_path: Path) -> None:
     path = tmp_path / "dossier.docx"
     doc.save(path)
     refuse(path, Settings(data_dir=tmp_path, max_chars=500), TooLargeError, "caractères", "Déposez")
+
+
+# --- a DOCX without a body, and what the CLI shows for bad input -----------------------------------
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+def bodyless_docx() -> bytes:
+    """A python-docx document whose word/document.xml lost its <w:body> (opens, but has no body)."""
+    docx_mod = pytest.importorskip("docx")
+    doc = docx_mod.Document()
+    doc.add_paragraph("Texte du dossier.")
+    buf = io.BytesIO()
+    doc.save(buf)
+    out = io.BytesIO()
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "word/document.xml":
+                data = re.sub(rb"<w:body>.*</w:body>", b"", data, flags=re.S)
+                assert b"<w:body" not in data
+            dst.writestr(info.filename, data)
+    return out.getvalue()
+
+
+def test_docx_without_body(tmp_path: Path, settings: Settings) -> None:
+    refuse(write(tmp_path, "dossier.docx", bodyless_docx()), settings, DamagedFileError, "Exportez")
+
+
+def test_docx_without_body_is_handled_by_the_parser(tmp_path: Path, settings: Settings) -> None:
+    with pytest.raises(IngestError) as info:
+        ingest(write(tmp_path, "dossier.docx", bodyless_docx()), settings)
+    assert "parser failure" not in str(info.value)
+    assert not isinstance(info.value.__cause__, AttributeError)
+
+
+def _cli() -> str:
+    exe = Path(sys.executable).parent / "dossier-review"
+    found = str(exe) if exe.is_file() else shutil.which("dossier-review")
+    if not found:
+        pytest.skip("console script dossier-review not installed")
+    return found
+
+
+def _check_cli_refusal(proc: subprocess.CompletedProcess[str], name: str) -> None:
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stdout == ""
+    assert "Erreur" in proc.stderr and name in proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("case", ["empty", "png", "odt"])
+def test_cli_bad_input_exit_2_french_no_traceback(tmp_path: Path, case: str) -> None:
+    data = {
+        "empty": b"",
+        "png": png_bytes(),
+        "odt": zip_bytes(
+            {"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": "<x/>"}, first="mimetype"
+        ),
+    }[case]
+    path = write(tmp_path, "dossier.docx", data)
+    proc = subprocess.run(
+        [_cli(), "parse", str(path), "--json", "--data-dir", str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    _check_cli_refusal(proc, "dossier.docx")
+
+
+CRASHING_CLI = """
+import sys
+import pipeline.ingest as ingest_module
+
+def crash(path, data):
+    raise AttributeError("'NoneType' object has no attribute 'findall'")
+
+ingest_module.parse_docx = crash
+from pipeline.cli import app
+app()
+"""
+
+
+def test_cli_parser_crash_shows_no_traceback(tmp_path: Path) -> None:
+    docx_mod = pytest.importorskip("docx")
+    doc = docx_mod.Document()
+    doc.add_paragraph("Texte du dossier.")
+    path = tmp_path / "dossier.docx"
+    doc.save(path)
+    proc = subprocess.run(
+        [sys.executable, "-c", CRASHING_CLI, "parse", str(path), "--json", "--data-dir", str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert "structure inattendue ou endommagée" in " ".join(proc.stderr.split())  # the crash did happen
+    _check_cli_refusal(proc, "dossier.docx")

@@ -20,6 +20,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import pypdf
 import pytest
 
 from pipeline.chunking import chunk_dossier
@@ -34,8 +35,6 @@ from pipeline.errors import (
 from pipeline.ingest import ingest
 from pipeline.settings import Settings
 from pipeline.types import Dossier
-
-TORTURE_DIR = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "torture"
 
 
 @dataclass(frozen=True)
@@ -109,10 +108,7 @@ TABLE = [
     row("pdf/scanned-ocr-layer_vicksburg-merged.pdf",
         Text(contains=("THE SIEGE OF VICKSBURG", "The Crazy Ones", "Heres to the crazy ones"), pages=7,
              no_findings=frozenset({"hidden_text", "no_text_pages", "manipulation"}),
-             block_pages=(("The Crazy Ones", 2),)),
-        xfail="OCR text layer (render mode 3 over the page scan, pages 1 and 3-7) is reported as 6 hidden_text "
-              "findings and excluded; no_text_pages claims those pages have no text layer. Invisible text over "
-              "an image covering it is OCR, i.e. the page's content, not a manipulation."),
+             block_pages=(("The Crazy Ones", 2),))),
     # --- layout and scripts -----------------------------------------------------------------
     row("pdf/multicolumn_latex.pdf",
         Text(contains=("Two-Column Document with Lorem Ipsum", "Abstract", "This is a sample document with two "
@@ -122,15 +118,9 @@ TABLE = [
         Text(contains=("حَبيبي habibi حَبيبي",), pages=4, block_pages=(("حَبيبي", 1),))),
     row("pdf/large_117-pages_german-umlauts.pdf",
         Text(contains=("Einführung in die Geometrie und Topologie", "Vorwort", "Übungen"), pages=117,
-             min_chars=100_000, no_findings=frozenset({"damage"})),
-        xfail="false 'damage' finding on an intact PDF: pypdf's warning 'fontTools is required to fully parse "
-              "the encoding of a CFF Type1 font in font dictionary {... IndirectObject(...)}' (1412 times) "
-              "matches the repair regex in pdf.parse_pdf through the word 'object' of the dict repr",
-        slow=True),
-    row("pdf/font_uninterpretable-type3.pdf", Fails((NoTextLayerError, DamagedFileError)),
-        xfail="Type3 font without ToUnicode: pypdf yields glyph names ('/0 /1/2/3 /1/4 /5/2/6 ... /i255', 4534 "
-              "chars) that are accepted as the dossier text (language 'qu'); the only page is unreadable and "
-              "must be refused (or at least flagged), never evaluated as content"),
+             min_chars=100_000),
+        slow=True),  # the false 'damage' finding without fontTools: test_pypdf_notice_is_not_damage
+    row("pdf/font_uninterpretable-type3.pdf", Fails((NoTextLayerError, DamagedFileError))),
     # --- DOCX -------------------------------------------------------------------------------
     row("docx/comments-rich-para.docx",
         Text(contains=("Document text", "Some text worthy of note.", "Paragraph 7"), findings=frozenset({"comment"}),
@@ -141,10 +131,7 @@ TABLE = [
     row("docx/header-footer.docx",
         Text(contains=("section with header", "section without header of its own."), pages=2,
              absent=("Header for section-1", "Footer for section"),
-             block_pages=(("section with header", 1), ("section without header of its own.", 2))),
-        xfail="a w:lastRenderedPageBreak that is the first child of a paragraph's first run is counted after "
-              "the run's text (docx._paragraph iterates w:r before its children), so the paragraph is given "
-              "page 1 instead of 2; hidden_text findings there get the same wrong page"),
+             block_pages=(("section with header", 1), ("section without header of its own.", 2)))),
     row("docx/headers-all-types.docx", Fails(EmptyFileError)),  # headers of every type, empty body
     row("docx/paras-and-tables.docx",
         Text(contains=("Lorem ipsum dolor sit amet", "Text before Table Between Text after", "Donec semper"),
@@ -162,17 +149,10 @@ TABLE = [
 TABLE_FILES = sorted({p.values[0] for p in TABLE})
 
 
-@pytest.fixture(scope="module")
-def corpus() -> Path:
-    if not TORTURE_DIR.is_dir():
-        pytest.skip(f"torture corpus absent: {TORTURE_DIR}")
-    return TORTURE_DIR
-
-
-def _file(corpus: Path, name: str) -> Path:
-    path = corpus / name
+def _file(torture_dir: Path, name: str) -> Path:
+    path = torture_dir / name
     if not path.is_file():
-        pytest.fail(f"{name} is in TABLE but missing from {corpus}")
+        pytest.fail(f"{name} is in TABLE but missing from {torture_dir}")
     return path
 
 
@@ -203,8 +183,10 @@ def _check_text(d: Dossier, expect: Text) -> None:
 
 
 @pytest.mark.parametrize(("name", "password", "expect"), TABLE)
-def test_torture_file(corpus: Path, settings: Settings, name: str, password: str | None, expect: Text | Fails) -> None:
-    path = _file(corpus, name)
+def test_torture_file(
+    torture_dir: Path, settings: Settings, name: str, password: str | None, expect: Text | Fails
+) -> None:
+    path = _file(torture_dir, name)
     if isinstance(expect, Fails):
         with pytest.raises(IngestError) as info:
             ingest(path, settings, password=password)
@@ -219,15 +201,37 @@ def test_torture_file(corpus: Path, settings: Settings, name: str, password: str
         _check_text(ingest(path, settings, password=password), expect)
 
 
-def test_table_lists_every_corpus_file(corpus: Path) -> None:
+def test_table_lists_every_corpus_file(torture_dir: Path) -> None:
     on_disk = sorted(
-        str(p.relative_to(corpus)) for sub in ("pdf", "docx") if (corpus / sub).is_dir() for p in (corpus / sub).iterdir()
+        str(p.relative_to(torture_dir))
+        for sub in ("pdf", "docx")
+        if (torture_dir / sub).is_dir()
+        for p in (torture_dir / sub).iterdir()
         if p.is_file()
     )
     missing = sorted(set(on_disk) - set(TABLE_FILES))
     assert not missing, f"torture files without a row in TABLE: {missing}"
     gone = sorted(set(TABLE_FILES) - set(on_disk))
     assert not gone, f"rows in TABLE for files no longer in the corpus: {gone}"
+
+
+def test_pypdf_notice_is_not_damage(
+    torture_dir: Path, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    font = pytest.importorskip("pypdf.generic._font")
+    if not hasattr(font, "HAS_FONTTOOLS"):
+        pytest.skip("pypdf no longer has generic._font.HAS_FONTTOOLS")
+    monkeypatch.setattr(font, "HAS_FONTTOOLS", False)  # as in an install without fontTools
+    reader = pypdf.PdfReader(_file(torture_dir, "pdf/large_117-pages_german-umlauts.pdf"))
+    writer = pypdf.PdfWriter()
+    for page in reader.pages[:4]:  # an intact 4-page PDF with CFF Type1 fonts
+        writer.add_page(page)
+    path = tmp_path / "geotopo-4-pages.pdf"
+    with path.open("wb") as fh:
+        writer.write(fh)
+    dossier = ingest(path, settings)
+    assert "Einführung in die Geometrie und Topologie" in dossier.text
+    assert [f for f in dossier.findings if f.kind == "damage"] == []
 
 
 # --- the real CLI -------------------------------------------------------------------------------
@@ -258,8 +262,10 @@ def _cli_rows():
 
 
 @pytest.mark.parametrize(("name", "password", "expect"), _cli_rows())
-def test_cli_parse_json(corpus: Path, tmp_path: Path, name: str, password: str | None, expect: Text | Fails | None) -> None:
-    path = _file(corpus, name)
+def test_cli_parse_json(
+    torture_dir: Path, tmp_path: Path, name: str, password: str | None, expect: Text | Fails | None
+) -> None:
+    path = _file(torture_dir, name)
     cmd = [_cli(), "parse", str(path), "--json", "--data-dir", str(tmp_path / "data")]
     if password:
         cmd += ["--password", password]

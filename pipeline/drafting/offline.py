@@ -24,7 +24,10 @@ from pipeline.referentiel import Criterion, Referentiel
 from pipeline.types import CriterionDraft, Dossier, Evidence, Hit, Provenance
 
 MODEL_FILE = Path(__file__).with_name("offline_model.json")
-FEATURES = ["dense_max", "dense_top3", "coverage", "best_sentence", "specificity", "support"]
+FEATURES = [
+    "dense_max", "dense_top3", "coverage", "best_sentence", "specificity", "support",
+    "rel_dense", "evidence_figures", "doc_figures", "doc_sources",
+]
 
 _SENT = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÀ-ÝÉ«\"0-9])|\n+")
 _FIGURE = re.compile(r"\b\d+(?:[ ,.]\d+)*\s?(?:%|€|k€|m€|M€|Md€|euros?|points?|clients?|jours?|mois|ans|heures?)", re.I)
@@ -106,10 +109,24 @@ class OfflineDrafter:
         n_docs = max(len(chunk_stems), 1)
         idf = {s: math.log(1 + n_docs / (1 + c)) for s, c in df.items()}
         self._headings = {b.text for b in dossier.blocks if b.kind == "heading"}
-        return {
-            c.id: self.draft(ref, c, hits.get(c.id, []), idf)
-            for c in ref.criteria_for(module)
-        }
+        criteria = ref.criteria_for(module)
+        prepared = {c.id: self.features(ref, c, hits.get(c.id, []), idf) for c in criteria}
+        # dossier-level context: how precise the dossier is overall, and how this criterion's
+        # coverage compares with the others (computed on retrieved chunks, which never hold
+        # text flagged as manipulation)
+        seen: dict[str, str] = {h.chunk.id: h.chunk.text for hs in hits.values() for h in hs if not h.chunk.flagged}
+        corpus = " ".join(seen[k] for k in sorted(seen))
+        kchars = max(len(corpus) / 1000, 1.0)
+        doc_figures = min(len(_FIGURE.findall(corpus)) / kchars, 10.0) / 10
+        doc_sources = min(len(_SOURCE.findall(corpus)) / kchars, 5.0) / 5
+        mean_top3 = sum(p[0]["dense_top3"] for p in prepared.values()) / max(len(prepared), 1)
+        for feats, cands, _, _ in prepared.values():
+            feats["rel_dense"] = feats["dense_top3"] - mean_top3
+            top = [c.text for c in cands[:3]]
+            feats["evidence_figures"] = min(sum(len(_FIGURE.findall(t)) for t in top), 6) / 6
+            feats["doc_figures"] = doc_figures
+            feats["doc_sources"] = doc_sources
+        return {c.id: self.draft(ref, c, hits.get(c.id, []), prepared[c.id]) for c in criteria}
 
     def features(
         self, ref: Referentiel, criterion: Criterion, hits: list[Hit], idf: dict[str, float]
@@ -148,9 +165,12 @@ class OfflineDrafter:
         missing_ind = [p for p in indicators if p not in found_ind]
         return feats, cands, signals, missing_ind
 
-    def draft(self, ref: Referentiel, criterion: Criterion, hits: list[Hit], idf: dict[str, float]) -> CriterionDraft:
+    def draft(
+        self, ref: Referentiel, criterion: Criterion, hits: list[Hit],
+        prepared: tuple[dict[str, float], list[_Candidate], dict[str, bool], list[str]],
+    ) -> CriterionDraft:
         t0 = time.perf_counter()
-        feats, cands, signals, missing_ind = self.features(ref, criterion, hits, idf)
+        feats, cands, signals, missing_ind = prepared
         score = self.model.score(feats)
         level = self.model.level(score)
         evidence: list[Evidence] = []

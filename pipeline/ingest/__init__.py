@@ -35,7 +35,7 @@ def ingest(path: Path, settings: Settings, password: str | None = None) -> Dossi
     except ReviewError:
         raise
     except Exception as e:  # hostile input must fail closed with a message, never a traceback
-        log.exception("parser crashed on %s", path.name)
+        log.warning("parser failure on %s: %s: %s", path.name, type(e).__name__, e)
         raise DamagedFileError(
             f"{path.name}: parser failure {type(e).__name__}: {e}",
             f"Le fichier « {path.name} » n’a pas pu être lu (structure inattendue ou endommagée). "
@@ -59,14 +59,19 @@ def ingest(path: Path, settings: Settings, password: str | None = None) -> Dossi
     return dossier
 
 
+def _mo(n: int) -> str:
+    """Megabytes with a French decimal comma."""
+    return f"{n / 1e6:.1f}".replace(".", ",")
+
+
 def _read_bounded(path: Path, max_bytes: int) -> bytes:
     try:
         size = path.stat().st_size
         if size > max_bytes:
             raise TooLargeError(
                 f"{path.name}: {size} bytes exceeds {max_bytes}",
-                f"Le fichier « {path.name} » pèse {size / 1e6:.1f} Mo, au-delà de la limite de "
-                f"{max_bytes / 1e6:.0f} Mo. Compressez les images ou retirez les annexes volumineuses.",
+                f"Le fichier « {path.name} » pèse {_mo(size)} Mo, au-delà de la limite de {_mo(max_bytes)} Mo. "
+                "Compressez les images ou retirez les annexes volumineuses.",
             )
         with path.open("rb") as fh:
             return fh.read(max_bytes + 1)

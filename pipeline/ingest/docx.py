@@ -65,6 +65,12 @@ def parse_docx(path: Path, data: bytes) -> RawDoc:
             "enregistrez-le à nouveau (ou exportez-le en PDF) puis redéposez-le.",
         ) from e
     body = document.element.body
+    if body is None:
+        raise DamagedFileError(
+            f"{path.name}: document.xml has no w:body",
+            f"Le fichier « {path.name} » est un DOCX sans contenu lisible (corps du document absent). "
+            "Exportez-le à nouveau depuis Word ou LibreOffice (en DOCX ou en PDF), puis redéposez-le.",
+        )
     ctx = _Ctx(
         styles=_read_styles(document),
         default_para_style=_default_para_style(document),
@@ -239,25 +245,26 @@ def _paragraph(p: Any, ctx: _Ctx, in_table: bool = False) -> str:
     hidden: list[tuple[str, str]] = []
     start_page = ctx.page
     textboxes: list[Any] = []
-    for node in p.iter(q("r"), q("lastRenderedPageBreak")):
-        if node.tag == q("lastRenderedPageBreak"):
-            # a break at the very start of the paragraph moves the paragraph itself
-            if ctx.rendered_breaks:
-                ctx.page += 1
-                if not visible:
-                    start_page = ctx.page
-            continue
+    for node in p.iter(q("r")):
         if _inside_textbox(node, p):
             continue
         textboxes += node.findall(f".//{q('txbxContent')}")
-        text = _run_text(node)
-        if not text:
-            continue
         reason = _hidden_reason(ctx, node, style_id)
-        if reason:
-            hidden.append((text, reason))
-        else:
-            visible.append(text)
+        for child in node.iterchildren():
+            if child.tag == q("lastRenderedPageBreak"):
+                # a break before any text of the paragraph moves the paragraph itself
+                if ctx.rendered_breaks:
+                    ctx.page += 1
+                    if not "".join(visible).strip():
+                        start_page = ctx.page
+                continue
+            text = _child_text(child)
+            if not text:
+                continue
+            if reason:
+                hidden.append((text, reason))
+            else:
+                visible.append(text)
     if hidden:
         by_reason: dict[str, list[str]] = {}
         for text, reason in hidden:
@@ -301,17 +308,15 @@ def _inside_textbox(run: Any, stop: Any) -> bool:
     return False
 
 
-def _run_text(run: Any) -> str:
-    out: list[str] = []
-    for el in run.iterchildren():
-        tag = el.tag
-        if tag == q("t"):
-            out.append(el.text or "")
-        elif tag == q("tab") or tag in (q("br"), q("cr")):
-            out.append(" ")
-        elif tag == q("noBreakHyphen"):
-            out.append("-")
-    return "".join(out)
+def _child_text(el: Any) -> str:
+    tag = el.tag
+    if tag == q("t"):
+        return str(el.text or "")
+    if tag in (q("tab"), q("br"), q("cr")):
+        return " "
+    if tag == q("noBreakHyphen"):
+        return "-"
+    return ""
 
 
 def _table(tbl: Any, ctx: _Ctx) -> None:

@@ -30,9 +30,15 @@ from pipeline.types import BlockKind
 log = logging.getLogger(__name__)
 
 _TINY_PT = 2.0
+_REPAIR = re.compile(
+    r"xref|startxref|rebuild|decompress|Invalid parent|Object \d+ \d+ (?:found|not defined)|wrong pointing object"
+    r"|Object Streams|damaged|EOF marker",
+    re.I,
+)
+_GLYPH_NAME = re.compile(r"/[A-Za-z]?\d+|/[a-z]{1,3}\d*")
 _WHITE = 0.92
 _BULLET = re.compile(r"^\s*([•▪◦●○■□➢➤►▶✓✔\-–—*\uf0b7\uf0a7\uf0d8\uf076\uf0fc\uf0a8])\s*")
-_NUMBERED_ITEM = re.compile(r"^\s*(?:\d{1,2}|[a-z])[\)]\s+")
+_NUMBERED_ITEM = re.compile(r"^\s*(?:\d{1,2}|[a-z])[.)](?=\s*[A-Za-zÀ-ÿ«\"])\s*")
 _NUMBERED_HEADING = re.compile(r"^(?:(?:partie|chapitre|annexe)\s+)?(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+\S", re.I)
 _PAGE_NUMBER = re.compile(r"^(?:page\s*)?\d{1,4}(?:\s*(?:/|sur|of)\s*\d{1,4})?$", re.I)
 
@@ -297,7 +303,7 @@ def parse_pdf(path: Path, data: bytes, password: str | None, max_pages: int, max
     finally:
         pypdf_log.removeHandler(collect)
         pypdf_log.propagate = propagate
-    repairs = [m for m in collect.messages if re.search(r"xref|startxref|object|rebuild|stream|decompress", m, re.I)]
+    repairs = [m for m in collect.messages if _REPAIR.search(m) and "fontTools" not in m]
     if repairs:
         log.info("%s: pypdf repaired the structure: %s", path.name, "; ".join(repairs[:5]))
         raw.findings.append(
@@ -316,6 +322,7 @@ def _parse_pdf(path: Path, data: bytes, password: str | None, max_pages: int, ma
     pages: list[list[_Line]] = []
     findings: list[RawFinding] = []
     lost: list[int] = []
+    garbled: list[int] = []
     chars = 0
     for i in range(n):
         pr = _PageReader()
@@ -328,6 +335,11 @@ def _parse_pdf(path: Path, data: bytes, password: str | None, max_pages: int, ma
             pages.append([])
             continue
         lines = [ln for ln in pr.lines if ln.frags]
+        _accept_ocr_layer(lines, _has_images(reader, i))
+        if _garbled(lines):
+            garbled.append(i + 1)
+            pages.append([])
+            continue
         for ln in lines:
             hidden = [f for f in ln.frags if f.hidden and f.text.strip()]
             if hidden:
@@ -344,8 +356,8 @@ def _parse_pdf(path: Path, data: bytes, password: str | None, max_pages: int, ma
         if chars > max_chars:
             raise TooLargeError(
                 f"{path.name}: more than {max_chars} characters of text",
-                f"Le PDF « {path.name} » contient plus de {max_chars:,} caractères de texte, au-delà de la "
-                "limite. Déposez le dossier sans ses annexes.".replace(",", " "),
+                f"Le PDF « {path.name} » contient plus de {format(max_chars, ',').replace(',', chr(0x202F))} "
+                "caractères de texte, au-delà de la limite. Déposez le dossier sans ses annexes.",
             )
     _merge_hidden_findings(findings)
     if lost:
@@ -355,6 +367,22 @@ def _parse_pdf(path: Path, data: bytes, password: str | None, max_pages: int, ma
                 text=f"{len(lost)} page(s) illisible(s) sur {n} : {', '.join(map(str, lost[:20]))}",
                 detail="Le PDF est endommagé : le texte de ces pages n’a pas pu être récupéré.",
             )
+        )
+    if garbled:
+        findings.append(
+            RawFinding(
+                kind="damage",
+                text=f"{len(garbled)} page(s) au texte illisible : {', '.join(map(str, garbled[:20]))}",
+                detail="Les polices de ces pages ne permettent pas de retrouver le texte (pas de table de "
+                "correspondance Unicode) : leur contenu n’est pas évalué.",
+            )
+        )
+    if chars == 0 and garbled:
+        raise DamagedFileError(
+            f"{path.name}: text is unreadable (fonts without Unicode mapping) on {len(garbled)} page(s)",
+            f"Le texte du PDF « {path.name} » est illisible : ses polices ne permettent pas de retrouver les "
+            "caractères. Exportez-le à nouveau en incorporant les polices (ou en PDF/A), ou faites-le passer "
+            "par une reconnaissance de caractères (OCR).",
         )
     if chars == 0:
         if lost and len(lost) == n:
@@ -387,6 +415,24 @@ def _parse_pdf(path: Path, data: bytes, password: str | None, max_pages: int, ma
     _drop_furniture(pages)
     blocks = _blocks(pages)
     return RawDoc(blocks=blocks, findings=findings, pages=n)
+
+
+def _accept_ocr_layer(lines: list[_Line], has_images: bool) -> None:
+    """Invisible text drawn over a page image is an OCR layer: the page's content, not hidden text."""
+    if not has_images:
+        return
+    frags = [f for ln in lines for f in ln.frags if f.text.strip()]
+    invisible = [f for f in frags if f.hidden and f.hidden.startswith("texte invisible")]
+    if invisible and sum(len(f.text) for f in invisible) >= 0.5 * sum(len(f.text) for f in frags):
+        for f in invisible:
+            f.hidden = None
+
+
+def _garbled(lines: list[_Line]) -> bool:
+    """pypdf returns glyph names ('/0 /1 /i255') for fonts it cannot map to Unicode."""
+    text = " ".join(ln.text for ln in lines)
+    solid = len(text.replace(" ", ""))
+    return solid > 40 and sum(len(m) for m in _GLYPH_NAME.findall(text)) > 0.5 * solid
 
 
 def _has_images(reader: pypdf.PdfReader, i: int) -> bool:
@@ -504,7 +550,8 @@ def _blocks(pages: list[list[_Line]]) -> list[RawBlock]:
                 continue
             kind, level = _line_kind(ln, text, levels)
             if kind == "list_item":
-                text = _BULLET.sub("", text, count=1).strip() or text
+                # the bullet or number is layout, not text (a DOCX list has neither in its text)
+                text = _NUMBERED_ITEM.sub("", _BULLET.sub("", text, count=1), count=1).strip() or text
             gap = (prev.y - ln.y) if prev is not None else 0.0
             spacing = max(line_gap, (prev.size if prev is not None else body) * 1.25)
             new_para = gap > spacing * 1.3 or gap < -body  # a jump back up: new column or text box
@@ -557,7 +604,7 @@ def _drop_toc_runs(blocks: list[RawBlock]) -> list[RawBlock]:
 def _line_kind(ln: _Line, text: str, levels: dict[float, int]) -> tuple[str, int | None]:
     if ln.is_row:
         return "table", None
-    if (_BULLET.match(text) and len(text) > 2) or _NUMBERED_ITEM.match(text):
+    if _BULLET.match(text) and len(text) > 2:
         return "list_item", None
     short = len(text) < 150 and not text.endswith((".", ";", ","))
     size = round(ln.size, 1)
@@ -568,6 +615,8 @@ def _line_kind(ln: _Line, text: str, levels: dict[float, int]) -> tuple[str, int
         return "heading", levels[size]
     if short and numbered and ln.bold and len(text) < 100:
         return "heading", min(numbered.group(1).count(".") + 1, 6)
+    if _NUMBERED_ITEM.match(text):
+        return "list_item", None
     return "paragraph", None
 
 

@@ -1,0 +1,58 @@
+"""Tune the fusion weight and the MMR lambda on the DEV split only (evidence recall@k).
+
+    python -m evals.tune_retrieval samples [--k 8] [--data-dir DIR]
+
+Prints recall@k for each setting on dev and on test side by side; pick on dev, report test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+from pathlib import Path
+
+from evals.harness import _splits, quote_in_chunks
+from pipeline.chunking import chunk_dossier
+from pipeline.ingest import ingest
+from pipeline.referentiel import load_referentiel
+from pipeline.retrieve import DossierIndex, build_query
+from pipeline.settings import Settings
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("folder", type=Path)
+    ap.add_argument("--k", type=int, default=8)
+    ap.add_argument("--data-dir", type=Path, default=None)
+    a = ap.parse_args()
+    ref = load_referentiel()
+    base = Settings(**({"data_dir": a.data_dir} if a.data_dir else {}))
+    base.ensure_dirs()
+    splits = _splits(a.folder)
+    cases = []
+    for gold_file in sorted(a.folder.glob("*/gold.json")):
+        gold = json.loads(gold_file.read_text(encoding="utf-8"))
+        for fname in gold["files"]:
+            d = ingest(gold_file.parent / fname, base)
+            chunks = chunk_dossier(d, base.chunk_size, base.chunk_overlap)
+            cases.append((splits.get(gold_file.parent.name, "test"), gold, chunks))
+    grid = list(itertools.product([1.0, 1.5, 2.0, 3.0], [1.0], [0.6, 0.75, 0.9, 1.0]))
+    print(f"{'dense':>5} {'lex':>4} {'mmr':>5} | recall@{a.k} dev | test")
+    for dw, lw, lam in grid:
+        s = base.model_copy(update={"dense_weight": dw, "lexical_weight": lw, "mmr_lambda": lam})
+        found = {"dev": [0, 0], "test": [0, 0]}
+        for split, gold, chunks in cases:
+            index = DossierIndex(chunks, s)
+            for cid, g in gold["criteria"].items():
+                hits = index.retrieve(build_query(ref, ref.criteria_by_id[cid]), a.k)
+                for q in g.get("evidence", []):
+                    found[split][0] += quote_in_chunks(q, [h.chunk for h in hits])
+                    found[split][1] += 1
+        dev = found["dev"][0] / max(found["dev"][1], 1)
+        test = found["test"][0] / max(found["test"][1], 1)
+        print(f"{dw:5.1f} {lw:4.1f} {lam:5.2f} | {dev:.3f} | {test:.3f}")
+
+
+if __name__ == "__main__":
+    main()
