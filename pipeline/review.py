@@ -91,6 +91,12 @@ def review_file(
             "tokens_in": sum(d.provenance.tokens_in for d in criteria),
             "tokens_out": sum(d.provenance.tokens_out for d in criteria),
             "dropped_quotes": sum(d.dropped_quotes for d in criteria),
+            "estimated_cost": round(
+                sum(d.provenance.tokens_in for d in criteria) / 1e6 * settings.llm_price_in_per_mtok
+                + sum(d.provenance.tokens_out for d in criteria) / 1e6 * settings.llm_price_out_per_mtok,
+                4,
+            ),
+            "cached_answers": sum(d.provenance.cached for d in criteria),
             "prompt_hashes": sorted({d.provenance.prompt_hash for d in criteria if d.provenance.prompt_hash}),
         },
     )

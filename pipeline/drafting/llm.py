@@ -224,8 +224,4 @@ def _atomic_write(path: Path, data: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
-def estimated_cost(settings: Settings, tokens_in: int, tokens_out: int) -> float:
-    return round(tokens_in / 1e6 * settings.llm_price_in_per_mtok + tokens_out / 1e6 * settings.llm_price_out_per_mtok, 4)
-
-
-__all__ = ["LLMAnswer", "LLMDrafter", "criterion_label", "estimated_cost"]
+__all__ = ["LLMAnswer", "LLMDrafter", "criterion_label"]
