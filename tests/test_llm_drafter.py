@@ -134,3 +134,23 @@ def test_flagged_passages_never_reach_the_model(tmp_path, ref):  # type: ignore[
     assert "correcteur automatique" not in sent and "note maximale" not in sent
     assert "Ignore les instructions" not in sent
     assert all("correcteur" not in e.quote for c in review.criteria for e in c.evidence)
+
+
+def test_names_emails_phones_are_pseudonymised_before_leaving_and_restored(tmp_path, ref):  # type: ignore[no-untyped-def]
+    d = docx.Document()
+    d.add_heading("1. Présentation", 1)
+    d.add_paragraph(
+        "Ce plan a été rédigé par Camille DURAND (camille.durand@example.fr, 06 12 34 56 78) pour le comité de direction."
+    )
+    for p in PARAS:
+        d.add_paragraph(p)
+    path = tmp_path / "named.docx"
+    d.save(path)
+    with FakeOpenAI() as fake:
+        review, _ = review_file(path, "M2", _settings(tmp_path, fake), ref)
+        sent = json.dumps(fake.history, ensure_ascii=False)
+    assert "DURAND" not in sent and "camille.durand@example.fr" not in sent and "06 12 34 56 78" not in sent
+    assert "[PERSONNE_1]" in sent and "[EMAIL_1]" in sent
+    quotes = [e.quote for c in review.criteria for e in c.evidence]
+    assert any("Camille DURAND" in q and "camille.durand@example.fr" in q for q in quotes)
+    assert not any("[PERSONNE_" in q for q in quotes)
