@@ -60,8 +60,10 @@ def bench_ingest(runs: int) -> None:
     for path in (pdf_path, docx_path):
         d = ingest(path, s)
         med, times = _median(lambda p=path: chunk_dossier(ingest(p, s)), runs)
-        print(f"parse+chunk {path.suffix[1:]:4s} {d.pages or '?'} pages, {len(d.text):,} chars: "
-              f"median {med:.2f} s over {runs} ({', '.join(f'{t:.2f}' for t in times)}); target < 2 s")
+        print(
+            f"parse+chunk {path.suffix[1:]:4s} {d.pages or '?'} pages, {len(d.text):,} chars: "
+            f"median {med:.2f} s over {runs} ({', '.join(f'{t:.2f}' for t in times)}); target < 2 s"
+        )
 
 
 def bench_retrieval(runs: int) -> None:
@@ -96,8 +98,10 @@ def bench_retrieval(runs: int) -> None:
         warms.append(time.perf_counter() - t)
         shutil.rmtree(s.data_dir, ignore_errors=True)
     cold = statistics.median(colds)
-    print(f"index cold: {len(chunks)} chunks, {tokens:,} tokens: median {cold:.1f} s (target < 30 s); "
-          f"pipeline {tokens / cold:,.0f} tokens/s vs model alone {raw:,.0f} tokens/s in one batch of 16")
+    print(
+        f"index cold: {len(chunks)} chunks, {tokens:,} tokens: median {cold:.1f} s (target < 30 s); "
+        f"pipeline {tokens / cold:,.0f} tokens/s vs model alone {raw:,.0f} tokens/s in one batch of 16"
+    )
     print(f"warm index + retrieve 22 M1 criteria: median {statistics.median(warms):.2f} s (target < 1 s)")
 
 
@@ -110,7 +114,8 @@ from pipeline.review import review_file
 from pipeline.settings import Settings
 s = Settings(data_dir=Path(sys.argv[2]))
 review_file(Path(sys.argv[1]), "M1", s, load_referentiel())
-print(json.dumps({"seconds": time.perf_counter() - t, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": time.perf_counter() - t, "peak_mb": peak}))
 """
 
 
@@ -120,15 +125,22 @@ def bench_review(runs: int) -> None:
     for _ in range(runs):
         data = tempfile.mkdtemp()
         for bucket in (cold, warm):
-            out = subprocess.run([sys.executable, "-c", _REVIEW_CHILD, str(pdf_path), data], capture_output=True,
-                                 text=True, check=True, env=dict(os.environ))
+            out = subprocess.run(
+                [sys.executable, "-c", _REVIEW_CHILD, str(pdf_path), data],
+                capture_output=True,
+                text=True,
+                check=True,
+                env=dict(os.environ),
+            )
             r = json.loads(out.stdout.strip().splitlines()[-1])
             bucket.append(r["seconds"])
             mem.append(r["peak_mb"])
         shutil.rmtree(data, ignore_errors=True)
-    print(f"review 40-page PDF, offline backend, whole process (imports included): cold median "
-          f"{statistics.median(cold):.1f} s (target < 15 s), warm median {statistics.median(warm):.1f} s "
-          f"(target < 3 s), peak memory {max(mem):.0f} MB")
+    print(
+        f"review 40-page PDF, offline backend, whole process (imports included): cold median "
+        f"{statistics.median(cold):.1f} s (target < 15 s), warm median {statistics.median(warm):.1f} s "
+        f"(target < 3 s), peak memory {max(mem):.0f} MB"
+    )
 
 
 def bench_concurrency(runs: int) -> None:
@@ -143,13 +155,21 @@ def bench_concurrency(runs: int) -> None:
     with FakeOpenAI(latency=1.0) as fake:
         res = {}
         for conc in (1, 8):
-            s = Settings(data_dir=Path(tempfile.mkdtemp()), backend="openai", llm_base_url=fake.base_url,
-                         llm_model="fake", embedder="hashing", llm_concurrency=conc)
+            s = Settings(
+                data_dir=Path(tempfile.mkdtemp()),
+                backend="openai",
+                llm_base_url=fake.base_url,
+                llm_model="fake",
+                embedder="hashing",
+                llm_concurrency=conc,
+            )
             t = time.perf_counter()
             review_file(docx_path, "M2", s, ref)
             res[conc] = time.perf_counter() - t
-    print(f"openai backend, fake server with 1 s latency, 15 criteria: concurrency 1 {res[1]:.1f} s, "
-          f"concurrency 8 {res[8]:.1f} s, ratio {res[1] / res[8]:.1f}x")
+    print(
+        f"openai backend, fake server with 1 s latency, 15 criteria: concurrency 1 {res[1]:.1f} s, "
+        f"concurrency 8 {res[8]:.1f} s, ratio {res[1] / res[8]:.1f}x"
+    )
 
 
 def main() -> None:
@@ -157,8 +177,12 @@ def main() -> None:
     ap.add_argument("what", nargs="?", default="all", choices=["ingest", "retrieval", "review", "concurrency", "all"])
     ap.add_argument("--runs", type=int, default=5)
     a = ap.parse_args()
-    for name, f in (("ingest", bench_ingest), ("retrieval", bench_retrieval), ("review", bench_review),
-                    ("concurrency", bench_concurrency)):
+    for name, f in (
+        ("ingest", bench_ingest),
+        ("retrieval", bench_retrieval),
+        ("review", bench_review),
+        ("concurrency", bench_concurrency),
+    ):
         if a.what in (name, "all"):
             f(a.runs)
 

@@ -80,8 +80,10 @@ def fit(rows: list[dict[str, Any]]) -> dict[str, Any]:
     x = np.array([[float(r["features"].get(f, 0.0)) for f in feats] for r in dev])
     intercept, coefs, cuts = _fit(x, y, ridge)
     dossiers = sorted(str(g) for g in set(groups))
-    print(f"chosen: {name}, ridge {ridge} (leave-one-dossier-out on dev: QWK {qwk:.3f}, exact {exact:.3f}); "
-          f"refitted on {len(dev)} dev rows from {dossiers}")
+    print(
+        f"chosen: {name}, ridge {ridge} (leave-one-dossier-out on dev: QWK {qwk:.3f}, exact {exact:.3f}); "
+        f"refitted on {len(dev)} dev rows from {dossiers}"
+    )
     return {
         "description": "Fitted by evals/fit_offline.py on the dev split only: ridge regression + cut points; feature "
         "set and ridge chosen by leave-one-dossier-out cross-validation within dev. Test is never used.",

@@ -26,8 +26,8 @@ from pipeline.ingest import ingest
 from pipeline.manipulation import warnings_for
 from pipeline.prompts import draft_prompts
 from pipeline.referentiel import Referentiel
-from pipeline.retrieve import DossierIndex, Mode, build_query
 from pipeline.reports.agreement import cohen_kappa
+from pipeline.retrieve import DossierIndex, Mode, build_query
 from pipeline.review import aggregate, ground_drafts, make_drafter
 from pipeline.settings import Settings
 from pipeline.textnorm import normalise, words
@@ -98,7 +98,11 @@ def _splits(folder: Path) -> dict[str, str]:
 
 
 def run_eval(
-    folder: Path, settings: Settings, ref: Referentiel, k: int, drafter: Drafter | None = None,
+    folder: Path,
+    settings: Settings,
+    ref: Referentiel,
+    k: int,
+    drafter: Drafter | None = None,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     splits = _splits(folder)
@@ -164,7 +168,10 @@ def run_eval(
             flagged = any(f.kind in ("manipulation", "hidden_text") for f in dossier.findings)
             injection[case] = flagged
             expected_injection[case] = bool(gold.get("injection", False))
-            log(f"  {case}: {time.perf_counter() - t0:.1f}s, {len(chunks)} chunks, warnings {len(warnings_for(dossier))}")
+            log(
+                f"  {case}: {time.perf_counter() - t0:.1f}s, {len(chunks)} chunks, "
+                f"warnings {len(warnings_for(dossier))}"
+            )
 
     levels = [lv.level for lv in ref.scale.levels]
     majority = _majority([r for r in rows if r.split == "dev"] or rows)
@@ -225,11 +232,14 @@ def run_eval(
         result["offline_model_fitted_on"] = load_model().fitted_on
     for s in ("dev", "test"):
         result["by_split"][s] = metrics(
-            [r for r in rows if r.split == s], [q for q in quotes if q.split == s], [v[3] for v in verdicts if v[1] == s]
+            [r for r in rows if r.split == s],
+            [q for q in quotes if q.split == s],
+            [v[3] for v in verdicts if v[1] == s],
         )
     for m in sorted({r.module for r in rows}):
         result["by_module"][m] = metrics(
-            [r for r in rows if r.module == m], [q for q in quotes if q.module == m],
+            [r for r in rows if r.module == m],
+            [q for q in quotes if q.module == m],
             [v[3] for v in verdicts if v[2] == m],
         )
         for s in ("dev", "test"):
@@ -283,13 +293,26 @@ def markdown_table(result: dict[str, Any]) -> str:
             f"{fmt(m['verdict_accuracy'])} | {fmt(m['baseline_majority']['mark_exact'])} | "
             f"{fmt(m['baseline_majority']['qwk'])} |"
         )
-    lines += ["", "Rappel des preuves par k (test) :", "", "| mode | " + " | ".join(f"k={kk}" for kk in result["by_split"]["test"]["recall"]["dense"]) + " |", "|---|" + "---|" * len(result["by_split"]["test"]["recall"]["dense"])]
+    lines += [
+        "",
+        "Rappel des preuves par k (test) :",
+        "",
+        "| mode | " + " | ".join(f"k={kk}" for kk in result["by_split"]["test"]["recall"]["dense"]) + " |",
+        "|---|" + "---|" * len(result["by_split"]["test"]["recall"]["dense"]),
+    ]
     for mode, vals in result["by_split"]["test"]["recall"].items():
         lines.append(f"| {mode} | " + " | ".join(fmt(v) for v in vals.values()) + " |")
     lines += ["", "| compétence | critères | rappel@k | exact | ±1 |", "|---|---|---|---|---|"]
     for comp, m in result["by_competency"].items():
-        lines.append(f"| {comp} | {m['criteria']} | {fmt(m['evidence_recall_at_k'])} | {fmt(m['mark_exact'])} | {fmt(m['mark_adjacent'])} |")
-    lines += ["", "Manipulation signalée : " + ", ".join(f"{c} {'oui' if v else 'non'}" for c, v in result["injection_flagged"].items())]
+        lines.append(
+            f"| {comp} | {m['criteria']} | {fmt(m['evidence_recall_at_k'])} | {fmt(m['mark_exact'])} | "
+            f"{fmt(m['mark_adjacent'])} |"
+        )
+    lines += [
+        "",
+        "Manipulation signalée : "
+        + ", ".join(f"{c} {'oui' if v else 'non'}" for c, v in result["injection_flagged"].items()),
+    ]
     if result["errors"]:
         lines += ["", "Erreurs :"] + [f"- {c} : {e}" for c, e in result["errors"].items()]
     return "\n".join(lines) + "\n"

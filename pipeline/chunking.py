@@ -94,7 +94,9 @@ def chunk_dossier(dossier: Dossier, size: int = 900, overlap: int = 120) -> list
                 at = piece.text.find(part[:50], max(0, cursor - overlap - 5))
                 at = at if at >= 0 else cursor
                 cursor = at + len(part)
-                group.append(_Piece(part, piece.start + at, piece.start + at + len(part), piece.kind, piece.page, piece.section))
+                group.append(
+                    _Piece(part, piece.start + at, piece.start + at + len(part), piece.kind, piece.page, piece.section)
+                )
                 flush()
             continue
         group.append(piece)
@@ -107,7 +109,7 @@ def _section_of(group: list[_Piece]) -> list[str]:
     headings = [p for p in group if p.kind == "heading"]
     if first_body is not None:
         return first_body.section
-    return group[0].section + [headings[0].text] if headings else group[0].section
+    return [*group[0].section, headings[0].text] if headings else group[0].section
 
 
 def _emit(dossier: Dossier, group: list[_Piece], chunks: list[Chunk]) -> None:
@@ -122,7 +124,14 @@ def _emit(dossier: Dossier, group: list[_Piece], chunks: list[Chunk]) -> None:
             kinds.append(p.kind)
     chunks.append(
         Chunk(
-            id=f"ch-{digest}", dossier_sha256=dossier.sha256, index=len(chunks), text=text, section=section,
-            pages=pages, start=start, end=end, kinds=kinds,
+            id=f"ch-{digest}",
+            dossier_sha256=dossier.sha256,
+            index=len(chunks),
+            text=text,
+            section=section,
+            pages=pages,
+            start=start,
+            end=end,
+            kinds=kinds,
         )
     )

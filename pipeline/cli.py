@@ -108,7 +108,10 @@ def referentiel(
             table.add_row(f"{c.id} — {c.statement[:90]}…" if i == 0 else "", k.id, text)
     out.print(table)
     n = sum(len(c.criteria) for c in comps)
-    out.print(f"{len(comps)} compétences, {n} critères. Échelle : " + ", ".join(f"{lv.level} {lv.label}" for lv in ref.scale.levels))
+    out.print(
+        f"{len(comps)} compétences, {n} critères. Échelle : "
+        + ", ".join(f"{lv.level} {lv.label}" for lv in ref.scale.levels)
+    )
 
 
 @app.command()
@@ -135,8 +138,15 @@ def parse(
                 "pages": dossier.pages,
                 "language": dossier.language,
                 "blocks": [
-                    {"kind": b.kind, "text": b.text, "page": b.page, "section": b.section, "level": b.level,
-                     "start": b.start, "end": b.end}
+                    {
+                        "kind": b.kind,
+                        "text": b.text,
+                        "page": b.page,
+                        "section": b.section,
+                        "level": b.level,
+                        "start": b.start,
+                        "end": b.end,
+                    }
                     for b in dossier.blocks
                 ],
                 "chunks": [c.model_dump(exclude={"dossier_sha256"}) for c in chunks],
@@ -144,8 +154,10 @@ def parse(
             }
         )
         return
-    out.print(f"[bold]{dossier.file}[/] — {dossier.format.upper()}, "
-              f"{dossier.pages if dossier.pages is not None else '?'} page(s), langue : {dossier.language or '?'}")
+    out.print(
+        f"[bold]{dossier.file}[/] — {dossier.format.upper()}, "
+        f"{dossier.pages if dossier.pages is not None else '?'} page(s), langue : {dossier.language or '?'}"
+    )
     out.print(f"{len(dossier.blocks)} blocs, {len(chunks)} segments, {len(dossier.text)} caractères")
     for b in dossier.blocks:
         if b.kind == "heading":
@@ -160,7 +172,9 @@ def parse(
         out.print("[bold yellow]Constats :[/]")
         for f in dossier.findings:
             where = f" (p. {f.page})" if f.page else (f" ({' > '.join(f.section)})" if f.section else "")
-            out.print(f"  [bold]{f.kind}[/]{escape(where)} {escape(f.detail)} « {escape(f.text[:160])} »", highlight=False)
+            out.print(
+                f"  [bold]{f.kind}[/]{escape(where)} {escape(f.detail)} « {escape(f.text[:160])} »", highlight=False
+            )
     else:
         out.print("Aucun constat (pas de texte caché, langue française, fichier intact).")
 
@@ -194,23 +208,47 @@ def retrieve(
     index = DossierIndex(chunk_dossier(dossier, settings.chunk_size, settings.chunk_overlap), settings)
     hits = index.retrieve(build_query(ref, crit), k)
     if as_json:
-        _print_json({
-            "file": dossier.file, "criterion": crit.id, "k": k or settings.k,
-            "hits": [{"rank": h.rank, "chunk_id": h.chunk.id, "section": h.chunk.section_label, "pages": h.chunk.pages,
-                      "start": h.chunk.start, "end": h.chunk.end, "dense_score": h.dense_score,
-                      "lexical_score": h.lexical_score, "fused_score": h.fused_score, "dense_rank": h.dense_rank,
-                      "lexical_rank": h.lexical_rank, "matched_terms": h.matched_terms, "text": h.chunk.text}
-                     for h in hits],
-        })
+        _print_json(
+            {
+                "file": dossier.file,
+                "criterion": crit.id,
+                "k": k or settings.k,
+                "hits": [
+                    {
+                        "rank": h.rank,
+                        "chunk_id": h.chunk.id,
+                        "section": h.chunk.section_label,
+                        "pages": h.chunk.pages,
+                        "start": h.chunk.start,
+                        "end": h.chunk.end,
+                        "dense_score": h.dense_score,
+                        "lexical_score": h.lexical_score,
+                        "fused_score": h.fused_score,
+                        "dense_rank": h.dense_rank,
+                        "lexical_rank": h.lexical_rank,
+                        "matched_terms": h.matched_terms,
+                        "text": h.chunk.text,
+                    }
+                    for h in hits
+                ],
+            }
+        )
         return
     out.print(f"[bold]{crit.id}[/] {escape(crit.text)}", highlight=False)
     table = Table(show_lines=True, expand=True)
     for col in ("#", "Section", "Pages", "Dense", "BM25", "Fusion", "Termes", "Extrait"):
         table.add_column(col, ratio=3 if col == "Extrait" else None)
     for h in hits:
-        table.add_row(str(h.rank), escape(h.chunk.section_label), h.chunk.page_label, f"{h.dense_score:.3f}",
-                      f"{h.lexical_score:.2f}", f"{h.fused_score:.4f}", escape(", ".join(h.matched_terms[:6])),
-                      escape(h.chunk.text[:220]))
+        table.add_row(
+            str(h.rank),
+            escape(h.chunk.section_label),
+            h.chunk.page_label,
+            f"{h.dense_score:.3f}",
+            f"{h.lexical_score:.2f}",
+            f"{h.fused_score:.4f}",
+            escape(", ".join(h.matched_terms[:6])),
+            escape(h.chunk.text[:220]),
+        )
     out.print(table)
 
 
@@ -219,7 +257,9 @@ def retrieve(
 def review(
     file: Path = typer.Argument(..., help="Dossier PDF ou DOCX."),
     module: str = typer.Option(..., "--module", "-m", help="M1 ou M2."),
-    backend: str | None = typer.Option(None, "--backend", help="offline (défaut, local) ou openai (serveur compatible)."),
+    backend: str | None = typer.Option(
+        None, "--backend", help="offline (défaut, local) ou openai (serveur compatible)."
+    ),
     out_dir: Path | None = typer.Option(None, "--out", help="Dossier où écrire review.json et rapport.md."),
     as_json: bool = typer.Option(False, "--json", help="Écrit le JSON de l’analyse sur la sortie standard."),
     password: str | None = typer.Option(None, "--password", help="Mot de passe du PDF."),
@@ -249,8 +289,9 @@ def review(
     data = review_json(result, ref)
     if store_run:
         store = ReviewStore(settings.db_url)
-        dossier_id = store.add_dossier(file, dossier, result.module, settings.files_dir, candidate_ref=candidate,
-                                       uploaded_by=assessor or "cli")
+        dossier_id = store.add_dossier(
+            file, dossier, result.module, settings.files_dir, candidate_ref=candidate, uploaded_by=assessor or "cli"
+        )
         store.add_run(dossier_id, result, data, actor=assessor or "cli")
         data["dossier_id"] = dossier_id
     if out_dir is not None:
@@ -267,8 +308,13 @@ def review(
         table.add_column(col)
     for d in result.criteria:
         label = ref.scale.label(d.level) if d.level is not None else "?"
-        table.add_row(d.criterion_id, f"{d.level} {label}", f"{d.confidence:.0%}", str(len(d.evidence)),
-                      escape("; ".join([d.status, *d.flags]) if d.status != "suggested" or d.flags else ""))
+        table.add_row(
+            d.criterion_id,
+            f"{d.level} {label}",
+            f"{d.confidence:.0%}",
+            str(len(d.evidence)),
+            escape("; ".join([d.status, *d.flags]) if d.status != "suggested" or d.flags else ""),
+        )
     out.print(table)
     out.print("Compétences : " + ", ".join(f"{c.id} {c.verdict}" for c in result.competencies))
     out.print(f"Analyse n° {result.run_id}" + (f" — écrite dans {out_dir}" if out_dir else ""))
@@ -293,7 +339,9 @@ def eval_cmd(
         raise ReviewError(f"{folder}: not a folder", f"« {folder} » n’est pas un dossier de cas étiquetés.")
     settings = _settings(data_dir, backend=backend, k=k)
     settings.ensure_dirs()
-    result = run_eval(folder, settings, load_referentiel(), k, log=lambda m: err.print(m, highlight=False, markup=False))
+    result = run_eval(
+        folder, settings, load_referentiel(), k, log=lambda m: err.print(m, highlight=False, markup=False)
+    )
     table = markdown_table(result)
     if out_file is not None:
         out_file.parent.mkdir(parents=True, exist_ok=True)
@@ -336,8 +384,10 @@ def finalize(
     """Valide et verrouille la grille ; refuse tant qu’un critère n’est pas décidé."""
     _, store = _store(data_dir)
     grid = store.finalize(run_id, assessor, load_referentiel())
-    out.print(f"Grille validée et verrouillée par {escape(assessor)}. Verdicts : "
-              + ", ".join(f"{k} {v}" for k, v in grid.verdicts.items()))
+    out.print(
+        f"Grille validée et verrouillée par {escape(assessor)}. Verdicts : "
+        + ", ".join(f"{k} {v}" for k, v in grid.verdicts.items())
+    )
 
 
 @app.command()
@@ -347,7 +397,7 @@ def confirm(
     assessor: str = typer.Option(..., "--assessor", prompt="Votre nom", help="Nom de l’évaluateur."),
     data_dir: Path | None = DataDirOpt,
 ) -> None:
-    """Parcourt les critères dans le terminal : accepter, changer le niveau, commenter (reprend où l’on s’est arrêté)."""
+    """Parcourt les critères dans le terminal : accepter, changer le niveau, commenter (reprise possible)."""
     _, store = _store(data_dir)
     ref = load_referentiel()
     run = store.run(run_id)
@@ -357,8 +407,10 @@ def confirm(
         out.print(f"[bold red]⚠ {escape(w)}[/]")
     decided = store.decisions(run_id)
     todo = [s for s in store.suggestions(run_id) if s.criterion_id not in decided]
-    out.print(f"{len(decided)} critère(s) déjà décidé(s), {len(todo)} à traiter. [a] accepter, [0-9] niveau, "
-              "[c] commenter, [s] passer, [q] quitter.")
+    out.print(
+        f"{len(decided)} critère(s) déjà décidé(s), {len(todo)} à traiter. [a] accepter, [0-9] niveau, "
+        "[c] commenter, [s] passer, [q] quitter."
+    )
     for i, s in enumerate(todo, 1):
         crit = ref.criteria_by_id[s.criterion_id]
         out.rule(f"{s.criterion_id} ({i}/{len(todo)})")
@@ -389,8 +441,11 @@ def confirm(
             store.decide(run_id, s.criterion_id, level, assessor, ref, comment)
             break
     left = len(store.suggestions(run_id)) - len(store.decisions(run_id))
-    out.print(f"Terminé. Reste {left} critère(s) sans décision." if left else
-              f"Tous les critères sont décidés : dossier-review finalize {run_id} --assessor \"{assessor}\"")
+    out.print(
+        f"Terminé. Reste {left} critère(s) sans décision."
+        if left
+        else f'Tous les critères sont décidés : dossier-review finalize {run_id} --assessor "{assessor}"'
+    )
 
 
 @app.command()
@@ -443,8 +498,9 @@ def export(
     elif fmt == "html":
         out_file.write_text(feedback_html(doc, show_levels=levels), encoding="utf-8")
     else:
-        out_file.write_text(json.dumps(feedback_json(doc, show_levels=levels), ensure_ascii=False, indent=2),
-                            encoding="utf-8")
+        out_file.write_text(
+            json.dumps(feedback_json(doc, show_levels=levels), ensure_ascii=False, indent=2), encoding="utf-8"
+        )
     state = "validée" if doc.locked else "NON validée (brouillon)"
     out.print(f"Écrit : {out_file} ({'grille' if kind == 'grid' else 'retour candidat'}, {state})")
 

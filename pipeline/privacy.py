@@ -54,5 +54,22 @@ class Pseudonymiser:
 def _is_acronym_pair(value: str) -> bool:
     # "Analyse SWOT", "Matrice PESTEL": a common word followed by an acronym is not a person
     first = value.split()[0].lower()
-    return first in {"analyse", "matrice", "modèle", "méthode", "outil", "logiciel", "plateforme", "norme", "label",
-                     "indicateur", "critère", "objectif", "projet", "stratégie", "offre", "marché", "grille"}
+    return first in {
+        "analyse",
+        "matrice",
+        "modèle",
+        "méthode",
+        "outil",
+        "logiciel",
+        "plateforme",
+        "norme",
+        "label",
+        "indicateur",
+        "critère",
+        "objectif",
+        "projet",
+        "stratégie",
+        "offre",
+        "marché",
+        "grille",
+    }

@@ -12,10 +12,23 @@ from pipeline.errors import PromptError
 from pipeline.resources import resource_dir
 
 EXPECTED: dict[str, set[str]] = {
-    "draft_criterion.system": {"referentiel", "module_id", "module_title", "delimiter_open", "delimiter_close", "scale"},
+    "draft_criterion.system": {
+        "referentiel",
+        "module_id",
+        "module_title",
+        "delimiter_open",
+        "delimiter_close",
+        "scale",
+    },
     "draft_criterion.user": {
-        "criterion_id", "competency_id", "preamble", "criterion_text", "expected_contents", "chunks",
-        "delimiter_open", "delimiter_close",
+        "criterion_id",
+        "competency_id",
+        "preamble",
+        "criterion_text",
+        "expected_contents",
+        "chunks",
+        "delimiter_open",
+        "delimiter_close",
     },
 }
 

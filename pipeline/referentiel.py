@@ -162,7 +162,8 @@ class Referentiel(_Strict):
                 stray = set(item.competencies) - set(m.competencies)
                 if stray:
                     raise ValueError(
-                        f"modality {m.id}, expected content #{i}: competencies {sorted(stray)} are not assessed by {m.id}"
+                        f"modality {m.id}, expected content #{i}: "
+                        f"competencies {sorted(stray)} are not assessed by {m.id}"
                     )
         stray_counts = set(self.expected_counts) - set(comp_ids)
         if stray_counts:

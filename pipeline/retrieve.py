@@ -81,7 +81,8 @@ class DossierIndex:
         for rank, i in enumerate(order, 1):
             hits.append(
                 Hit(
-                    chunk=self.chunks[i], rank=rank,
+                    chunk=self.chunks[i],
+                    rank=rank,
                     dense_score=round(float(dense[i]), 4) if mode != "lexical" else None,
                     lexical_score=round(float(lex[i]), 4) if mode != "dense" else None,
                     fused_score=round(float(fused[i]), 5),

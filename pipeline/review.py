@@ -36,8 +36,13 @@ def make_drafter(settings: Settings) -> Drafter:
 
 
 def review_file(
-    path: Path, module: str, settings: Settings, ref: Referentiel, password: str | None = None,
-    drafter: Drafter | None = None, progress: Progress = _noop,
+    path: Path,
+    module: str,
+    settings: Settings,
+    ref: Referentiel,
+    password: str | None = None,
+    drafter: Drafter | None = None,
+    progress: Progress = _noop,
 ) -> tuple[Review, Dossier]:
     timings: dict[str, float] = {}
     t = time.perf_counter()
@@ -127,9 +132,13 @@ def ground_drafts(dossier: Dossier, chunks: list[Chunk], drafts: dict[str, Crite
             kept.append(
                 ev.model_copy(
                     update={
-                        "quote": source_text, "match": m.kind, "match_ratio": m.ratio,
-                        "start": at.start if at else None, "end": at.end if at else None,
-                        "page": page if page is not None else ev.page, "section": section or ev.section,
+                        "quote": source_text,
+                        "match": m.kind,
+                        "match_ratio": m.ratio,
+                        "start": at.start if at else None,
+                        "end": at.end if at else None,
+                        "page": page if page is not None else ev.page,
+                        "section": section or ev.section,
                     }
                 )
             )

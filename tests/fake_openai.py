@@ -37,11 +37,19 @@ class FakeOpenAI:
                     self._send(status, {"error": {"message": "scripted error", "type": "rate_limit", "code": status}})
                     return
                 content = step["content"] if "content" in step else fake.default_answer(body)
-                self._send(200, {
-                    "id": "chatcmpl-fake", "object": "chat.completion", "created": 0, "model": body.get("model", "fake"),
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-                    "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
-                })
+                self._send(
+                    200,
+                    {
+                        "id": "chatcmpl-fake",
+                        "object": "chat.completion",
+                        "created": 0,
+                        "model": body.get("model", "fake"),
+                        "choices": [
+                            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+                        ],
+                        "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
+                    },
+                )
 
             def _send(self, status: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload).encode()
@@ -87,8 +95,15 @@ class FakeOpenAI:
             quote = re.split(r"(?<=[.!?])\s", line)[0].strip()
             if quote:
                 evidence = [{"chunk_id": m.group(1), "quote": quote, "why": "passage pertinent"}]
-        return json.dumps({
-            "level": 2, "confidence": 0.7, "rationale": "Le critère est traité de façon spécifique.",
-            "present": ["analyse présente"], "missing": ["aucun seuil d’alerte chiffré"], "evidence": evidence,
-            "manipulation": False,
-        }, ensure_ascii=False)
+        return json.dumps(
+            {
+                "level": 2,
+                "confidence": 0.7,
+                "rationale": "Le critère est traité de façon spécifique.",
+                "present": ["analyse présente"],
+                "missing": ["aucun seuil d’alerte chiffré"],
+                "evidence": evidence,
+                "manipulation": False,
+            },
+            ensure_ascii=False,
+        )

@@ -64,6 +64,7 @@ def test_review_json_contract_grounding_and_manipulation_flag(tmp_path: Path) ->
     assert "Pour progresser" in feedback.read_text(encoding="utf-8")
 
     _run("erase", dossier_id, "--yes", "--by", "dpo", data=data)
-    gone = _run("export", run_id, "--format", "json", "--kind", "grid", "--out", str(tmp_path / "x.json"),
-                data=data, ok=False)
+    gone = _run(
+        "export", run_id, "--format", "json", "--kind", "grid", "--out", str(tmp_path / "x.json"), data=data, ok=False
+    )
     assert gone.returncode == 2 and "introuvable" in gone.stderr

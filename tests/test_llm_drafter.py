@@ -43,8 +43,14 @@ def _dossier(path: Path, inject: bool = False) -> Path:
 
 def _settings(tmp_path: Path, fake: FakeOpenAI, **kw: object) -> Settings:
     base: dict[str, object] = dict(
-        data_dir=tmp_path / "data", backend="openai", llm_base_url=fake.base_url, llm_model="fake-model",
-        embedder="hashing", llm_concurrency=1, llm_timeout_s=5, llm_max_retries=2,
+        data_dir=tmp_path / "data",
+        backend="openai",
+        llm_base_url=fake.base_url,
+        llm_model="fake-model",
+        embedder="hashing",
+        llm_concurrency=1,
+        llm_timeout_s=5,
+        llm_max_retries=2,
     )
     base.update(kw)
     return Settings(**base)  # type: ignore[arg-type]
@@ -64,7 +70,9 @@ def test_valid_answers_are_grounded_cached_and_counted(tmp_path, ref):  # type: 
         assert all(c.status == "suggested" and c.level == 2 for c in review.criteria)
         assert all(len(c.evidence) == 1 for c in review.criteria)
         for c in review.criteria:
-            assert c.evidence[0].quote in " ".join([*PARAS, "Un comité mensuel examine les écarts et décide des mesures correctives."])
+            assert c.evidence[0].quote in " ".join(
+                [*PARAS, "Un comité mensuel examine les écarts et décide des mesures correctives."]
+            )
             assert c.provenance.prompt_hash and c.provenance.model == "fake-model"
         assert review.provenance["tokens_in"] == 15 * 100
         body = fake.history[0]
@@ -93,10 +101,18 @@ def test_invalid_then_valid_retries_with_the_validation_error(tmp_path, ref):  #
 
 def test_hallucinated_quote_is_dropped_and_criterion_goes_to_review(tmp_path, ref):  # type: ignore[no-untyped-def]
     path = _dossier(tmp_path / "d.docx")
-    invented = json.dumps({
-        "level": 3, "confidence": 0.9, "rationale": "Tout est parfait.", "present": [], "missing": [],
-        "evidence": [{"chunk_id": "S1", "quote": "Nous avons conquis 45 % du marché européen en deux mois.", "why": "x"}],
-    })
+    invented = json.dumps(
+        {
+            "level": 3,
+            "confidence": 0.9,
+            "rationale": "Tout est parfait.",
+            "present": [],
+            "missing": [],
+            "evidence": [
+                {"chunk_id": "S1", "quote": "Nous avons conquis 45 % du marché européen en deux mois.", "why": "x"}
+            ],
+        }
+    )
     with FakeOpenAI() as fake:
         fake.enqueue(content=invented)
         review, _ = review_file(path, "M2", _settings(tmp_path, fake), ref)
@@ -140,7 +156,8 @@ def test_names_emails_phones_are_pseudonymised_before_leaving_and_restored(tmp_p
     d = docx.Document()
     d.add_heading("1. Présentation", 1)
     d.add_paragraph(
-        "Ce plan a été rédigé par Camille DURAND (camille.durand@example.fr, 06 12 34 56 78) pour le comité de direction."
+        "Ce plan a été rédigé par Camille DURAND (camille.durand@example.fr, 06 12 34 56 78) "
+        "pour le comité de direction."
     )
     for p in PARAS:
         d.add_paragraph(p)

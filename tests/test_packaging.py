@@ -12,8 +12,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBE = (
-    "import pipeline, json; from pipeline.referentiel import load_referentiel; from pipeline.prompts import draft_prompts;"
-    "r = load_referentiel(); print(json.dumps({'file': pipeline.__file__, 'n': len(r.criteria_by_id),"
+    "import pipeline, json; from pipeline.referentiel import load_referentiel;"
+    " from pipeline.prompts import draft_prompts; r = load_referentiel();"
+    " print(json.dumps({'file': pipeline.__file__, 'n': len(r.criteria_by_id),"
     " 'prompt': draft_prompts().hash}))"
 )
 
@@ -34,7 +35,9 @@ def test_editable_install_finds_data(tmp_path: Path) -> None:
 def test_built_wheel_ships_referentiel_and_prompts(tmp_path: Path) -> None:
     build = subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path / "dist"), str(ROOT)],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     if build.returncode != 0 and "No module named build" in build.stderr:
         pytest.skip("the 'build' package is not installed")

@@ -49,17 +49,32 @@ def ref() -> Referentiel:
 
 
 def line(
-    cid: str, text: str, suggested: int | None, confirmed: int | None, *, preamble: str | None = None,
-    evidence: list[EvidenceRef] | None = None, comment: str = "", missing: list[str] | None = None,
+    cid: str,
+    text: str,
+    suggested: int | None,
+    confirmed: int | None,
+    *,
+    preamble: str | None = None,
+    evidence: list[EvidenceRef] | None = None,
+    comment: str = "",
+    missing: list[str] | None = None,
 ) -> CriterionLine:
     return CriterionLine(
-        id=cid, preamble=preamble, text=text, suggested_level=suggested,
-        suggested_label=LABEL[suggested] if suggested is not None else None, suggestion_status="suggested",
-        confirmed_level=confirmed, confirmed_label=LABEL[confirmed] if confirmed is not None else None,
-        comment=comment, assessor="Claire Martin" if confirmed is not None else None,
+        id=cid,
+        preamble=preamble,
+        text=text,
+        suggested_level=suggested,
+        suggested_label=LABEL[suggested] if suggested is not None else None,
+        suggestion_status="suggested",
+        confirmed_level=confirmed,
+        confirmed_label=LABEL[confirmed] if confirmed is not None else None,
+        comment=comment,
+        assessor="Claire Martin" if confirmed is not None else None,
         decided_at=WHEN if confirmed is not None else None,
         agreed=(confirmed == suggested) if confirmed is not None else None,
-        evidence=evidence or [], present=["Traité dans : 2.1 Veille"] if evidence else [], missing=missing or [],
+        evidence=evidence or [],
+        present=["Traité dans : 2.1 Veille"] if evidence else [],
+        missing=missing or [],
         rationale="Niveau suggéré : ce texte ne doit jamais parvenir au candidat.",
     )
 
@@ -67,34 +82,73 @@ def line(
 def make_doc(*, final: bool = False) -> GridDoc:
     """Two competencies; C1 partly decided (one override, one undecided), C4 fully decided; one alert."""
     c1 = [
-        line("C1.1", C11, 2, 2, evidence=[
-            EvidenceRef(quote=f"Tableau de veille mensuel {SCRIPT}", page=7),
-            EvidenceRef(quote="Sources : Xerfi 2024", page=3),
-            EvidenceRef(quote="Veille réglementaire", section=f"Annexe {SCRIPT}"),
-        ], comment=f"Bon travail\x0b {SCRIPT}"),
-        line("C1.2", C12, 3, 1, evidence=[EvidenceRef(quote="Nos données internes", section="2.2 Données")],
-             comment="Les données ne sont pas datées.", missing=["Les sources ne sont pas datées.",
-                                                                 "Pas de données chiffrées à l’appui."]),
+        line(
+            "C1.1",
+            C11,
+            2,
+            2,
+            evidence=[
+                EvidenceRef(quote=f"Tableau de veille mensuel {SCRIPT}", page=7),
+                EvidenceRef(quote="Sources : Xerfi 2024", page=3),
+                EvidenceRef(quote="Veille réglementaire", section=f"Annexe {SCRIPT}"),
+            ],
+            comment=f"Bon travail\x0b {SCRIPT}",
+        ),
+        line(
+            "C1.2",
+            C12,
+            3,
+            1,
+            evidence=[EvidenceRef(quote="Nos données internes", section="2.2 Données")],
+            comment="Les données ne sont pas datées.",
+            missing=["Les sources ne sont pas datées.", "Pas de données chiffrées à l’appui."],
+        ),
         line("C1.3", C13, 0, None, missing=["Aucun passage du dossier ne traite clairement ce critère."]),
     ]
     c4 = [
-        line("C4.1", C41, 1, 2, preamble=PREAMBLE,
-             evidence=[EvidenceRef(quote="Benchmark de trois concurrents", page=12)]),
+        line(
+            "C4.1",
+            C41,
+            1,
+            2,
+            preamble=PREAMBLE,
+            evidence=[EvidenceRef(quote="Benchmark de trois concurrents", page=12)],
+        ),
         line("C4.2", C42, 2, 2, preamble=PREAMBLE, evidence=[EvidenceRef(quote="Positionnement premium", page=14)]),
     ]
     return GridDoc(
-        referentiel_title="Manager du développement commercial (référentiel 2023)", referentiel_version="2023",
-        scale=SCALE, module="M1", module_title="Etude de cas — Élaboration d’une stratégie commerciale",
+        referentiel_title="Manager du développement commercial (référentiel 2023)",
+        referentiel_version="2023",
+        scale=SCALE,
+        module="M1",
+        module_title="Etude de cas — Élaboration d’une stratégie commerciale",
         run_id="r" * 32,
-        dossier_id="d1", file_name="Dossier_Durand.pdf", candidate_ref="CAND-007", reviewed_at=WHEN, backend="offline",
-        warnings=[WARNING], manipulation_passages=[f"{PASSAGE} {SCRIPT}"],
+        dossier_id="d1",
+        file_name="Dossier_Durand.pdf",
+        candidate_ref="CAND-007",
+        reviewed_at=WHEN,
+        backend="offline",
+        warnings=[WARNING],
+        manipulation_passages=[f"{PASSAGE} {SCRIPT}"],
         competencies=[
-            CompetencyBlock(id="C1", statement="Concevoir un système de veille.", suggested_verdict="non acquise",
-                            confirmed_verdict=None, criteria=c1),
-            CompetencyBlock(id="C4", statement="Concevoir la stratégie commerciale.", suggested_verdict="non acquise",
-                            confirmed_verdict="acquise", criteria=c4),
+            CompetencyBlock(
+                id="C1",
+                statement="Concevoir un système de veille.",
+                suggested_verdict="non acquise",
+                confirmed_verdict=None,
+                criteria=c1,
+            ),
+            CompetencyBlock(
+                id="C4",
+                statement="Concevoir la stratégie commerciale.",
+                suggested_verdict="non acquise",
+                confirmed_verdict="acquise",
+                criteria=c4,
+            ),
         ],
-        locked=final, finalized_by="Claire Martin" if final else None, finalized_at=WHEN if final else None,
+        locked=final,
+        finalized_by="Claire Martin" if final else None,
+        finalized_at=WHEN if final else None,
     )
 
 
@@ -126,7 +180,12 @@ def test_grid_docx_holds_confirmed_levels_official_texts_and_suggestions_apart(t
     tables = criterion_tables(document)
     assert [len(t.rows) for t in tables] == [4, 3]
     assert [c.text for c in tables[0].rows[0].cells] == [
-        "Critère", "Niveau confirmé", "Commentaire de l’évaluateur", "Preuves", "Suggestion de l’outil"]
+        "Critère",
+        "Niveau confirmé",
+        "Commentaire de l’évaluateur",
+        "Preuves",
+        "Suggestion de l’outil",
+    ]
 
     crit, level, comment, proof, suggestion = row_for(document, "C1.1")
     assert C11 in crit
@@ -170,8 +229,9 @@ def test_grid_docx_puts_the_alert_first(tmp_path: Path) -> None:
     first_table = next(i for i, block in enumerate(body) if isinstance(block, Table))
     table = body[first_table]
     assert isinstance(table, Table) and table._tbl is document.tables[0]._tbl
-    assert [b.text for b in body[:first_table] if isinstance(b, Paragraph) and b.text.strip()] \
-        == ["Grille d’évaluation"]
+    assert [b.text for b in body[:first_table] if isinstance(b, Paragraph) and b.text.strip()] == [
+        "Grille d’évaluation"
+    ]
     paragraphs = [(i, b.text) for i, b in enumerate(body) if isinstance(b, Paragraph)]
     headings = [i for i, text in paragraphs if text == "Compétence C1"]
     assert headings and headings[0] > first_table
@@ -234,7 +294,8 @@ def test_feedback_with_levels_shows_confirmed_labels_only() -> None:
 def test_advice_turns_missing_items_into_actions_tied_to_the_criterion() -> None:
     text = "Les données sont classées selon leur typologie ; elles sont précises, datées et référencées."
     assert advice_for("Absence de calendrier de mise en œuvre", text).startswith(
-        "Complétez votre dossier avec : calendrier de mise en œuvre.")
+        "Complétez votre dossier avec : calendrier de mise en œuvre."
+    )
     tied = advice_for("Typologie des données insuffisante", text)
     assert tied.startswith("Précisez et justifiez : typologie des données.")
     assert "« Les données sont classées selon leur typologie »" in tied
@@ -259,16 +320,34 @@ def png_size(path: Path) -> tuple[int, int]:
 def test_cohort_writes_files_and_ranks_most_missed(tmp_path: Path, ref: Referentiel) -> None:
     # threshold 2: C1.3 below for 3/3, C1.1 for 2/3, C1.2 for 0/2 (one candidate without a level)
     rows = [
-        CohortRow(candidate_ref="A", run_id="ra", module="M1", levels={"C1.1": 0, "C1.2": 2, "C1.3": 1},
-                  confirmed={"C1.1": True, "C1.2": True, "C1.3": True}),
-        CohortRow(candidate_ref="B", run_id="rb", module="M1", levels={"C1.1": 1, "C1.2": 3, "C1.3": 1},
-                  confirmed={"C1.1": True, "C1.2": False, "C1.3": True}),
-        CohortRow(candidate_ref="C", run_id="rc", module="M1", levels={"C1.1": 2, "C1.2": None, "C1.3": 0},
-                  confirmed={"C1.1": True, "C1.2": False, "C1.3": False}),
+        CohortRow(
+            candidate_ref="A",
+            run_id="ra",
+            module="M1",
+            levels={"C1.1": 0, "C1.2": 2, "C1.3": 1},
+            confirmed={"C1.1": True, "C1.2": True, "C1.3": True},
+        ),
+        CohortRow(
+            candidate_ref="B",
+            run_id="rb",
+            module="M1",
+            levels={"C1.1": 1, "C1.2": 3, "C1.3": 1},
+            confirmed={"C1.1": True, "C1.2": False, "C1.3": True},
+        ),
+        CohortRow(
+            candidate_ref="C",
+            run_id="rc",
+            module="M1",
+            levels={"C1.1": 2, "C1.2": None, "C1.3": 0},
+            confirmed={"C1.1": True, "C1.2": False, "C1.3": False},
+        ),
     ]
     result = cohort(rows, ref, tmp_path / "out")
     assert [(m.criterion_id, m.below, m.assessed) for m in result.most_missed] == [
-        ("C1.3", 3, 3), ("C1.1", 2, 3), ("C1.2", 0, 2)]
+        ("C1.3", 3, 3),
+        ("C1.1", 2, 3),
+        ("C1.2", 0, 2),
+    ]
     assert [round(m.share, 3) for m in result.most_missed] == [1.0, 0.667, 0.0]
     assert result.most_missed[0].suggested == 1
 
@@ -293,8 +372,15 @@ def test_cohort_writes_files_and_ranks_most_missed(tmp_path: Path, ref: Referent
 
 def test_cohort_heatmap_stays_readable_for_a_full_class(tmp_path: Path, ref: Referentiel) -> None:
     criteria = [k.id for k in ref.criteria_by_id.values()][:22]
-    rows = [CohortRow(candidate_ref=f"CAND-{i:03d}", run_id=f"{i:032x}", module="M1",
-                      levels={c: (i + j) % 4 for j, c in enumerate(criteria)}) for i in range(30)]
+    rows = [
+        CohortRow(
+            candidate_ref=f"CAND-{i:03d}",
+            run_id=f"{i:032x}",
+            module="M1",
+            levels={c: (i + j) % 4 for j, c in enumerate(criteria)},
+        )
+        for i in range(30)
+    ]
     result = cohort(rows, ref, tmp_path)
     width, height = png_size(result.heatmap_path)
     assert width / 30 >= 30 and height / 22 >= 25  # at least ~30 px a cell for its annotation
@@ -357,12 +443,29 @@ def test_grid_docx_converts_to_pdf_and_renders(tmp_path: Path) -> None:
     path = tmp_path / "grid.docx"
     grid_docx(make_doc(), path)
     profile = tmp_path / "lo-profile"  # a private profile: other LibreOffice instances may be running
-    subprocess.run(["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf",
-                    "--outdir", str(tmp_path), str(path)], check=True, capture_output=True, timeout=180)
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     pdf = tmp_path / "grid.pdf"
     assert pdf.exists()
-    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     pages = list(tmp_path.glob("page*.png"))
     assert len(pages) == 1
     width, height = png_size(pages[0])

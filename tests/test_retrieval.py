@@ -76,7 +76,9 @@ def test_cli_retrieve_json(tmp_path: Path) -> None:
     exe = Path(sys.executable).parent / "dossier-review"
     r = subprocess.run(
         [str(exe), "retrieve", str(DOCX), "--criterion", "C7.4", "--k", "3", "--json", "--data-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)

@@ -121,7 +121,7 @@ def test_concurrent_decisions_lose_nothing(reviewed: tuple[ReviewStore, Settings
 
 
 def test_erase_leaves_no_dossier_text(reviewed: tuple[ReviewStore, Settings, str, str]) -> None:
-    store, settings, did, rid = reviewed
+    store, settings, did, _rid = reviewed
     from pipeline.types import Dossier
 
     parsed = Dossier.model_validate(store.dossier(did).parsed)

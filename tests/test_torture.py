@@ -74,9 +74,11 @@ TABLE = [
     # --- encrypted PDFs ---------------------------------------------------------------------
     row("pdf/enc_libreoffice_user-pw_openpassword.pdf", Fails(EncryptedError)),
     row("pdf/enc_libreoffice_user-pw_openpassword.pdf", Fails(EncryptedError), "wrong-password"),
-    row("pdf/enc_libreoffice_user-pw_openpassword.pdf",
+    row(
+        "pdf/enc_libreoffice_user-pw_openpassword.pdf",
         Text(contains=("Lorem ipsum dolor sit amet", "sanctus est Lorem ipsum dolor sit amet."), pages=1),
-        "openpassword"),
+        "openpassword",
+    ),
     # The owner password of this file is empty (pypdf: decrypt("") -> OWNER_PASSWORD; poppler opens it
     # without a password too), so it opens without one despite its upstream name.
     row("pdf/enc_r6_aes256_user-pw_asdfzxcv.pdf", ENC_TEXT),
@@ -88,14 +90,25 @@ TABLE = [
     # --- broken PDFs: text recovered (with a damage finding when pypdf had to repair) ----------
     row("pdf/broken_bad-xref.pdf", Text(contains=("Potato",), pages=1, findings=frozenset({"damage"}))),
     row("pdf/broken_bad-xref-entry.pdf", Text(contains=("Potato",), pages=1, findings=frozenset({"damage"}))),
-    row("pdf/broken_xref-loop.pdf",
-        Text(contains=("Potato 0 new", "Potato 1", "Potato 29"), pages=30, findings=frozenset({"damage"}),
-             block_pages=(("Potato 0 new", 1), ("Potato 29", 30)))),
+    row(
+        "pdf/broken_xref-loop.pdf",
+        Text(
+            contains=("Potato 0 new", "Potato 1", "Potato 29"),
+            pages=30,
+            findings=frozenset({"damage"}),
+            block_pages=(("Potato 0 new", 1), ("Potato 29", 30)),
+        ),
+    ),
     row("pdf/broken_bad-startxref-token.pdf", POTATO),
     row("pdf/broken_damaged-stream.pdf", POTATO),
-    row("pdf/broken_array-abrupt-ending.pdf",
-        Text(contains=("RNA structure comparison", "Crystal structures of complexes"), pages=1,
-             findings=frozenset({"damage"}))),
+    row(
+        "pdf/broken_array-abrupt-ending.pdf",
+        Text(
+            contains=("RNA structure comparison", "Crystal structures of complexes"),
+            pages=1,
+            findings=frozenset({"damage"}),
+        ),
+    ),
     # --- broken PDFs: refused ---------------------------------------------------------------
     row("pdf/broken_5-bytes-garbage.pdf", Fails(UnsupportedFormatError)),  # "oops\n": not a PDF at all
     # streams undecodable (bad zlib headers), no content stream left; poppler gets 0 chars too
@@ -105,42 +118,92 @@ TABLE = [
     # --- no text layer ----------------------------------------------------------------------
     row("pdf/image-only_ccitt-fax_no-text-layer.pdf", Fails(NoTextLayerError)),
     row("pdf/image-only_grayscale.pdf", Fails(NoTextLayerError)),
-    row("pdf/scanned-ocr-layer_vicksburg-merged.pdf",
-        Text(contains=("THE SIEGE OF VICKSBURG", "The Crazy Ones", "Heres to the crazy ones"), pages=7,
-             no_findings=frozenset({"hidden_text", "no_text_pages", "manipulation"}),
-             block_pages=(("The Crazy Ones", 2),))),
+    row(
+        "pdf/scanned-ocr-layer_vicksburg-merged.pdf",
+        Text(
+            contains=("THE SIEGE OF VICKSBURG", "The Crazy Ones", "Heres to the crazy ones"),
+            pages=7,
+            no_findings=frozenset({"hidden_text", "no_text_pages", "manipulation"}),
+            block_pages=(("The Crazy Ones", 2),),
+        ),
+    ),
     # --- layout and scripts -----------------------------------------------------------------
-    row("pdf/multicolumn_latex.pdf",
-        Text(contains=("Two-Column Document with Lorem Ipsum", "Abstract", "This is a sample document with two "
-                       "columns", "Table 1: EU Countries Information"), pages=3, min_chars=5000,
-             block_kinds=frozenset({"heading", "paragraph"}))),
-    row("pdf/rtl-arabic_rotated-pages.pdf",
-        Text(contains=("حَبيبي habibi حَبيبي",), pages=4, block_pages=(("حَبيبي", 1),))),
-    row("pdf/large_117-pages_german-umlauts.pdf",
-        Text(contains=("Einführung in die Geometrie und Topologie", "Vorwort", "Übungen"), pages=117,
-             min_chars=100_000),
-        slow=True),  # the false 'damage' finding without fontTools: test_pypdf_notice_is_not_damage
+    row(
+        "pdf/multicolumn_latex.pdf",
+        Text(
+            contains=(
+                "Two-Column Document with Lorem Ipsum",
+                "Abstract",
+                "This is a sample document with two columns",
+                "Table 1: EU Countries Information",
+            ),
+            pages=3,
+            min_chars=5000,
+            block_kinds=frozenset({"heading", "paragraph"}),
+        ),
+    ),
+    row(
+        "pdf/rtl-arabic_rotated-pages.pdf", Text(contains=("حَبيبي habibi حَبيبي",), pages=4, block_pages=(("حَبيبي", 1),))
+    ),
+    row(
+        "pdf/large_117-pages_german-umlauts.pdf",
+        Text(
+            contains=("Einführung in die Geometrie und Topologie", "Vorwort", "Übungen"), pages=117, min_chars=100_000
+        ),
+        slow=True,
+    ),  # the false 'damage' finding without fontTools: test_pypdf_notice_is_not_damage
     row("pdf/font_uninterpretable-type3.pdf", Fails((NoTextLayerError, DamagedFileError))),
     # --- DOCX -------------------------------------------------------------------------------
-    row("docx/comments-rich-para.docx",
-        Text(contains=("Document text", "Some text worthy of note.", "Paragraph 7"), findings=frozenset({"comment"}),
-             absent=("Text with hyperlink", "Paragraph with Heading 2 paragraph style"))),
-    row("docx/footnotes.docx",
-        Text(contains=("This paragraph contains one footnote here.", "This is footnote text for the first footnote.",
-                       "This is footnote text for the third footnote."), block_kinds=frozenset({"footnote"}))),
-    row("docx/header-footer.docx",
-        Text(contains=("section with header", "section without header of its own."), pages=2,
-             absent=("Header for section-1", "Footer for section"),
-             block_pages=(("section with header", 1), ("section without header of its own.", 2)))),
+    row(
+        "docx/comments-rich-para.docx",
+        Text(
+            contains=("Document text", "Some text worthy of note.", "Paragraph 7"),
+            findings=frozenset({"comment"}),
+            absent=("Text with hyperlink", "Paragraph with Heading 2 paragraph style"),
+        ),
+    ),
+    row(
+        "docx/footnotes.docx",
+        Text(
+            contains=(
+                "This paragraph contains one footnote here.",
+                "This is footnote text for the first footnote.",
+                "This is footnote text for the third footnote.",
+            ),
+            block_kinds=frozenset({"footnote"}),
+        ),
+    ),
+    row(
+        "docx/header-footer.docx",
+        Text(
+            contains=("section with header", "section without header of its own."),
+            pages=2,
+            absent=("Header for section-1", "Footer for section"),
+            block_pages=(("section with header", 1), ("section without header of its own.", 2)),
+        ),
+    ),
     row("docx/headers-all-types.docx", Fails(EmptyFileError)),  # headers of every type, empty body
-    row("docx/paras-and-tables.docx",
-        Text(contains=("Lorem ipsum dolor sit amet", "Text before Table Between Text after", "Donec semper"),
-             absent=("Left-side", "Right-side", "Copyright", "Page-number"), block_kinds=frozenset({"table"}))),
+    row(
+        "docx/paras-and-tables.docx",
+        Text(
+            contains=("Lorem ipsum dolor sit amet", "Text before Table Between Text after", "Donec semper"),
+            absent=("Left-side", "Right-side", "Copyright", "Page-number"),
+            block_kinds=frozenset({"table"}),
+        ),
+    ),
     row("docx/nested-inner-content.docx", Text(contains=("P1", "T2", "P3"), block_kinds=frozenset({"table"}))),
-    row("docx/rendered-page-breaks.docx",
-        Text(contains=("No page breaks", "Page break here>><<followed by more text.",
-                       "Two page>><<breaks>><<in one run."), pages=6,
-             block_pages=(("No page breaks", 1), ("Page break here", 1), ("Page break in", 2), ("Two page", 4)))),
+    row(
+        "docx/rendered-page-breaks.docx",
+        Text(
+            contains=(
+                "No page breaks",
+                "Page break here>><<followed by more text.",
+                "Two page>><<breaks>><<in one run.",
+            ),
+            pages=6,
+            block_pages=(("No page breaks", 1), ("Page break here", 1), ("Page break in", 2), ("Two page", 4)),
+        ),
+    ),
     row("docx/having-images.docx", Fails(EmptyFileError)),
     row("docx/no-styles-part.docx", Fails(EmptyFileError)),  # opens without styles.xml; its body is empty
     row("docx/no-settings-part.docx", Fails(EmptyFileError)),  # opens without settings.xml; its body is empty

@@ -69,46 +69,82 @@ class ReviewStore:
     # --- dossiers and runs --------------------------------------------------------------------------
 
     def add_dossier(
-        self, source: Path, dossier: Dossier, module: str, files_dir: Path, candidate_ref: str = "",
-        uploaded_by: str = "", **extra: Any,
+        self,
+        source: Path,
+        dossier: Dossier,
+        module: str,
+        files_dir: Path,
+        candidate_ref: str = "",
+        uploaded_by: str = "",
+        **extra: Any,
     ) -> str:
         did = new_id()
         target = files_dir / did / source.name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
         with self.session.begin() as s:
-            s.add(DossierRow(
-                id=did, sha256=dossier.sha256, file_name=dossier.file, file_format=dossier.format, module=module,
-                candidate_ref=candidate_ref, uploaded_by=uploaded_by, stored_path=str(target),
-                parsed=dossier.model_dump(mode="json"), **extra,
-            ))
+            s.add(
+                DossierRow(
+                    id=did,
+                    sha256=dossier.sha256,
+                    file_name=dossier.file,
+                    file_format=dossier.format,
+                    module=module,
+                    candidate_ref=candidate_ref,
+                    uploaded_by=uploaded_by,
+                    stored_path=str(target),
+                    parsed=dossier.model_dump(mode="json"),
+                    **extra,
+                )
+            )
             s.add(AuditRow(actor=uploaded_by or "cli", action="upload", dossier_id=did, detail=dossier.file))
         return did
 
     def add_run(self, dossier_id: str, review: Review, review_json: dict[str, Any], actor: str = "cli") -> str:
-        p = review.provenance
+        p: dict[str, Any] = dict(review.provenance)
         with self.session.begin() as s:
             run = RunRow(
-                id=review.run_id, dossier_id=dossier_id, module=review.module, backend=str(p.get("backend")),
+                id=review.run_id,
+                dossier_id=dossier_id,
+                module=review.module,
+                backend=str(p.get("backend")),
                 model=next((d.provenance.model for d in review.criteria if d.provenance.model), None),
-                referentiel=review.referentiel, settings=dict(p.get("settings", {})),  # type: ignore[call-overload]
-                prompt_hashes=list(p.get("prompt_hashes", [])),  # type: ignore[call-overload]
-                timings=dict(p.get("timings", {})),  # type: ignore[call-overload]
-                tokens_in=int(p.get("tokens_in", 0)), tokens_out=int(p.get("tokens_out", 0)),  # type: ignore[call-overload]
-                warnings=review.warnings, review=review_json, status="done",
+                referentiel=review.referentiel,
+                settings=dict(p.get("settings") or {}),
+                prompt_hashes=list(p.get("prompt_hashes") or []),
+                timings=dict(p.get("timings") or {}),
+                tokens_in=sum(d.provenance.tokens_in for d in review.criteria),
+                tokens_out=sum(d.provenance.tokens_out for d in review.criteria),
+                warnings=review.warnings,
+                review=review_json,
+                status="done",
             )
             s.add(run)
             s.flush()
             for d in review.criteria:
-                s.add(SuggestionRow(
-                    run_id=run.id, criterion_id=d.criterion_id, level=d.level, confidence=d.confidence,
-                    status=d.status, rationale=d.rationale, missing=d.missing,
-                    evidence=[e.model_dump(mode="json") for e in d.evidence],
-                    provenance=d.provenance.model_dump(mode="json"),
-                ))
+                s.add(
+                    SuggestionRow(
+                        run_id=run.id,
+                        criterion_id=d.criterion_id,
+                        level=d.level,
+                        confidence=d.confidence,
+                        status=d.status,
+                        rationale=d.rationale,
+                        missing=d.missing,
+                        evidence=[e.model_dump(mode="json") for e in d.evidence],
+                        provenance=d.provenance.model_dump(mode="json"),
+                    )
+                )
             s.add(GridRow(run_id=run.id, locked=False, verdicts={}))
-            s.add(AuditRow(actor=actor, action="review", dossier_id=dossier_id, run_id=run.id,
-                           detail=f"{review.module} {p.get('backend')}"))
+            s.add(
+                AuditRow(
+                    actor=actor,
+                    action="review",
+                    dossier_id=dossier_id,
+                    run_id=run.id,
+                    detail=f"{review.module} {p.get('backend')}",
+                )
+            )
         return review.run_id
 
     def run(self, run_id: str) -> RunRow:
@@ -134,7 +170,9 @@ class ReviewStore:
 
     def suggestions(self, run_id: str) -> list[SuggestionRow]:
         with self.session() as s:
-            return list(s.scalars(select(SuggestionRow).where(SuggestionRow.run_id == run_id).order_by(SuggestionRow.id)))
+            return list(
+                s.scalars(select(SuggestionRow).where(SuggestionRow.run_id == run_id).order_by(SuggestionRow.id))
+            )
 
     # --- decisions ----------------------------------------------------------------------------------
 
@@ -158,7 +196,8 @@ class ReviewStore:
         scale = ref.scale
         if not scale.min_level <= level <= scale.max_level:
             raise StorageError(
-                f"level {level} outside the scale", f"Niveau {level} hors échelle ({scale.min_level} à {scale.max_level})."
+                f"level {level} outside the scale",
+                f"Niveau {level} hors échelle ({scale.min_level} à {scale.max_level}).",
             )
         with self.session.begin() as s:
             self._grid_for_update(s, run_id)
@@ -171,12 +210,24 @@ class ReviewStore:
                     f"Le critère {criterion_id} ne fait pas partie de cette analyse.",
                 )
             row = DecisionRow(
-                run_id=run_id, criterion_id=criterion_id, level=level, suggested_level=sug.level,
-                agreed=sug.level == level, comment=comment, assessor=assessor, decided_at=now(),
+                run_id=run_id,
+                criterion_id=criterion_id,
+                level=level,
+                suggested_level=sug.level,
+                agreed=sug.level == level,
+                comment=comment,
+                assessor=assessor,
+                decided_at=now(),
             )
             s.add(row)
-            s.add(AuditRow(actor=assessor, action="decide", run_id=run_id,
-                           detail=f"{criterion_id}={level} (suggéré {sug.level})"))
+            s.add(
+                AuditRow(
+                    actor=assessor,
+                    action="decide",
+                    run_id=run_id,
+                    detail=f"{criterion_id}={level} (suggéré {sug.level})",
+                )
+            )
         return _decision(row)
 
     def decisions(self, run_id: str) -> dict[str, Decision]:
@@ -234,12 +285,19 @@ class ReviewStore:
             for model in (DecisionRow, SuggestionRow, GridRow):
                 s.query(model).filter(model.run_id.in_(run_ids)).delete(synchronize_session=False)
             s.query(RunRow).filter(RunRow.dossier_id == dossier_id).delete(synchronize_session=False)
-            s.query(AuditRow).filter(
-                (AuditRow.dossier_id == dossier_id) | (AuditRow.run_id.in_(run_ids))
-            ).delete(synchronize_session=False)
+            s.query(AuditRow).filter((AuditRow.dossier_id == dossier_id) | (AuditRow.run_id.in_(run_ids))).delete(
+                synchronize_session=False
+            )
             s.delete(d)
-            s.add(AuditRow(actor=actor, action="erase", dossier_id=None, run_id=None,
-                           detail=f"dossier effacé ({len(run_ids)} analyse(s)) à la demande de {actor}"))
+            s.add(
+                AuditRow(
+                    actor=actor,
+                    action="erase",
+                    dossier_id=None,
+                    run_id=None,
+                    detail=f"dossier effacé ({len(run_ids)} analyse(s)) à la demande de {actor}",
+                )
+            )
         if stored:
             shutil.rmtree(Path(stored).parent, ignore_errors=True)
         self._compact()

@@ -80,7 +80,9 @@ class LLMDrafter:
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         criteria = ref.criteria_for(module)
         with ThreadPoolExecutor(max_workers=self.settings.llm_concurrency) as pool:
-            futures = {c.id: pool.submit(self._draft_safe, ref, module, c, hits.get(c.id, []), pseudo) for c in criteria}
+            futures = {
+                c.id: pool.submit(self._draft_safe, ref, module, c, hits.get(c.id, []), pseudo) for c in criteria
+            }
             return {cid: f.result() for cid, f in futures.items()}
 
     # --- one criterion --------------------------------------------------------------------------
@@ -94,17 +96,28 @@ class LLMDrafter:
         except Exception as e:  # a failed criterion is "à revoir", never a crashed run
             log.warning("criterion %s failed: %s: %s", c.id, type(e).__name__, e)
             return CriterionDraft(
-                criterion_id=c.id, level=None, confidence=0.0,
+                criterion_id=c.id,
+                level=None,
+                confidence=0.0,
                 rationale="Le modèle n’a pas pu produire de proposition pour ce critère : à évaluer à la main.",
-                status="à revoir", flags=[f"échec de l’appel au modèle ({type(e).__name__})"],
+                status="à revoir",
+                flags=[f"échec de l’appel au modèle ({type(e).__name__})"],
                 provenance=Provenance(
-                    backend=self.name, model=self.settings.llm_model, prompt_hash=self.prompts.hash,
-                    chunk_ids=[h.chunk.id for h in hits], seconds=round(time.perf_counter() - t0, 3),
+                    backend=self.name,
+                    model=self.settings.llm_model,
+                    prompt_hash=self.prompts.hash,
+                    chunk_ids=[h.chunk.id for h in hits],
+                    seconds=round(time.perf_counter() - t0, 3),
                 ),
             )
 
     def messages(
-        self, ref: Referentiel, module: str, c: Criterion, hits: list[Hit], pseudo: Pseudonymiser | None,
+        self,
+        ref: Referentiel,
+        module: str,
+        c: Criterion,
+        hits: list[Hit],
+        pseudo: Pseudonymiser | None,
         tag: str | None = None,
     ) -> tuple[list[BaseMessage], dict[str, str]]:
         tag = tag or secrets.token_hex(6)
@@ -120,15 +133,22 @@ class LLMDrafter:
         modality = ref.modality(module)
         scale = "\n".join(f"- {lv.level} — {lv.label} : {lv.meaning}" for lv in ref.scale.levels)
         system = self.prompts.system.render(
-            referentiel=ref.title, module_id=modality.id, module_title=f"{modality.title} : {modality.subtitle}",
-            delimiter_open=open_, delimiter_close=close, scale=scale,
+            referentiel=ref.title,
+            module_id=modality.id,
+            module_title=f"{modality.title} : {modality.subtitle}",
+            delimiter_open=open_,
+            delimiter_close=close,
+            scale=scale,
         )
         user = self.prompts.user.render(
-            criterion_id=c.id, competency_id=c.competency_id,
-            preamble=f"{c.preamble}\n" if c.preamble else "", criterion_text=c.text,
+            criterion_id=c.id,
+            competency_id=c.competency_id,
+            preamble=f"{c.preamble}\n" if c.preamble else "",
+            criterion_text=c.text,
             expected_contents="\n".join(f"- {t}" for t in ref.expected_contents_for(c.id)) or "-",
             chunks="\n\n".join(parts) or "(aucun extrait pertinent trouvé)",
-            delimiter_open=open_, delimiter_close=close,
+            delimiter_open=open_,
+            delimiter_close=close,
         )
         return [SystemMessage(system), HumanMessage(user)], alias
 
@@ -178,8 +198,18 @@ class LLMDrafter:
         raise AssertionError("unreachable")
 
     def _to_draft(
-        self, ref: Referentiel, c: Criterion, hits: list[Hit], answer: LLMAnswer, alias: dict[str, str],
-        pseudo: Pseudonymiser | None, raw: str, t0: float, tokens_in: int, tokens_out: int, cached: bool,
+        self,
+        ref: Referentiel,
+        c: Criterion,
+        hits: list[Hit],
+        answer: LLMAnswer,
+        alias: dict[str, str],
+        pseudo: Pseudonymiser | None,
+        raw: str,
+        t0: float,
+        tokens_in: int,
+        tokens_out: int,
+        cached: bool,
     ) -> CriterionDraft:
         restore = pseudo.restore if pseudo else (lambda s: s)
         by_id = {h.chunk.id: h.chunk for h in hits}
@@ -194,8 +224,11 @@ class LLMDrafter:
                 continue
             evidence.append(
                 Evidence(
-                    chunk_id=chunk.id, quote=restore(ev.quote), page=chunk.pages[0] if chunk.pages else None,
-                    section=chunk.section_label, why=restore(ev.why),
+                    chunk_id=chunk.id,
+                    quote=restore(ev.quote),
+                    page=chunk.pages[0] if chunk.pages else None,
+                    section=chunk.section_label,
+                    why=restore(ev.why),
                 )
             )
         level = answer.level
@@ -207,13 +240,26 @@ class LLMDrafter:
         if answer.manipulation:
             flags.append("le modèle signale une tentative d’influencer l’évaluation")
         return CriterionDraft(
-            criterion_id=c.id, level=level, confidence=answer.confidence, rationale=restore(answer.rationale),
-            present=[restore(x) for x in answer.present], missing=[restore(x) for x in answer.missing],
-            evidence=evidence, status=status, flags=flags, dropped_quotes=dropped,
+            criterion_id=c.id,
+            level=level,
+            confidence=answer.confidence,
+            rationale=restore(answer.rationale),
+            present=[restore(x) for x in answer.present],
+            missing=[restore(x) for x in answer.missing],
+            evidence=evidence,
+            status=status,
+            flags=flags,
+            dropped_quotes=dropped,
             provenance=Provenance(
-                backend=self.name, model=self.settings.llm_model, prompt_hash=self.prompts.hash,
-                chunk_ids=[h.chunk.id for h in hits], seconds=round(time.perf_counter() - t0, 3),
-                tokens_in=tokens_in, tokens_out=tokens_out, cached=cached, raw_response=raw,
+                backend=self.name,
+                model=self.settings.llm_model,
+                prompt_hash=self.prompts.hash,
+                chunk_ids=[h.chunk.id for h in hits],
+                seconds=round(time.perf_counter() - t0, 3),
+                tokens_in=tokens_in,
+                tokens_out=tokens_out,
+                cached=cached,
+                raw_response=raw,
             ),
         )
 

@@ -25,15 +25,32 @@ from pipeline.types import CriterionDraft, Dossier, Evidence, Hit, Provenance
 
 MODEL_FILE = Path(__file__).with_name("offline_model.json")
 FEATURES = [
-    "dense_max", "dense_top3", "coverage", "best_sentence", "specificity", "support",
-    "rel_dense", "evidence_figures", "doc_figures", "doc_sources",
+    "dense_max",
+    "dense_top3",
+    "coverage",
+    "best_sentence",
+    "specificity",
+    "support",
+    "rel_dense",
+    "evidence_figures",
+    "doc_figures",
+    "doc_sources",
 ]
 
 _SENT = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÀ-ÝÉ«\"0-9])|\n+")
 _FIGURE = re.compile(r"\b\d+(?:[ ,.]\d+)*\s?(?:%|€|k€|m€|M€|Md€|euros?|points?|clients?|jours?|mois|ans|heures?)", re.I)
-_DATE = re.compile(r"\b(?:19|20)\d{2}\b|\b(?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|T[1-4]|trimestre|semestre)\b", re.I)
-_SOURCE = re.compile(r"\b(?:selon|source\s*:|d’après|d'après|INSEE|Xerfi|Kantar|Nielsen|Circana|IRI|Eurostat|Banque de France|étude|enquête|baromètre|rapport|panel|observatoire|fédération|ADEME)\b", re.I)
-_METHOD = re.compile(r"\b(?:SWOT|PESTEL|PESTE|matrice|Porter|BCG|Ansoff|McKinsey|persona|KPI|benchmark|tableau de bord|SMART|RACI|Gantt|rétroplanning|AMDEC|scoring|segmentation|parcours client|CAC|NPS)\b", re.I)
+_DATE = re.compile(
+    r"\b(?:19|20)\d{2}\b|\b(?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|T[1-4]|trimestre|semestre)\b",
+    re.I,
+)
+_SOURCE = re.compile(
+    r"\b(?:selon|source\s*:|d’après|d'après|INSEE|Xerfi|Kantar|Nielsen|Circana|IRI|Eurostat|Banque de France|étude|enquête|baromètre|rapport|panel|observatoire|fédération|ADEME)\b",
+    re.I,
+)
+_METHOD = re.compile(
+    r"\b(?:SWOT|PESTEL|PESTE|matrice|Porter|BCG|Ansoff|McKinsey|persona|KPI|benchmark|tableau de bord|SMART|RACI|Gantt|rétroplanning|AMDEC|scoring|segmentation|parcours client|CAC|NPS)\b",
+    re.I,
+)
 _WEIGHTS = {"figures": _FIGURE, "dates": _DATE, "sources": _SOURCE, "methods": _METHOD}
 _LABELS = {
     "figures": "données chiffrées",
@@ -63,8 +80,10 @@ class OfflineModel:
 def load_model(path: Path = MODEL_FILE) -> OfflineModel:
     data = json.loads(path.read_text(encoding="utf-8"))
     return OfflineModel(
-        intercept=float(data["intercept"]), coefs={k: float(v) for k, v in data["coefs"].items()},
-        thresholds=[float(t) for t in data["thresholds"]], fitted_on=list(data.get("fitted_on", [])),
+        intercept=float(data["intercept"]),
+        coefs={k: float(v) for k, v in data["coefs"].items()},
+        thresholds=[float(t) for t in data["thresholds"]],
+        fitted_on=list(data.get("fitted_on", [])),
         evidence_min=float(data.get("evidence_min", 0.25)),
     )
 
@@ -166,7 +185,10 @@ class OfflineDrafter:
         return feats, cands, signals, missing_ind
 
     def draft(
-        self, ref: Referentiel, criterion: Criterion, hits: list[Hit],
+        self,
+        ref: Referentiel,
+        criterion: Criterion,
+        hits: list[Hit],
         prepared: tuple[dict[str, float], list[_Candidate], dict[str, bool], list[str]],
     ) -> CriterionDraft:
         t0 = time.perf_counter()
@@ -184,7 +206,9 @@ class OfflineDrafter:
             terms = ", ".join(t for t in c.hit.matched_terms[:4])
             evidence.append(
                 Evidence(
-                    chunk_id=c.hit.chunk.id, quote=c.text, page=c.hit.chunk.pages[0] if c.hit.chunk.pages else None,
+                    chunk_id=c.hit.chunk.id,
+                    quote=c.text,
+                    page=c.hit.chunk.pages[0] if c.hit.chunk.pages else None,
                     section=c.hit.chunk.section_label,
                     why=f"Passage classé n° {c.hit.rank} pour ce critère" + (f" (termes : {terms})" if terms else ""),
                 )
@@ -215,12 +239,19 @@ class OfflineDrafter:
             f"Niveau suggéré : {level} ({label})."
         )
         return CriterionDraft(
-            criterion_id=criterion.id, level=level, confidence=confidence if evidence else 0.3,
-            rationale=rationale, present=present, missing=missing, evidence=evidence,
+            criterion_id=criterion.id,
+            level=level,
+            confidence=confidence if evidence else 0.3,
+            rationale=rationale,
+            present=present,
+            missing=missing,
+            evidence=evidence,
             status="suggested",
             provenance=Provenance(
-                backend="offline", model=f"offline-linear ({len(self.model.fitted_on)} dossiers dev)",
-                chunk_ids=[h.chunk.id for h in hits], seconds=round(time.perf_counter() - t0, 4),
+                backend="offline",
+                model=f"offline-linear ({len(self.model.fitted_on)} dossiers dev)",
+                chunk_ids=[h.chunk.id for h in hits],
+                seconds=round(time.perf_counter() - t0, 4),
                 raw_response=json.dumps({"features": feats, "score": round(score, 4)}),
             ),
         )

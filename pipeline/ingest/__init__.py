@@ -124,8 +124,14 @@ def assemble(raw: RawDoc, path: Path, fmt: str, sha256: str) -> Dossier:
         index_map[i] = len(blocks)
         blocks.append(
             Block(
-                kind=rb.kind, text=rb.text, page=rb.page, section=section, level=rb.level,
-                rows=rb.rows, start=start, end=end,
+                kind=rb.kind,
+                text=rb.text,
+                page=rb.page,
+                section=section,
+                level=rb.level,
+                rows=rb.rows,
+                start=start,
+                end=end,
             )
         )
     findings: list[Finding] = []
@@ -136,6 +142,11 @@ def assemble(raw: RawDoc, path: Path, fmt: str, sha256: str) -> Dossier:
             where = near.section + ([near.text] if near.kind == "heading" else [])
         findings.append(Finding(kind=f.kind, text=f.text, page=f.page, section=where, detail=f.detail))
     return Dossier(
-        file=path.name, format="pdf" if fmt == "pdf" else "docx", sha256=sha256, pages=raw.pages,
-        text=_SEP.join(parts), blocks=blocks, findings=findings,
+        file=path.name,
+        format="pdf" if fmt == "pdf" else "docx",
+        sha256=sha256,
+        pages=raw.pages,
+        text=_SEP.join(parts),
+        blocks=blocks,
+        findings=findings,
     )

@@ -286,8 +286,9 @@ def _paragraph(p: Any, ctx: _Ctx, in_table: bool = False) -> str:
         kind, level = _classify(p, ctx, style_id)
         if kind != "toc":  # a table of contents repeats the headings: not evidence
             ctx.blocks.append(
-                RawBlock(kind=cast(BlockKind, kind), text=text, level=level,
-                         page=start_page if ctx.rendered_breaks else None)
+                RawBlock(
+                    kind=cast(BlockKind, kind), text=text, level=level, page=start_page if ctx.rendered_breaks else None
+                )
             )
     for box in textboxes:
         for inner in box.iter(q("p")):

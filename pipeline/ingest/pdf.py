@@ -10,7 +10,9 @@ repaired; lines are joined into paragraphs by vertical spacing.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import itertools
 import logging
 import math
 import re
@@ -75,7 +77,7 @@ class _Line:
     @property
     def is_row(self) -> bool:
         vis = self.visible
-        return any(_cell_gap(a, b) for a, b in zip(vis, vis[1:], strict=False))
+        return any(_cell_gap(a, b) for a, b in itertools.pairwise(vis))
 
     @property
     def y(self) -> float:
@@ -115,10 +117,8 @@ class _PageReader:
         self.lines: list[_Line] = [_Line()]
 
     def before(self, op: bytes, args: list[Any], cm: list[float], tm: list[float]) -> None:
-        try:
+        with contextlib.suppress(TypeError, ValueError, IndexError):  # a malformed operand never stops extraction
             self._op(op, args, cm)
-        except (TypeError, ValueError, IndexError):
-            pass  # a malformed operand never stops extraction
 
     def _op(self, op: bytes, args: list[Any], cm: list[float]) -> None:
         if op == b"q":
@@ -180,9 +180,7 @@ class _PageReader:
             return "texte invisible (mode de rendu 3)"
         if 0 < size <= _TINY_PT:
             return f"texte minuscule ({size:.1f} pt)"
-        if self._fill_is_white() and not any(
-            x0 <= x <= x1 and y0 <= y <= y1 for x0, y0, x1, y1 in self.dark_boxes
-        ):
+        if self._fill_is_white() and not any(x0 <= x <= x1 and y0 <= y <= y1 for x0, y0, x1, y1 in self.dark_boxes):
             return "texte blanc sur fond blanc"
         return None
 
@@ -275,11 +273,12 @@ def _decrypt(reader: pypdf.PdfReader, name: str, password: str | None) -> None:
         except NotImplementedError as e:
             raise EncryptedError(
                 f"{name}: unsupported encryption: {e}",
-                f"Le PDF « {name} » utilise un chiffrement non pris en charge. Exportez une version sans "
-                "mot de passe.",
+                f"Le PDF « {name} » utilise un chiffrement non pris en charge. Exportez une version sans mot de passe.",
             ) from e
     wrong = " (le mot de passe donné est incorrect)" if password else ""
-    raise EncryptedError(f"{name}: encrypted, password {'wrong' if password else 'missing'}", _ask_password(name) + wrong)
+    raise EncryptedError(
+        f"{name}: encrypted, password {'wrong' if password else 'missing'}", _ask_password(name) + wrong
+    )
 
 
 class _Collect(logging.Handler):
@@ -536,7 +535,7 @@ def _blocks(pages: list[list[_Line]]) -> list[RawBlock]:
     vocab = {w.lower() for p in pages for ln in p for w in re.findall(r"\w+", ln.text)}
     blocks: list[RawBlock] = []
     for page_no, lines in enumerate(pages, 1):
-        gaps = [round(a.y - b.y, 1) for a, b in zip(lines, lines[1:], strict=False) if 0 < a.y - b.y < body * 3]
+        gaps = [round(a.y - b.y, 1) for a, b in itertools.pairwise(lines) if 0 < a.y - b.y < body * 3]
         line_gap = Counter(gaps).most_common(1)[0][0] if gaps else body * 1.2
         cur: RawBlock | None = None
         prev: _Line | None = None
@@ -556,9 +555,13 @@ def _blocks(pages: list[list[_Line]]) -> list[RawBlock]:
             spacing = max(line_gap, (prev.size if prev is not None else body) * 1.25)
             new_para = gap > spacing * 1.3 or gap < -body  # a jump back up: new column or text box
             same_size = prev is not None and abs(prev.size - ln.size) < 0.5
-            if cur is not None and not new_para and (
-                (kind == "paragraph" and cur.kind in ("paragraph", "list_item") and not ln.is_row)
-                or (kind == "heading" and cur.kind == "heading" and same_size and not _NUMBERED_HEADING.match(text))
+            if (
+                cur is not None
+                and not new_para
+                and (
+                    (kind == "paragraph" and cur.kind in ("paragraph", "list_item") and not ln.is_row)
+                    or (kind == "heading" and cur.kind == "heading" and same_size and not _NUMBERED_HEADING.match(text))
+                )
             ):
                 cur.text = _join(cur.text, text, vocab)
             elif cur is not None and kind == "table" and cur.kind == "table":
@@ -587,8 +590,10 @@ def _drop_toc_runs(blocks: list[RawBlock]) -> list[RawBlock]:
     i = 0
     while i < len(blocks):
         j = i
-        while j < len(blocks) and len(blocks[j].text) < 150 and (
-            blocks[j].kind == "heading" or _NUMBERED_HEADING.match(blocks[j].text)
+        while (
+            j < len(blocks)
+            and len(blocks[j].text) < 150
+            and (blocks[j].kind == "heading" or _NUMBERED_HEADING.match(blocks[j].text))
         ):
             j += 1
         run = blocks[i:j]

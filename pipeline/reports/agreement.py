@@ -98,10 +98,12 @@ def _stats(pairs: list[AgreementPair], levels: list[int]) -> AgreementStats:
     c = [p.confirmed for p in usable]
     n = len(usable)
     return AgreementStats(
-        n=n, without_suggestion=len(pairs) - n,
+        n=n,
+        without_suggestion=len(pairs) - n,
         exact=sum(x == y for x, y in zip(s, c, strict=True)) / n if n else None,
         within_one=sum(abs(x - y) <= 1 for x, y in zip(s, c, strict=True)) / n if n else None,
-        kappa=cohen_kappa(s, c, levels), weighted_kappa=cohen_kappa(s, c, levels, "quadratic"),
+        kappa=cohen_kappa(s, c, levels),
+        weighted_kappa=cohen_kappa(s, c, levels, "quadratic"),
         mean_gap=sum(y - x for x, y in zip(s, c, strict=True)) / n if n else None,
     )
 
@@ -117,11 +119,14 @@ def agreement(pairs: list[AgreementPair], ref: Referentiel) -> AgreementReport:
     usable = [p for p in pairs if p.suggested is not None]
     texts = {k.id: f"{k.preamble} {k.text}" if k.preamble else k.text for k in ref.criteria_by_id.values()}
     return AgreementReport(
-        levels=levels, labels=[lv.label for lv in ref.scale.levels], overall=_stats(pairs, levels),
+        levels=levels,
+        labels=[lv.label for lv in ref.scale.levels],
+        overall=_stats(pairs, levels),
         per_criterion={cid: _stats(ps, levels) for cid, ps in by_crit.items()},
         criterion_texts={cid: texts.get(cid, "") for cid in by_crit},
-        confusion=confusion_matrix([p.suggested for p in usable if p.suggested is not None],
-                                   [p.confirmed for p in usable], levels),
+        confusion=confusion_matrix(
+            [p.suggested for p in usable if p.suggested is not None], [p.confirmed for p in usable], levels
+        ),
         runs=len({p.run_id for p in pairs}),
     )
 
@@ -132,8 +137,11 @@ def _check(pairs: list[AgreementPair], levels: list[int]) -> None:
         bad = [lv for lv in (p.suggested, p.confirmed) if lv is not None and lv not in allowed]
         if bad:
             msg = f"run {p.run_id}, criterion {p.criterion_id}: level {bad[0]} is not on the scale {levels}"
-            raise ReviewError(msg, f"Niveau {bad[0]} hors de l’échelle ({levels}) pour le critère "
-                                   f"{p.criterion_id} de l’analyse {p.run_id} : vérifiez l’échelle utilisée.")
+            raise ReviewError(
+                msg,
+                f"Niveau {bad[0]} hors de l’échelle ({levels}) pour le critère "
+                f"{p.criterion_id} de l’analyse {p.run_id} : vérifiez l’échelle utilisée.",
+            )
 
 
 # --- French report -------------------------------------------------------------------------------
@@ -195,8 +203,9 @@ def agreement_markdown(report: AgreementReport) -> str:
         "Lignes : niveau suggéré par l’outil ; colonnes : niveau confirmé par l’évaluateur. La diagonale compte les "
         "accords.",
         "",
-        "| Suggéré \\ Confirmé | " + " | ".join(f"{lv} — {lab}" for lv, lab in zip(report.levels, report.labels,
-                                                                                  strict=True)) + " |",
+        "| Suggéré \\ Confirmé | "
+        + " | ".join(f"{lv} — {lab}" for lv, lab in zip(report.levels, report.labels, strict=True))
+        + " |",
         "|---|" + "---|" * len(report.levels),
     ]
     for i, (lv, lab, row) in enumerate(zip(report.levels, report.labels, report.confusion, strict=True)):
@@ -211,10 +220,17 @@ def agreement_markdown(report: AgreementReport) -> str:
     ]
     for cid, s in report.per_criterion.items():
         flag = " ⚠" if s.n < SMALL_SAMPLE else ""
-        lines.append(f"| {cid} | {s.n}{flag} | {s.without_suggestion} | {_pct(s.exact)} | {_pct(s.within_one)} | "
-                     f"{_num(s.weighted_kappa)} | {_num(s.kappa)} | {_num(s.mean_gap)} |")
-    weakest = sorted(((s.weighted_kappa, cid) for cid, s in report.per_criterion.items()
-                      if s.n >= SMALL_SAMPLE and s.weighted_kappa is not None))[:5]
+        lines.append(
+            f"| {cid} | {s.n}{flag} | {s.without_suggestion} | {_pct(s.exact)} | {_pct(s.within_one)} | "
+            f"{_num(s.weighted_kappa)} | {_num(s.kappa)} | {_num(s.mean_gap)} |"
+        )
+    weakest = sorted(
+        (
+            (s.weighted_kappa, cid)
+            for cid, s in report.per_criterion.items()
+            if s.n >= SMALL_SAMPLE and s.weighted_kappa is not None
+        )
+    )[:5]
     lines += ["", f"⚠ : moins de {SMALL_SAMPLE} décisions comparées, chiffres indicatifs.", ""]
     if weakest:
         lines += ["## Critères où l’outil est le moins fiable", ""]

@@ -54,8 +54,9 @@ class CohortRow(_M):
                 decided = line.confirmed_level is not None
                 levels[line.id] = line.confirmed_level if decided else line.suggested_level
                 confirmed[line.id] = decided
-        return cls(candidate_ref=doc.candidate_ref, run_id=doc.run_id, module=doc.module, levels=levels,
-                   confirmed=confirmed)
+        return cls(
+            candidate_ref=doc.candidate_ref, run_id=doc.run_id, module=doc.module, levels=levels, confirmed=confirmed
+        )
 
 
 class MissedCriterion(_M):
@@ -92,10 +93,16 @@ def cohort(rows: list[CohortRow], ref: Referentiel, out_dir: Path) -> CohortResu
     columns = _column_names(rows)
     missed = most_missed(rows, ref, criteria)
     result = CohortResult(
-        csv_path=out_dir / "cohort.csv", heatmap_path=out_dir / "heatmap.png",
-        most_missed_path=out_dir / "most_missed.csv", candidates=len(rows), criteria=criteria,
-        threshold=ref.scale.rule.acquired_min_level, threshold_label=ref.scale.label(ref.scale.rule.acquired_min_level),
-        modules=sorted({r.module for r in rows}), confirmed_share=_confirmed_share(rows), most_missed=missed,
+        csv_path=out_dir / "cohort.csv",
+        heatmap_path=out_dir / "heatmap.png",
+        most_missed_path=out_dir / "most_missed.csv",
+        candidates=len(rows),
+        criteria=criteria,
+        threshold=ref.scale.rule.acquired_min_level,
+        threshold_label=ref.scale.label(ref.scale.rule.acquired_min_level),
+        modules=sorted({r.module for r in rows}),
+        confirmed_share=_confirmed_share(rows),
+        most_missed=missed,
     )
     _write_matrix(result.csv_path, rows, criteria, columns)
     _write_most_missed(result.most_missed_path, missed)
@@ -133,10 +140,16 @@ def most_missed(rows: list[CohortRow], ref: Referentiel, criteria: list[str] | N
         if not counted:
             continue
         below = sum(1 for r in counted if (r.levels[cid] or 0) < threshold)
-        out.append(MissedCriterion(
-            criterion_id=cid, text=texts.get(cid, ""), assessed=len(counted), below=below,
-            share=below / len(counted), suggested=sum(1 for r in counted if not r.confirmed.get(cid, False)),
-        ))
+        out.append(
+            MissedCriterion(
+                criterion_id=cid,
+                text=texts.get(cid, ""),
+                assessed=len(counted),
+                below=below,
+                share=below / len(counted),
+                suggested=sum(1 for r in counted if not r.confirmed.get(cid, False)),
+            )
+        )
     order = {cid: i for i, cid in enumerate(criteria or [m.criterion_id for m in out])}
     return sorted(out, key=lambda m: (-m.share, -m.below, order.get(m.criterion_id, len(order))))
 
@@ -174,14 +187,24 @@ def _row_status(row: CohortRow) -> str:
 def _write_most_missed(path: Path, missed: list[MissedCriterion]) -> None:
     with path.open("w", encoding=CSV_ENCODING, newline="") as f:
         w = csv.writer(f, delimiter=CSV_DELIMITER)
-        w.writerow(["rang", "critère", "candidats évalués", "sous le seuil", "part sous le seuil (%)",
-                    "dont niveaux suggérés", "intitulé officiel"])
+        w.writerow(
+            [
+                "rang",
+                "critère",
+                "candidats évalués",
+                "sous le seuil",
+                "part sous le seuil (%)",
+                "dont niveaux suggérés",
+                "intitulé officiel",
+            ]
+        )
         for i, m in enumerate(missed, 1):
             w.writerow([i, m.criterion_id, m.assessed, m.below, f"{100 * m.share:.0f}", m.suggested, m.text])
 
 
-def _heatmap(path: Path, rows: list[CohortRow], criteria: list[str], columns: list[str], ref: Referentiel,
-             modules: list[str]) -> None:
+def _heatmap(
+    path: Path, rows: list[CohortRow], criteria: list[str], columns: list[str], ref: Referentiel, modules: list[str]
+) -> None:
     """Criteria on Y, candidates on X, one colour per scale level; a starred value is an unconfirmed suggestion.
 
     Drawn on a bare `Figure` (Agg canvas), so nothing depends on the process-wide pyplot backend.
@@ -220,19 +243,39 @@ def _heatmap(path: Path, rows: list[CohortRow], criteria: list[str], columns: li
             if not np.isnan(data[i, j]):
                 red, green, blue, _ = colours[levels.index(int(data[i, j]))]
                 ink = "white" if 0.299 * red + 0.587 * green + 0.114 * blue < 0.55 else ink
-            ax.text(j, i, text.split(" ")[0] + ("*" if starred else ""), ha="center", va="center", fontsize=7.5,
-                    color=ink, fontstyle="italic" if starred else "normal",
-                    fontweight="normal" if starred else "bold")
+            ax.text(
+                j,
+                i,
+                text.split(" ")[0] + ("*" if starred else ""),
+                ha="center",
+                va="center",
+                fontsize=7.5,
+                color=ink,
+                fontstyle="italic" if starred else "normal",
+                fontweight="normal" if starred else "bold",
+            )
     scope = ", ".join(modules) if modules else "—"
-    ax.set_title(f"Niveaux par critère et par candidat — module{'s' if len(modules) > 1 else ''} {scope} "
-                 f"({len(rows)} candidat{'s' if len(rows) > 1 else ''})", fontsize=11, loc="left", pad=10)
+    ax.set_title(
+        f"Niveaux par critère et par candidat — module{'s' if len(modules) > 1 else ''} {scope} "
+        f"({len(rows)} candidat{'s' if len(rows) > 1 else ''})",
+        fontsize=11,
+        loc="left",
+        pad=10,
+    )
     ax.set_xlabel("Candidats", fontsize=9)
     ax.set_ylabel("Critères", fontsize=9)
     handles = [Patch(facecolor=colours[k], label=f"{lv.level} — {lv.label}") for k, lv in enumerate(ref.scale.levels)]
     handles.append(Patch(facecolor="#e6e6e6", label="? sans niveau / non évalué"))
-    ax.legend(handles=handles, title=f"Échelle (acquis à partir de {ref.scale.rule.acquired_min_level})\n"
-              "* = suggestion non confirmée", loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
-              title_fontsize=8, frameon=False, alignment="left")
+    ax.legend(
+        handles=handles,
+        title=f"Échelle (acquis à partir de {ref.scale.rule.acquired_min_level})\n* = suggestion non confirmée",
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize=8,
+        title_fontsize=8,
+        frameon=False,
+        alignment="left",
+    )
     fig.savefig(path, dpi=110, bbox_inches="tight", pad_inches=0.2)
 
 
@@ -259,8 +302,9 @@ def cohort_markdown(result: CohortResult, top: int = 10) -> str:
         lines += ["| Rang | Critère | Sous le seuil | Dont suggestions | Intitulé officiel |", "|---|---|---|---|---|"]
         for i, m in enumerate(shown, 1):
             text = m.text.replace("|", "\\|")
-            lines.append(f"| {i} | {m.criterion_id} | {m.below}/{m.assessed} ({100 * m.share:.0f} %) | "
-                         f"{m.suggested} | {text} |")
+            lines.append(
+                f"| {i} | {m.criterion_id} | {m.below}/{m.assessed} ({100 * m.share:.0f} %) | {m.suggested} | {text} |"
+            )
         lines.append("")
     lines += [
         "Fichiers : `cohort.csv` (niveaux par critère et par candidat ; « (suggéré) » marque un niveau non confirmé), "

@@ -87,54 +87,113 @@ class _Rule:
 _ART = r"(?:de\s+|d[’']\s*|du\s+|des\s+|les?\s+|la\s+|l[’']\s*)?"
 _RULES = (
     # nothing at all: the whole criterion is to be covered (no named group -> checklist of its clauses)
-    _Rule(re.compile(r"aucun(?:e)? passage.*(?:traite|aborde|répond)", re.I),
-          "Consacrez à ce point une partie identifiable de votre dossier (un titre explicite aide le lecteur) "
-          "et traitez-le directement."),
-    _Rule(re.compile(r"notions?\s+(?:non\s+trouvées?|absentes?|manquantes?|non\s+abordées?)[^:]*:\s*(?P<what>.+)",
-                     re.I),
-          "Développez explicitement ces notions, appliquées à votre entreprise : {what}."),
-    _Rule(re.compile(r"^(?:il\s+manque|manque(?:\s+d[eu]s?)?|absence|pas|peu|aucune?|insuffisance)\b\s*" + _ART
-                     + r"(?P<what>.+?)(?:\s+à\s+l[’']appui)?$", re.I),
-          "Complétez votre dossier avec : {what}."),
-    _Rule(re.compile(r"^(?P<what>.+?)\s+(?:ne\s+|n[’']\s*)(?P<aux>est|sont)\s+pas\s+(?P<how>.+)$", re.I),
-          "Faites en sorte que {what} {verb} {how}."),
-    _Rule(re.compile(r"^(?:le dossier\s+|le candidat\s+)?ne\s+\w+\s+pas\s+" + _ART + r"(?P<what>.+)$", re.I),
-          "Complétez votre dossier avec : {what}."),
-    _Rule(re.compile(r"^(?P<what>.+?)\s+(?:manquante?s?|absente?s?)$", re.I),
-          "Complétez votre dossier avec : {what}."),
-    _Rule(re.compile(r"^(?P<what>.+?)\s+(?:insuffisante?s?|imprécise?s?|non\s+justifiée?s?|trop\s+générale?s?|"
-                     r"superficielle?s?|incomplète?s?)$", re.I),
-          "Précisez et justifiez : {what}."),
+    _Rule(
+        re.compile(r"aucun(?:e)? passage.*(?:traite|aborde|répond)", re.I),
+        "Consacrez à ce point une partie identifiable de votre dossier (un titre explicite aide le lecteur) "
+        "et traitez-le directement.",
+    ),
+    _Rule(
+        re.compile(r"notions?\s+(?:non\s+trouvées?|absentes?|manquantes?|non\s+abordées?)[^:]*:\s*(?P<what>.+)", re.I),
+        "Développez explicitement ces notions, appliquées à votre entreprise : {what}.",
+    ),
+    _Rule(
+        re.compile(
+            r"^(?:il\s+manque|manque(?:\s+d[eu]s?)?|absence|pas|peu|aucune?|insuffisance)\b\s*"
+            + _ART
+            + r"(?P<what>.+?)(?:\s+à\s+l[’']appui)?$",
+            re.I,
+        ),
+        "Complétez votre dossier avec : {what}.",
+    ),
+    _Rule(
+        re.compile(r"^(?P<what>.+?)\s+(?:ne\s+|n[’']\s*)(?P<aux>est|sont)\s+pas\s+(?P<how>.+)$", re.I),
+        "Faites en sorte que {what} {verb} {how}.",
+    ),
+    _Rule(
+        re.compile(r"^(?:le dossier\s+|le candidat\s+)?ne\s+\w+\s+pas\s+" + _ART + r"(?P<what>.+)$", re.I),
+        "Complétez votre dossier avec : {what}.",
+    ),
+    _Rule(re.compile(r"^(?P<what>.+?)\s+(?:manquante?s?|absente?s?)$", re.I), "Complétez votre dossier avec : {what}."),
+    _Rule(
+        re.compile(
+            r"^(?P<what>.+?)\s+(?:insuffisante?s?|imprécise?s?|non\s+justifiée?s?|trop\s+générale?s?|"
+            r"superficielle?s?|incomplète?s?)$",
+            re.I,
+        ),
+        "Précisez et justifiez : {what}.",
+    ),
 )
 _FALLBACK = "Complétez ce point : {what}."
 _SUBJUNCTIVE = {"est": "soit", "sont": "soient"}
 
 # vocabulary of a missing item -> a concrete habit that answers it (matched on lower-case word starts)
 _HINTS = (
-    (("chiffr", "quantif", "montant", "budget", "coût", "indicateur", "kpi", "part de marché", "parts de marché",
-      "volume"),
-     "Chiffrez vos affirmations (volumes, montants, parts de marché, indicateurs) et indiquez d’où viennent les "
-     "chiffres."),
-    (("date", "daté", "échéance", "calendrier", "planning", "rétroplanning", "délai"),
-     "Datez les informations et situez les actions dans le temps (étapes, échéances)."),
-    (("source", "référenc"),
-     "Citez vos sources (organisme, titre, date) pour chaque information reprise."),
-    (("justif", "argument", "pourquoi"),
-     "Expliquez pourquoi vous retenez cette option plutôt qu’une autre, en vous appuyant sur votre diagnostic."),
-    (("concurren", "benchmark"),
-     "Comparez-vous explicitement à vos principaux concurrents, sur des critères nommés."),
-    (("méthode", "outil", "matrice", "swot", "pestel", "modèle"),
-     "Nommez la méthode ou l’outil d’analyse utilisé et montrez son application concrète à votre entreprise."),
-    (("rse", "environnement", "durable", "sociétal"),
-     "Reliez vos propositions aux engagements RSE de l’entreprise (économique, social, environnemental)."),
-    (("tableau", "synthè", "schéma", "lisib"),
-     "Présentez les éléments clés sous une forme synthétique (tableau, schéma) facile à relire."),
+    (
+        (
+            "chiffr",
+            "quantif",
+            "montant",
+            "budget",
+            "coût",
+            "indicateur",
+            "kpi",
+            "part de marché",
+            "parts de marché",
+            "volume",
+        ),
+        "Chiffrez vos affirmations (volumes, montants, parts de marché, indicateurs) et indiquez d’où viennent les "
+        "chiffres.",
+    ),
+    (
+        ("date", "daté", "échéance", "calendrier", "planning", "rétroplanning", "délai"),
+        "Datez les informations et situez les actions dans le temps (étapes, échéances).",
+    ),
+    (("source", "référenc"), "Citez vos sources (organisme, titre, date) pour chaque information reprise."),
+    (
+        ("justif", "argument", "pourquoi"),
+        "Expliquez pourquoi vous retenez cette option plutôt qu’une autre, en vous appuyant sur votre diagnostic.",
+    ),
+    (("concurren", "benchmark"), "Comparez-vous explicitement à vos principaux concurrents, sur des critères nommés."),
+    (
+        ("méthode", "outil", "matrice", "swot", "pestel", "modèle"),
+        "Nommez la méthode ou l’outil d’analyse utilisé et montrez son application concrète à votre entreprise.",
+    ),
+    (
+        ("rse", "environnement", "durable", "sociétal"),
+        "Reliez vos propositions aux engagements RSE de l’entreprise (économique, social, environnemental).",
+    ),
+    (
+        ("tableau", "synthè", "schéma", "lisib"),
+        "Présentez les éléments clés sous une forme synthétique (tableau, schéma) facile à relire.",
+    ),
 )
 _WORD = re.compile(r"[a-zà-öø-ÿœ]{5,}", re.I)
-_STOPWORDS = frozenset([
-    "aucun", "aucune", "avoir", "cette", "comme", "dans", "elles", "entre", "leurs", "notions", "passage", "passages",
-    "retenus", "selon", "sont", "toute", "toutes", "trouvé", "trouvée", "trouvées", "critère", "dossier",
-])
+_STOPWORDS = frozenset(
+    [
+        "aucun",
+        "aucune",
+        "avoir",
+        "cette",
+        "comme",
+        "dans",
+        "elles",
+        "entre",
+        "leurs",
+        "notions",
+        "passage",
+        "passages",
+        "retenus",
+        "selon",
+        "sont",
+        "toute",
+        "toutes",
+        "trouvé",
+        "trouvée",
+        "trouvées",
+        "critère",
+        "dossier",
+    ]
+)
 
 
 def advice_for(missing: str, criterion_text: str, given_hints: set[str] | None = None) -> str:
@@ -227,21 +286,39 @@ def build_feedback(doc: GridDoc, show_levels: bool = False) -> Feedback:
             label = None
             if show_levels:
                 label = PENDING_LEVEL if level is None else (line.confirmed_label or str(level))
-            criteria.append(FeedbackCriterion(
-                id=line.id, preamble=line.preamble, text=line.text,
-                found=[FoundQuote(quote=clip(e.quote, QUOTE_MAX_CHARS), where=evidence_place(e))
-                       for e in line.evidence],
-                present=list(line.present), missing=list(line.missing), advice=advice_list(line),
-                level=level, label=label,
-            ))
-        comps.append(FeedbackCompetency(
-            id=block.id, statement=block.statement,
-            verdict=block.confirmed_verdict if show_levels else None, criteria=criteria,
-        ))
+            criteria.append(
+                FeedbackCriterion(
+                    id=line.id,
+                    preamble=line.preamble,
+                    text=line.text,
+                    found=[
+                        FoundQuote(quote=clip(e.quote, QUOTE_MAX_CHARS), where=evidence_place(e)) for e in line.evidence
+                    ],
+                    present=list(line.present),
+                    missing=list(line.missing),
+                    advice=advice_list(line),
+                    level=level,
+                    label=label,
+                )
+            )
+        comps.append(
+            FeedbackCompetency(
+                id=block.id,
+                statement=block.statement,
+                verdict=block.confirmed_verdict if show_levels else None,
+                criteria=criteria,
+            )
+        )
     return Feedback(
-        referentiel_title=doc.referentiel_title, module=doc.module, module_title=doc.module_title,
-        candidate_ref=doc.candidate_ref, file_name=doc.file_name, provisional=not is_final(doc),
-        show_levels=show_levels, scale=list(doc.scale) if show_levels else [], competencies=comps,
+        referentiel_title=doc.referentiel_title,
+        module=doc.module,
+        module_title=doc.module_title,
+        candidate_ref=doc.candidate_ref,
+        file_name=doc.file_name,
+        provisional=not is_final(doc),
+        show_levels=show_levels,
+        scale=list(doc.scale) if show_levels else [],
+        competencies=comps,
     )
 
 
@@ -257,8 +334,8 @@ def feedback_html(doc: GridDoc, show_levels: bool = False) -> str:
 _TEXTS = {
     "title": "Retour sur votre dossier",
     "intro": "Ce document reprend, critère par critère, ce que l’évaluation a relevé dans votre dossier, ce qui "
-             "manque encore et des pistes concrètes pour progresser. Les citations sont reprises mot pour mot de "
-             "votre dossier.",
+    "manque encore et des pistes concrètes pour progresser. Les citations sont reprises mot pour mot de "
+    "votre dossier.",
     "provisional": "Document provisoire : la grille n’a pas encore été validée par l’évaluateur.",
     "found": "Ce qui a été trouvé",
     "missing": "Ce qui manque",
@@ -266,7 +343,7 @@ _TEXTS = {
     "nothing_found": "Aucun passage de votre dossier n’a été rattaché à ce critère.",
     "nothing_missing": "Aucun manque particulier n’a été relevé sur ce critère.",
     "nothing_advice": "Continuez ainsi : vous pouvez encore renforcer ce point en chiffrant et en justifiant vos "
-                      "choix.",
+    "choix.",
     "level": "Niveau retenu",
     "verdict": "Compétence",
     "scale": "Échelle de notation",

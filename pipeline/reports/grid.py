@@ -181,13 +181,23 @@ def header_rows(doc: GridDoc) -> list[tuple[str, str]]:
 def template_env() -> jinja2.Environment:
     """Jinja environment over `templates/`, autoescaping everything: dossier text is untrusted."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True,
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
     env.globals.update(
-        fmt_datetime=fmt_datetime, level_text=level_text, evidence_place=evidence_place,
-        evidence_places=evidence_places, verdict_text=verdict_text, clip=clip,
-        suggestion_note=suggestion_note, preambles=preambles, zip=zip, UNDECIDED=UNDECIDED,
+        fmt_datetime=fmt_datetime,
+        level_text=level_text,
+        evidence_place=evidence_place,
+        evidence_places=evidence_places,
+        verdict_text=verdict_text,
+        clip=clip,
+        suggestion_note=suggestion_note,
+        preambles=preambles,
+        zip=zip,
+        UNDECIDED=UNDECIDED,
     )
     return env
 
@@ -221,8 +231,15 @@ def usable_width(document: DocxDocument) -> int:
     return int(s.page_width or 0) - int(s.left_margin or 0) - int(s.right_margin or 0)
 
 
-def add_run(par: Paragraph, text: str, *, bold: bool = False, italic: bool = False,
-            size: float | None = None, color: RGBColor | None = None) -> None:
+def add_run(
+    par: Paragraph,
+    text: str,
+    *,
+    bold: bool = False,
+    italic: bool = False,
+    size: float | None = None,
+    color: RGBColor | None = None,
+) -> None:
     run = par.add_run(xml_safe(text))
     run.bold = bold or None
     run.italic = italic or None
@@ -326,15 +343,24 @@ def _field(par: Paragraph, code: str) -> None:
 # --- DOCX grid ------------------------------------------------------------------------------------
 
 # Critère | Niveau confirmé | Commentaire | Preuves | Suggestion, in cm, summing to the 26.7 cm of A4 landscape
-_COLUMNS = [("Critère", 9.6), ("Niveau confirmé", 3.6), ("Commentaire de l’évaluateur", 6.2), ("Preuves", 3.9),
-            ("Suggestion de l’outil", 3.4)]
+_COLUMNS = [
+    ("Critère", 9.6),
+    ("Niveau confirmé", 3.6),
+    ("Commentaire de l’évaluateur", 6.2),
+    ("Preuves", 3.9),
+    ("Suggestion de l’outil", 3.4),
+]
 
 
 def grid_docx(doc: GridDoc, path: Path) -> None:
     """Write the grid as an A4 landscape Word document at `path`."""
     document = new_document(landscape=True)
-    page_furniture(document, f"Grille d’évaluation — {doc.candidate_ref} — module {doc.module}",
-                   "" if is_final(doc) else DRAFT_STATUS, right_red=True)
+    page_furniture(
+        document,
+        f"Grille d’évaluation — {doc.candidate_ref} — module {doc.module}",
+        "" if is_final(doc) else DRAFT_STATUS,
+        right_red=True,
+    )
     document.add_heading(xml_safe("Grille d’évaluation"), level=0)
     if doc.warnings or doc.manipulation_passages:
         _alert_box(document, doc)
@@ -352,8 +378,9 @@ def _alert_box(document: DocxDocument, doc: GridDoc) -> None:
     cell = table.cell(0, 0)
     shade(cell, _ALERT_FILL)
     set_widths(table, [usable_width(document)])
-    add_run(cell_par(cell, first=True), "⚠ Alertes sur ce dossier — à lire avant de noter", bold=True, size=11,
-            color=_RED)
+    add_run(
+        cell_par(cell, first=True), "⚠ Alertes sur ce dossier — à lire avant de noter", bold=True, size=11, color=_RED
+    )
     for w in doc.warnings:
         add_run(cell_par(cell), "• " + w, bold=True)
     if doc.manipulation_passages:
@@ -417,8 +444,11 @@ def _criterion_row(table: Table, i: int, line: CriterionLine, preamble: str) -> 
         add_run(par, UNDECIDED, italic=True, size=9, color=_RED)
     else:
         add_run(par, level_text(line.confirmed_level, line.confirmed_label), bold=True, size=10)
-        who = ", ".join(x for x in (line.assessor or "", fmt_datetime(line.decided_at, with_time=False)
-                                    if line.decided_at else "") if x)
+        who = ", ".join(
+            x
+            for x in (line.assessor or "", fmt_datetime(line.decided_at, with_time=False) if line.decided_at else "")
+            if x
+        )
         if who:
             add_run(cell_par(level), who, size=7.5, color=_GREY)
 
@@ -433,8 +463,14 @@ def _criterion_row(table: Table, i: int, line: CriterionLine, preamble: str) -> 
 
     shade(suggestion, _SUGGESTION_FILL)
     par = cell_par(suggestion, first=True)
-    add_run(par, level_text(line.suggested_level, line.suggested_label) if line.suggested_level is not None
-            else "sans suggestion", size=9, color=_GREY)
+    add_run(
+        par,
+        level_text(line.suggested_level, line.suggested_label)
+        if line.suggested_level is not None
+        else "sans suggestion",
+        size=9,
+        color=_GREY,
+    )
     note = suggestion_note(line)
     if note:
         add_run(cell_par(suggestion), f"({note})", italic=True, size=7.5, color=_GREY)
@@ -457,9 +493,15 @@ def _legend(document: DocxDocument, doc: GridDoc) -> None:
         add_run(cell_par(table.cell(i, 2), first=True), meaning, size=9)
     repeat_header(table)
     note = document.add_paragraph()
-    add_run(note, "Le niveau confirmé est celui retenu par l’évaluateur ; la suggestion de l’outil (colonne grisée) "
-            "n’est qu’une pré-lecture et n’engage pas la décision. « Preuves » indique où se trouvent les passages "
-            "cités par l’outil dans le dossier.", italic=True, size=8, color=_GREY)
+    add_run(
+        note,
+        "Le niveau confirmé est celui retenu par l’évaluateur ; la suggestion de l’outil (colonne grisée) "
+        "n’est qu’une pré-lecture et n’engage pas la décision. « Preuves » indique où se trouvent les passages "
+        "cités par l’outil dans le dossier.",
+        italic=True,
+        size=8,
+        color=_GREY,
+    )
 
 
 def _signature(document: DocxDocument, doc: GridDoc) -> None:
@@ -477,6 +519,13 @@ def _signature(document: DocxDocument, doc: GridDoc) -> None:
 
 def grid_html(doc: GridDoc) -> str:
     """The grid as one standalone printable HTML page (inline CSS, one competency per printed page)."""
-    return template_env().get_template("grid.html.j2").render(
-        doc=doc, header_rows=header_rows(doc), final=is_final(doc), draft_status=DRAFT_STATUS,
+    return (
+        template_env()
+        .get_template("grid.html.j2")
+        .render(
+            doc=doc,
+            header_rows=header_rows(doc),
+            final=is_final(doc),
+            draft_status=DRAFT_STATUS,
+        )
     )

@@ -81,29 +81,62 @@ def build_grid_doc(store: ReviewStore, run_id: str, ref: Referentiel) -> GridDoc
             c = by_crit.get(k.id, {})
             d = decisions.get(k.id)
             sl = c.get("level")
-            lines.append(CriterionLine(
-                id=k.id, preamble=k.preamble, text=k.text, suggested_level=sl,
-                suggested_label=ref.scale.label(sl) if sl is not None else None,
-                suggestion_status=c.get("status", "à revoir"),
-                confirmed_level=d.level if d else None, confirmed_label=ref.scale.label(d.level) if d else None,
-                comment=d.comment if d else "", assessor=d.assessor if d else None,
-                decided_at=d.decided_at if d else None, agreed=d.agreed if d else None,
-                evidence=[EvidenceRef(quote=e["quote"], page=e.get("page"), section=e.get("section", ""))
-                          for e in c.get("evidence", [])],
-                present=c.get("present", []), missing=c.get("missing", []), rationale=c.get("rationale", ""),
-            ))
+            lines.append(
+                CriterionLine(
+                    id=k.id,
+                    preamble=k.preamble,
+                    text=k.text,
+                    suggested_level=sl,
+                    suggested_label=ref.scale.label(sl) if sl is not None else None,
+                    suggestion_status=c.get("status", "à revoir"),
+                    confirmed_level=d.level if d else None,
+                    confirmed_label=ref.scale.label(d.level) if d else None,
+                    comment=d.comment if d else "",
+                    assessor=d.assessor if d else None,
+                    decided_at=d.decided_at if d else None,
+                    agreed=d.agreed if d else None,
+                    evidence=[
+                        EvidenceRef(quote=e["quote"], page=e.get("page"), section=e.get("section", ""))
+                        for e in c.get("evidence", [])
+                    ],
+                    present=c.get("present", []),
+                    missing=c.get("missing", []),
+                    rationale=c.get("rationale", ""),
+                )
+            )
         suggested = ref.verdict([ln.suggested_level for ln in lines])
-        confirmed = ref.verdict([ln.confirmed_level for ln in lines]) if all(ln.confirmed_level is not None for ln in lines) else None
-        comps.append(CompetencyBlock(id=comp.id, statement=comp.statement, suggested_verdict=suggested,
-                                     confirmed_verdict=confirmed, criteria=lines))
+        confirmed = (
+            ref.verdict([ln.confirmed_level for ln in lines])
+            if all(ln.confirmed_level is not None for ln in lines)
+            else None
+        )
+        comps.append(
+            CompetencyBlock(
+                id=comp.id,
+                statement=comp.statement,
+                suggested_verdict=suggested,
+                confirmed_verdict=confirmed,
+                criteria=lines,
+            )
+        )
     modality = ref.modality(run.module)
     manip = [f["text"] for f in review.get("findings", []) if f.get("kind") in ("manipulation", "hidden_text")]
     return GridDoc(
-        referentiel_title=ref.title, referentiel_version=ref.version,
+        referentiel_title=ref.title,
+        referentiel_version=ref.version,
         scale=[(lv.level, lv.label, lv.meaning) for lv in ref.scale.levels],
-        module=run.module, module_title=f"{modality.title} — {modality.subtitle}", run_id=run.id,
-        dossier_id=dossier.id, file_name=dossier.file_name, candidate_ref=dossier.candidate_ref,
-        reviewed_at=run.created_at, backend=run.backend, warnings=list(run.warnings or []),
-        manipulation_passages=manip, competencies=comps, locked=grid.locked, finalized_by=grid.finalized_by,
+        module=run.module,
+        module_title=f"{modality.title} — {modality.subtitle}",
+        run_id=run.id,
+        dossier_id=dossier.id,
+        file_name=dossier.file_name,
+        candidate_ref=dossier.candidate_ref,
+        reviewed_at=run.created_at,
+        backend=run.backend,
+        warnings=list(run.warnings or []),
+        manipulation_passages=manip,
+        competencies=comps,
+        locked=grid.locked,
+        finalized_by=grid.finalized_by,
         finalized_at=grid.finalized_at,
     )

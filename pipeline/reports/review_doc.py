@@ -29,8 +29,17 @@ def review_json(review: Review, ref: Referentiel) -> dict[str, Any]:
                 "present": d.present,
                 "missing": d.missing,
                 "evidence": [
-                    {"chunk_id": e.chunk_id, "quote": e.quote, "page": e.page, "section": e.section, "why": e.why,
-                     "start": e.start, "end": e.end, "match": e.match, "match_ratio": e.match_ratio}
+                    {
+                        "chunk_id": e.chunk_id,
+                        "quote": e.quote,
+                        "page": e.page,
+                        "section": e.section,
+                        "why": e.why,
+                        "start": e.start,
+                        "end": e.end,
+                        "match": e.match,
+                        "match_ratio": e.match_ratio,
+                    }
                     for e in d.evidence
                 ],
                 "status": d.status,

@@ -37,7 +37,9 @@ def upgrade() -> None:
     op.create_table(
         "runs",
         sa.Column("id", sa.String(32), primary_key=True),
-        sa.Column("dossier_id", sa.String(32), sa.ForeignKey("dossiers.id", ondelete="CASCADE"), nullable=False, index=True),
+        sa.Column(
+            "dossier_id", sa.String(32), sa.ForeignKey("dossiers.id", ondelete="CASCADE"), nullable=False, index=True
+        ),
         sa.Column("created_at", TZ, nullable=False),
         sa.Column("module", sa.String(8), nullable=False),
         sa.Column("backend", sa.String(32), nullable=False),
