@@ -527,3 +527,32 @@ def test_pdf_bullet_items_match_the_docx(docs: Path, exported: Path, module_sett
 def test_pdf_numbered_items_match_the_docx(exported: Path, module_settings: Settings) -> None:
     from_pdf = ingest(exported / "lists.pdf", module_settings)
     assert [b.text for b in from_pdf.blocks if b.kind == "list_item"] == BULLETS + NUMBERED
+
+
+def test_white_text_on_dark_cell_shading_is_visible_not_hidden(tmp_path: Path) -> None:
+    """A coloured table header with white text is ordinary layout, not a manipulation."""
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+    from docx.shared import RGBColor
+
+    from pipeline.ingest import ingest
+    from pipeline.settings import Settings
+
+    d = docx.Document()
+    d.add_paragraph("Le tableau de bord ci-dessous présente les indicateurs retenus pour le suivi du plan.")
+    table = d.add_table(rows=2, cols=2)
+    for i, label in enumerate(("Indicateur", "Seuil d’alerte")):
+        cell = table.rows[0].cells[i]
+        cell._tc.get_or_add_tcPr().append(parse_xml(f'<w:shd {nsdecls("w")} w:val="clear" w:fill="1F3864"/>'))
+        run = cell.paragraphs[0].add_run(label)
+        run.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
+    table.rows[1].cells[0].text = "Chiffre d’affaires mensuel"
+    table.rows[1].cells[1].text = "90 % de l’objectif"
+    white = d.add_paragraph().add_run("Texte blanc sur fond blanc, invisible à l’impression.")
+    white.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
+    path = tmp_path / "shaded.docx"
+    d.save(path)
+    dossier = ingest(path, Settings(data_dir=tmp_path / "data"))
+    assert "Indicateur | Seuil d’alerte" in dossier.text
+    hidden = [f.text for f in dossier.findings if f.kind == "hidden_text"]
+    assert hidden == ["Texte blanc sur fond blanc, invisible à l’impression."]

@@ -50,6 +50,7 @@ class _Ctx:
     styles: dict[str, _Style]
     default_para_style: str | None
     rendered_breaks: bool
+    dark_table_styles: set[str] = field(default_factory=set)
     page: int = 1
     blocks: list[RawBlock] = field(default_factory=list)
     findings: list[RawFinding] = field(default_factory=list)
@@ -75,6 +76,7 @@ def parse_docx(path: Path, data: bytes) -> RawDoc:
         styles=_read_styles(document),
         default_para_style=_default_para_style(document),
         rendered_breaks=bool(body.findall(f".//{q('lastRenderedPageBreak')}")),
+        dark_table_styles=_dark_table_styles(document),
     )
     _walk(body, ctx)
     notes = list(_notes(document, ctx))
@@ -118,6 +120,18 @@ def _read_styles(document: Any) -> dict[str, _Style]:
             st.hidden, st.color, st.size = _run_props(rpr)
         styles[sid] = st
     return styles
+
+
+def _dark_table_styles(document: Any) -> set[str]:
+    """Table styles with a dark shading somewhere (e.g. a coloured header row)."""
+    out: set[str] = set()
+    try:
+        for st in document.styles.element.findall(q("style")):
+            if st.get(q("type")) == "table" and any(_dark(shd.get(q("fill"))) for shd in st.iter(q("shd"))):
+                out.add(st.get(q("styleId")) or "")
+    except Exception:
+        return out
+    return out
 
 
 def _default_para_style(document: Any) -> str | None:
@@ -178,11 +192,39 @@ def _hidden_reason(ctx: _Ctx, run: Any, para_style: str | None) -> str | None:
         size = z if size is None else size
     if hidden:
         return "texte masqué (propriété « masqué » de Word)"
-    if _is_white(color):
+    if _is_white(color) and not _on_dark_background(ctx, run):
         return f"texte de couleur blanche (#{color})"
     if size is not None and size <= _TINY_HALF_POINTS:
         return f"texte minuscule ({size / 2:g} pt)"
     return None
+
+
+def _dark(fill: str | None) -> bool:
+    if not fill or not re.fullmatch(r"[0-9A-Fa-f]{6}", fill):
+        return False
+    r, g, b = (int(fill[i : i + 2], 16) / 255 for i in (0, 2, 4))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.6
+
+
+def _on_dark_background(ctx: _Ctx, run: Any) -> bool:
+    """White text is legible on a dark run/paragraph/cell shading, a highlight, or a dark table style."""
+    rpr = run.find(q("rPr"))
+    if rpr is not None:
+        hl = rpr.find(q("highlight"))
+        if hl is not None and hl.get(q("val")) not in (None, "none", "white"):
+            return True
+    node = run
+    while node is not None:
+        for props in ("rPr", "pPr", "tcPr"):
+            shd = node.find(f"{q(props)}/{q('shd')}")
+            if shd is not None and _dark(shd.get(q("fill"))):
+                return True
+        if node.tag == q("tbl"):
+            style = node.find(f"{q('tblPr')}/{q('tblStyle')}")
+            if style is not None and style.get(q("val")) in ctx.dark_table_styles:
+                return True
+        node = node.getparent()
+    return False
 
 
 # --- body -------------------------------------------------------------------------------------
@@ -271,7 +313,7 @@ def _paragraph(p: Any, ctx: _Ctx, in_table: bool = False) -> str:
             by_reason.setdefault(reason, []).append(text)
         for reason, parts in by_reason.items():
             content = normalise("".join(parts))
-            if content:
+            if len(content.replace(" ", "")) >= 3:  # a stray white space or dot is no hidden text
                 ctx.findings.append(
                     RawFinding(
                         kind="hidden_text",
@@ -331,7 +373,9 @@ def _table(tbl: Any, ctx: _Ctx) -> None:
                 if child.tag == q("p"):
                     parts.append(_paragraph(child, ctx, in_table=True))
                 elif child.tag == q("tbl"):  # nested table: flatten its text into the cell
-                    nested = _Ctx(ctx.styles, ctx.default_para_style, ctx.rendered_breaks, ctx.page)
+                    nested = _Ctx(
+                        ctx.styles, ctx.default_para_style, ctx.rendered_breaks, ctx.dark_table_styles, ctx.page
+                    )
                     _table(child, nested)
                     ctx.findings.extend(nested.findings)
                     ctx.page = nested.page
