@@ -12,17 +12,19 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pipeline.db.store import ReviewStore
 from pipeline.errors import ReviewError
 from pipeline.referentiel import load_referentiel
 from pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    from pipeline.db.store import ReviewStore
 
 app = typer.Typer(
     help="dossier-review : pré-lecture des dossiers de certification (preuves citées, manques, note suggérée).",
@@ -179,8 +181,6 @@ def parse(
         out.print("Aucun constat (pas de texte caché, langue française, fichier intact).")
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    app()
 
 
 @app.command()
@@ -288,6 +288,8 @@ def review(
         result, dossier = review_file(file, module, settings, ref, password=password, progress=progress)
     data = review_json(result, ref)
     if store_run:
+        from pipeline.db.store import ReviewStore
+
         store = ReviewStore(settings.db_url)
         dossier_id = store.add_dossier(
             file, dossier, result.module, settings.files_dir, candidate_ref=candidate, uploaded_by=assessor or "cli"
@@ -351,6 +353,8 @@ def eval_cmd(
 
 
 def _store(data_dir: Path | None) -> tuple[Settings, ReviewStore]:
+    from pipeline.db.store import ReviewStore
+
     settings = _settings(data_dir)
     settings.ensure_dirs()
     return settings, ReviewStore(settings.db_url)
@@ -549,3 +553,15 @@ def agreement(
     if out_file:
         out_file.write_text(text, encoding="utf-8")
     out.print(text, markup=False, highlight=False)
+
+
+def _wire_web() -> None:
+    from pipeline.web.cli import serve_command, user_app
+
+    app.command("serve", help="Lance l’espace web de relecture (évaluateurs, candidats, formateurs).")(
+        handles_errors(serve_command)
+    )
+    app.add_typer(user_app, name="user", help="Comptes : ajout, affectation, mot de passe.")
+
+
+_wire_web()

@@ -108,8 +108,15 @@ class AccountStore:
         if role not in ROLES:
             raise StorageError(f"unknown role {role!r}", f"Rôle inconnu « {role} » : {', '.join(ROLES)}.")
         check_password(password)
-        row = UserRow(id=new_id(), username=username, role=role, display_name=display_name.strip(),
-                      password_hash=_hasher.hash(password), active=True, created_at=now())
+        row = UserRow(
+            id=new_id(),
+            username=username,
+            role=role,
+            display_name=display_name.strip(),
+            password_hash=_hasher.hash(password),
+            active=True,
+            created_at=now(),
+        )
         try:
             with self.session.begin() as s:
                 s.add(row)
@@ -194,14 +201,22 @@ class AccountStore:
 
     def groups_of(self, user_id: str) -> list[GroupRow]:
         with self.session() as s:
-            q = (select(GroupRow).join(MembershipRow, MembershipRow.group_id == GroupRow.id)
-                 .where(MembershipRow.user_id == user_id).order_by(GroupRow.name))
+            q = (
+                select(GroupRow)
+                .join(MembershipRow, MembershipRow.group_id == GroupRow.id)
+                .where(MembershipRow.user_id == user_id)
+                .order_by(GroupRow.name)
+            )
             return list(s.scalars(q))
 
     def members(self, group_id: str, role: str | None = None) -> list[UserRow]:
         with self.session() as s:
-            q = (select(UserRow).join(MembershipRow, MembershipRow.user_id == UserRow.id)
-                 .where(MembershipRow.group_id == group_id).order_by(UserRow.username))
+            q = (
+                select(UserRow)
+                .join(MembershipRow, MembershipRow.user_id == UserRow.id)
+                .where(MembershipRow.group_id == group_id)
+                .order_by(UserRow.username)
+            )
             if role:
                 q = q.where(UserRow.role == role)
             return list(s.scalars(q))
@@ -248,8 +263,15 @@ class AccountStore:
         at = now()
         with self.session.begin() as s:
             s.execute(delete(SessionRow).where(SessionRow.expires_at < at))
-            s.add(SessionRow(token_hash=_token_hash(token), user_id=user_id, csrf_token=csrf, created_at=at,
-                             expires_at=at + dt.timedelta(hours=hours)))
+            s.add(
+                SessionRow(
+                    token_hash=_token_hash(token),
+                    user_id=user_id,
+                    csrf_token=csrf,
+                    created_at=at,
+                    expires_at=at + dt.timedelta(hours=hours),
+                )
+            )
         return token, csrf
 
     def resolve_session(self, token: str) -> LoginSession | None:
@@ -271,9 +293,7 @@ class AccountStore:
 
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise StorageError(
-            "password too short", f"Mot de passe trop court : {MIN_PASSWORD} caractères au moins."
-        )
+        raise StorageError("password too short", f"Mot de passe trop court : {MIN_PASSWORD} caractères au moins.")
     if len(password) > 1024:
         raise StorageError("password too long", "Mot de passe trop long (1024 caractères au plus).")
 

@@ -16,7 +16,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, func, make_url, select
+from sqlalchemy import Engine, create_engine, event, func, make_url, select, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.db.models import AuditRow, DecisionRow, DossierRow, GridRow, RunRow, SuggestionRow, new_id, now

@@ -35,8 +35,9 @@ def upgrade() -> None:
     op.create_table(
         "memberships",
         sa.Column("group_id", sa.String(32), sa.ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
-        sa.Column("user_id", sa.String(32), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True,
-                  index=True),
+        sa.Column(
+            "user_id", sa.String(32), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+        ),
     )
     op.create_table(
         "sessions",

@@ -1,0 +1,453 @@
+"""What the pages and the JSON API both do: start a review, show it, decide, finalize, export.
+
+Each function takes rows already authorised by `access`; it never looks an id up by itself.
+The response models double as the OpenAPI schema of the JSON API.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import HTTPException, UploadFile
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from pipeline.db.accounts import UserRow
+from pipeline.db.models import DossierRow, RunRow
+from pipeline.errors import ReferentielError, StorageError
+from pipeline.reports.feedback import Feedback, build_feedback, feedback_docx, feedback_html, feedback_json
+from pipeline.reports.grid import grid_docx
+from pipeline.reports.grid_data import GridDoc, build_grid_doc
+from pipeline.types import Dossier
+from pipeline.web.jobs import JobRow, JobSpec
+from pipeline.web.state import WebState
+from pipeline.web.uploads import safe_file_name, save_upload
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes; they were written as UTC, and the API says so."""
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+Instant = Annotated[dt.datetime, AfterValidator(_utc)]
+
+
+# --- response models ------------------------------------------------------------------------------
+
+
+class JobOut(_Out):
+    id: str
+    status: str = Field(description="queued | running | done | failed")
+    step: str = Field(description="Current step, in French.")
+    percent: int
+    file_name: str
+    module: str
+    error: str | None = Field(description="Why the review failed, in French.")
+    run_id: str | None
+    url: str | None = Field(description="Page of the finished review.")
+
+
+class DossierOut(_Out):
+    id: str
+    file_name: str
+    module: str
+    kind: str = Field(description="assessment | self_check")
+    candidate_ref: str
+    uploaded_at: Instant
+    run_id: str | None = Field(description="Latest finished review of the dossier.")
+    locked: bool | None = Field(default=None, description="Grid finalized (assessment dossiers, for assessors).")
+
+
+class EvidenceOut(_Out):
+    quote: str
+    page: int | None
+    section: str
+    start: int | None = Field(description="Offset of the quote in the dossier text.")
+    end: int | None
+    why: str
+
+
+class DecisionOut(_Out):
+    level: int
+    label: str
+    comment: str
+    assessor: str
+    decided_at: Instant
+    agreed: bool
+
+
+class CriterionOut(_Out):
+    id: str
+    competency_id: str
+    preamble: str | None
+    text: str
+    suggested_level: int | None
+    suggested_label: str | None
+    confidence: float
+    status: str
+    flags: list[str]
+    rationale: str
+    present: list[str]
+    missing: list[str]
+    evidence: list[EvidenceOut]
+    decision: DecisionOut | None
+
+
+class CompetencyOut(_Out):
+    id: str
+    statement: str
+    suggested_verdict: str
+    confirmed_verdict: str | None
+    criteria: list[str]
+
+
+class AlertOut(_Out):
+    text: str
+    detail: str
+    page: int | None
+    start: int | None
+    end: int | None
+
+
+class ScaleLevelOut(_Out):
+    level: int
+    label: str
+    meaning: str
+
+
+class ReviewOut(_Out):
+    run_id: str
+    dossier_id: str
+    file_name: str
+    module: str
+    module_title: str
+    candidate_ref: str
+    reviewed_at: Instant
+    backend: str
+    locked: bool
+    finalized_by: str | None
+    finalized_at: Instant | None
+    warnings: list[str] = Field(description="Manipulation and other dossier-level warnings, shown first.")
+    alerts: list[AlertOut] = Field(description="Flagged passages (hidden text, instructions to the reviewer).")
+    scale: list[ScaleLevelOut]
+    competencies: list[CompetencyOut]
+    criteria: list[CriterionOut]
+    decided: int
+    total: int
+
+
+class BlockOut(_Out):
+    kind: str
+    text: str
+    start: int
+    end: int
+    level: int | None
+    page: int | None
+
+
+class TextPartOut(_Out):
+    label: str = Field(description="`Page 3`, or the section title for documents without pages.")
+    blocks: list[BlockOut]
+
+
+class DossierTextOut(_Out):
+    file_name: str
+    parts: list[TextPartOut]
+
+
+# --- starting a review ----------------------------------------------------------------------------
+
+
+async def start_review(
+    state: WebState,
+    user: UserRow,
+    upload: UploadFile,
+    module: str,
+    candidate_ref: str = "",
+    group_id: str | None = None,
+    assessor_id: str | None = None,
+    password: str | None = None,
+) -> JobRow:
+    """Save the upload (413/415/400 on the spot), then queue its review for the right owner."""
+    if user.role == "trainer":
+        raise HTTPException(403, "Les formateurs ne déposent pas de dossier.")
+    try:
+        module = state.ref.modality(module or "").id
+    except ReferentielError as e:
+        raise HTTPException(400, e.user_message) from e
+    if user.role == "candidate":
+        groups = state.accounts.groups_of(user.id)
+        spec = JobSpec(
+            user_id=user.id,
+            actor=user.username,
+            kind="self_check",
+            module=module,
+            file_name="",
+            candidate_ref=user.name,
+            group_id=groups[0].id if groups else None,
+            owner_id=user.id,
+        )
+    else:
+        if group_id and state.accounts.group(group_id) is None:
+            raise HTTPException(400, "Groupe inconnu.")
+        if user.role == "assessor":
+            assessor_id = user.id
+        elif assessor_id:
+            target = state.accounts.user(assessor_id)
+            if target is None or target.role != "assessor":
+                raise HTTPException(400, "Évaluateur inconnu.")
+        spec = JobSpec(
+            user_id=user.id,
+            actor=user.username,
+            kind="assessment",
+            module=module,
+            file_name="",
+            candidate_ref=" ".join(candidate_ref.split())[:200],
+            group_id=group_id or None,
+            assessor_id=assessor_id or None,
+        )
+    name = safe_file_name(upload.filename)
+    job_id, target_path = state.jobs.new_upload_path(name)
+    try:
+        await save_upload(upload, target_path, state.settings)
+    except BaseException:
+        shutil.rmtree(target_path.parent, ignore_errors=True)
+        raise
+    spec = dataclasses.replace(spec, file_name=name)
+    return state.jobs.submit(job_id, target_path, spec, password=password or None)
+
+
+def job_out(job: JobRow) -> JobOut:
+    return JobOut(
+        id=job.id,
+        status=job.status,
+        step=job.step,
+        percent=job.percent,
+        file_name=job.file_name,
+        module=job.module,
+        error=job.error,
+        run_id=job.run_id,
+        url=f"/runs/{job.run_id}" if job.run_id else None,
+    )
+
+
+# --- the review workspace -------------------------------------------------------------------------
+
+
+def grid_doc(state: WebState, run: RunRow) -> GridDoc:
+    return build_grid_doc(state.store, run.id, state.ref)
+
+
+def review_out(state: WebState, run: RunRow, dossier: DossierRow) -> ReviewOut:
+    doc = grid_doc(state, run)
+    review: dict[str, Any] = run.review or {}
+    raw = {c["id"]: c for c in review.get("criteria", [])}
+    decisions = state.store.decisions(run.id)
+    criteria: list[CriterionOut] = []
+    comps: list[CompetencyOut] = []
+    for block in doc.competencies:
+        comps.append(
+            CompetencyOut(
+                id=block.id,
+                statement=block.statement,
+                suggested_verdict=block.suggested_verdict,
+                confirmed_verdict=block.confirmed_verdict,
+                criteria=[c.id for c in block.criteria],
+            )
+        )
+        for line in block.criteria:
+            c = raw.get(line.id, {})
+            d = decisions.get(line.id)
+            criteria.append(
+                CriterionOut(
+                    id=line.id,
+                    competency_id=block.id,
+                    preamble=line.preamble,
+                    text=line.text,
+                    suggested_level=line.suggested_level,
+                    suggested_label=line.suggested_label,
+                    confidence=float(c.get("confidence", 0.0)),
+                    status=line.suggestion_status,
+                    flags=list(c.get("flags", [])),
+                    rationale=line.rationale,
+                    present=line.present,
+                    missing=line.missing,
+                    evidence=[
+                        EvidenceOut(
+                            quote=e["quote"],
+                            page=e.get("page"),
+                            section=e.get("section", ""),
+                            start=e.get("start"),
+                            end=e.get("end"),
+                            why=e.get("why", ""),
+                        )
+                        for e in c.get("evidence", [])
+                    ],
+                    decision=DecisionOut(
+                        level=d.level,
+                        label=state.ref.scale.label(d.level),
+                        comment=d.comment,
+                        assessor=d.assessor,
+                        decided_at=d.decided_at,
+                        agreed=d.agreed,
+                    )
+                    if d
+                    else None,
+                )
+            )
+    alerts = [
+        AlertOut(
+            text=f.get("text", ""),
+            detail=f.get("detail", ""),
+            page=f.get("page"),
+            start=f.get("start"),
+            end=f.get("end"),
+        )
+        for f in review.get("findings", [])
+        if f.get("kind") in ("manipulation", "hidden_text")
+    ]
+    return ReviewOut(
+        run_id=run.id,
+        dossier_id=dossier.id,
+        file_name=doc.file_name,
+        module=doc.module,
+        module_title=doc.module_title,
+        candidate_ref=doc.candidate_ref,
+        reviewed_at=doc.reviewed_at,
+        backend=doc.backend,
+        locked=doc.locked,
+        finalized_by=doc.finalized_by,
+        finalized_at=doc.finalized_at,
+        warnings=doc.warnings,
+        alerts=alerts,
+        scale=[ScaleLevelOut(level=lv, label=lb, meaning=m) for lv, lb, m in doc.scale],
+        competencies=comps,
+        criteria=criteria,
+        decided=sum(1 for c in criteria if c.decision),
+        total=len(criteria),
+    )
+
+
+def dossier_text(dossier: DossierRow) -> DossierTextOut:
+    """The dossier's blocks, grouped by page (PDF) or by top-level section (documents without pages)."""
+    parsed = Dossier.model_validate(dossier.parsed) if dossier.parsed else None
+    parts: list[TextPartOut] = []
+    if parsed is None:
+        return DossierTextOut(file_name=dossier.file_name, parts=[])
+    by_page = any(b.page is not None for b in parsed.blocks)
+    top = min((b.level or 1 for b in parsed.blocks if b.kind == "heading"), default=1)
+    current: TextPartOut | None = None
+    for b in parsed.blocks:
+        if by_page:
+            label = f"Page {b.page}" if b.page is not None else (current.label if current else "Début du document")
+        elif b.kind == "heading" and (b.level or 1) == top:
+            label = b.text[:120]
+        else:
+            label = current.label if current else "Début du document"
+        if current is None or label != current.label or (not by_page and b.kind == "heading" and (b.level or 1) == top):
+            current = TextPartOut(label=label, blocks=[])
+            parts.append(current)
+        current.blocks.append(BlockOut(kind=b.kind, text=b.text, start=b.start, end=b.end, level=b.level, page=b.page))
+    return DossierTextOut(file_name=dossier.file_name, parts=parts)
+
+
+# --- decisions ------------------------------------------------------------------------------------
+
+
+def _refusal(state: WebState, run_id: str, e: StorageError) -> HTTPException:
+    return HTTPException(409 if state.store.grid(run_id).locked else 400, e.user_message)
+
+
+def decide(state: WebState, user: UserRow, run: RunRow, criterion_id: str, level: int, comment: str) -> DecisionOut:
+    try:
+        d = state.store.decide(run.id, criterion_id.strip().upper(), level, user.name, state.ref, comment.strip())
+    except StorageError as e:
+        raise _refusal(state, run.id, e) from e
+    return DecisionOut(
+        level=d.level,
+        label=state.ref.scale.label(d.level),
+        comment=d.comment,
+        assessor=d.assessor,
+        decided_at=d.decided_at,
+        agreed=d.agreed,
+    )
+
+
+def finalize(state: WebState, user: UserRow, run: RunRow) -> None:
+    """409 while a criterion is undecided or once the grid is locked."""
+    try:
+        state.store.finalize(run.id, user.name, state.ref)
+    except StorageError as e:
+        raise HTTPException(409, e.user_message) from e
+
+
+# --- exports --------------------------------------------------------------------------------------
+
+
+def _docx_bytes(write: Any, doc: GridDoc, **kwargs: Any) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="dr-export-") as tmp:
+        path = Path(tmp) / "out.docx"
+        write(doc, path, **kwargs)
+        return path.read_bytes()
+
+
+def grid_docx_bytes(state: WebState, run: RunRow) -> bytes:
+    return _docx_bytes(grid_docx, grid_doc(state, run))
+
+
+def feedback_docx_bytes(state: WebState, run: RunRow, show_levels: bool) -> bytes:
+    return _docx_bytes(feedback_docx, grid_doc(state, run), show_levels=show_levels)
+
+
+def feedback_page(state: WebState, run: RunRow, show_levels: bool) -> str:
+    return feedback_html(grid_doc(state, run), show_levels=show_levels)
+
+
+def feedback_data(state: WebState, run: RunRow, show_levels: bool) -> dict[str, Any]:
+    return feedback_json(grid_doc(state, run), show_levels=show_levels)
+
+
+def formative(state: WebState, run: RunRow) -> Feedback:
+    """The candidate's view: found, missing, advice; never a level."""
+    return build_feedback(grid_doc(state, run), show_levels=False)
+
+
+def review_export(state: WebState, run: RunRow, dossier: DossierRow) -> dict[str, Any]:
+    """The stored review.json, with the assessor's decisions and the grid state."""
+    grid = state.store.grid(run.id)
+    decisions = state.store.decisions(run.id)
+    return {
+        **(run.review or {}),
+        "dossier_id": dossier.id,
+        "candidate_ref": dossier.candidate_ref,
+        "decisions": {
+            k: {
+                "level": d.level,
+                "suggested_level": d.suggested_level,
+                "agreed": d.agreed,
+                "comment": d.comment,
+                "assessor": d.assessor,
+                "decided_at": d.decided_at.isoformat(),
+            }
+            for k, d in decisions.items()
+        },
+        "grid": {
+            "locked": grid.locked,
+            "finalized_by": grid.finalized_by,
+            "finalized_at": grid.finalized_at.isoformat() if grid.finalized_at else None,
+            "verdicts": grid.verdicts,
+        },
+    }
+
+
+def export_name(dossier: DossierRow, suffix: str) -> str:
+    stem = safe_file_name(dossier.file_name).rsplit(".", 1)[0]
+    return f"{stem}-{suffix}"
