@@ -290,6 +290,8 @@ class ReviewStore:
                 synchronize_session=False
             )
             s.delete(d)
+            if sa_inspect(s.connection()).has_table("jobs"):  # web upload jobs keep the file name
+                s.execute(text("DELETE FROM jobs WHERE dossier_id = :d"), {"d": dossier_id})
             s.add(
                 AuditRow(
                     actor=actor,
