@@ -17,6 +17,7 @@ import logging
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -334,7 +335,7 @@ def _parse_pdf(path: Path, data: bytes, password: str | None, max_pages: int, ma
             pages.append([])
             continue
         lines = [ln for ln in pr.lines if ln.frags]
-        _accept_ocr_layer(lines, _has_images(reader, i))
+        _accept_ocr_layer(lines, lambda i=i: _has_images(reader, i))
         if _garbled(lines):
             garbled.append(i + 1)
             pages.append([])
@@ -416,13 +417,11 @@ def _parse_pdf(path: Path, data: bytes, password: str | None, max_pages: int, ma
     return RawDoc(blocks=blocks, findings=findings, pages=n)
 
 
-def _accept_ocr_layer(lines: list[_Line], has_images: bool) -> None:
+def _accept_ocr_layer(lines: list[_Line], has_images: Callable[[], bool]) -> None:
     """Invisible text drawn over a page image is an OCR layer: the page's content, not hidden text."""
-    if not has_images:
-        return
     frags = [f for ln in lines for f in ln.frags if f.text.strip()]
     invisible = [f for f in frags if f.hidden and f.hidden.startswith("texte invisible")]
-    if invisible and sum(len(f.text) for f in invisible) >= 0.5 * sum(len(f.text) for f in frags):
+    if invisible and has_images() and sum(len(f.text) for f in invisible) >= 0.5 * sum(len(f.text) for f in frags):
         for f in invisible:
             f.hidden = None
 
@@ -435,8 +434,13 @@ def _garbled(lines: list[_Line]) -> bool:
 
 
 def _has_images(reader: pypdf.PdfReader, i: int) -> bool:
+    """Whether the page draws an image XObject (cheap: resources only, no content-stream parse)."""
     try:
-        return bool(reader.pages[i].images)
+        res = reader.pages[i].get("/Resources")
+        xobjects = res.get_object().get("/XObject") if res is not None else None
+        if xobjects is None:
+            return False
+        return any(x.get_object().get("/Subtype") == "/Image" for x in xobjects.get_object().values())
     except Exception:
         return False
 
