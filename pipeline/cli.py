@@ -181,8 +181,6 @@ def parse(
         out.print("Aucun constat (pas de texte caché, langue française, fichier intact).")
 
 
-
-
 @app.command()
 @handles_errors
 def retrieve(

@@ -39,7 +39,9 @@ class Settings(BaseSettings):
     dense_weight: float = Field(default=1.5, ge=0, description="RRF weight of the dense ranking (tuned on dev).")
     lexical_weight: float = Field(default=1.0, ge=0, description="RRF weight of the BM25 ranking.")
     rrf_k: int = Field(default=60, ge=1)
-    mmr_lambda: float = Field(default=0.9, ge=0, le=1, description="1 = relevance only, 0 = diversity only (tuned on dev).")
+    mmr_lambda: float = Field(
+        default=0.9, ge=0, le=1, description="1 = relevance only, 0 = diversity only (tuned on dev)."
+    )
 
     # drafting
     backend: Literal["offline", "openai"] = "offline"

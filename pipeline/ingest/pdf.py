@@ -19,6 +19,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
@@ -335,7 +336,7 @@ def _parse_pdf(path: Path, data: bytes, password: str | None, max_pages: int, ma
             pages.append([])
             continue
         lines = [ln for ln in pr.lines if ln.frags]
-        _accept_ocr_layer(lines, lambda i=i: _has_images(reader, i))
+        _accept_ocr_layer(lines, partial(_has_images, reader, i))
         if _garbled(lines):
             garbled.append(i + 1)
             pages.append([])
