@@ -1,0 +1,45 @@
+"""`dossier-review confirm`: the terminal walk through the criteria, resumable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.db.store import ReviewStore
+from pipeline.referentiel import load_referentiel
+from pipeline.reports.review_doc import review_json
+from pipeline.review import review_file
+from pipeline.settings import Settings
+
+SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "m2_hotel_moyen" / "m2_hotel_moyen.docx"
+
+
+def test_confirm_walks_accepts_sets_comments_and_resumes(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    settings = Settings(data_dir=data, embedder="hashing")
+    settings.ensure_dirs()
+    ref = load_referentiel()
+    review, dossier = review_file(SAMPLE, "M2", settings, ref)
+    store = ReviewStore(settings.db_url)
+    did = store.add_dossier(SAMPLE, dossier, "M2", settings.files_dir)
+    rid = store.add_run(did, review, review_json(review, ref))
+    runner = CliRunner()
+    # first sitting: set C6.1 to 3 with a comment, accept C6.2, then quit
+    first = runner.invoke(
+        app,
+        ["confirm", rid, "--assessor", "Claire", "--data-dir", str(data)],
+        input="c\nBonne décomposition en projets\n3\na\nq\n",
+    )
+    assert first.exit_code == 0, first.output
+    assert "Interrompu" in first.output and "C6.1" in first.output
+    decided = store.decisions(rid)
+    assert decided["C6.1"].level == 3 and decided["C6.1"].comment == "Bonne décomposition en projets"
+    assert decided["C6.2"].level == review.criteria[1].level and set(decided) == {"C6.1", "C6.2"}
+    # second sitting resumes at C6.3 and accepts everything left
+    second = runner.invoke(app, ["confirm", rid, "--assessor", "Claire", "--data-dir", str(data)], input="a\n" * 13)
+    assert second.exit_code == 0, second.output
+    assert "2 critère(s) déjà décidé(s), 13 à traiter" in second.output
+    assert "C6.1 (" not in second.output
+    assert len(store.decisions(rid)) == 15 and "finalize" in second.output
