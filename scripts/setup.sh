@@ -4,8 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[dev]"
+if ! { .venv/bin/python -m pip install -q --upgrade pip && .venv/bin/python -m pip install -q -e ".[dev]"; } \
+     >.venv/pip-install.log 2>&1; then
+  cat .venv/pip-install.log; exit 1
+fi
 export DOSSIER_REVIEW_DATA_DIR=${DOSSIER_REVIEW_DATA_DIR:-$PWD/.data}
 .venv/bin/dossier-review referentiel --module M1
 .venv/bin/dossier-review review samples/m1_biscuiterie_fort/m1_biscuiterie_fort.docx --module M1 --out out/m1_biscuiterie_fort

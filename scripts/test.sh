@@ -7,8 +7,11 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 VENV=${VENV:-.venv}
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q -e ".[dev]"
+# pip's own chatter (mirror warnings) goes to a log, shown only if the install fails
+if ! { "$VENV/bin/python" -m pip install -q --upgrade pip && "$VENV/bin/python" -m pip install -q -e ".[dev]"; } \
+     >"$VENV/pip-install.log" 2>&1; then
+  cat "$VENV/pip-install.log"; exit 1
+fi
 
 need=()
 command -v soffice >/dev/null || need+=(libreoffice-writer-nogui)
