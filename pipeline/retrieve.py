@@ -21,6 +21,7 @@ from pipeline.store import ChunkStore
 from pipeline.types import Chunk, Hit
 
 Mode = Literal["hybrid", "dense", "lexical"]
+_QUERY_CACHE: dict[tuple[str, str], Vectors] = {}
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,6 @@ class DossierIndex:
         self.vectors: Vectors = self.store.index(chunks)
         self.embedded = self.store.embedded_last
         self.lexical = LexicalIndex([c.text for c in chunks])
-        self._by_id = {c.id: i for i, c in enumerate(chunks)}
 
     def retrieve(self, query: CriterionQuery, k: int | None = None, mode: Mode = "hybrid") -> list[Hit]:
         k = k or self.settings.k
@@ -61,12 +61,10 @@ class DossierIndex:
             return []
         dense = np.full(n, -1.0)
         if mode != "lexical":
-            for q in query.dense:
-                qv = self.embedder.embed_query(q)
-                for cid, score in self.store.dense_scores(self.chunks[0].dossier_sha256, qv, n).items():
-                    i = self._by_id.get(cid)
-                    if i is not None:
-                        dense[i] = max(dense[i], score)
+            # exact cosine over the dossier's vectors (a dossier has hundreds of chunks at most:
+            # brute force is exact and faster than an approximate index round trip)
+            for qv in self._query_vectors(query.dense):
+                dense = np.maximum(dense, self.vectors @ qv)
         lex, stems = self.lexical.scores(query.lexical) if mode != "dense" else (np.zeros(n), [])
         dense_rank = _ranks(dense) if mode != "lexical" else None
         lex_rank = _ranks(lex) if mode != "dense" and lex.any() else None
@@ -92,6 +90,17 @@ class DossierIndex:
                 )
             )
         return hits
+
+    def _query_vectors(self, texts: list[str]) -> list[Vectors]:
+        missing = [t for t in texts if (self.embedder.name, t) not in _QUERY_CACHE]
+        if missing:
+            for t, v in zip(missing, self.store.embed_queries(missing), strict=True):
+                _QUERY_CACHE[(self.embedder.name, t)] = v
+        return [_QUERY_CACHE[(self.embedder.name, t)] for t in texts]
+
+    def prepare(self, queries: list[CriterionQuery]) -> None:
+        """Embed every query of a run in one go (cached on disk: warm runs embed nothing)."""
+        self._query_vectors([t for q in queries for t in q.dense])
 
     def _mmr(self, relevance: np.ndarray, k: int) -> list[int]:
         """Maximal marginal relevance over chunk embeddings."""
@@ -124,4 +133,6 @@ def _ranks(scores: np.ndarray) -> np.ndarray:
 def retrieve_all(
     index: DossierIndex, ref: Referentiel, module: str, k: int | None = None, mode: Mode = "hybrid"
 ) -> dict[str, list[Hit]]:
-    return {c.id: index.retrieve(build_query(ref, c), k, mode) for c in ref.criteria_for(module)}
+    queries = {c.id: build_query(ref, c) for c in ref.criteria_for(module)}
+    index.prepare(list(queries.values()))
+    return {cid: index.retrieve(q, k, mode) for cid, q in queries.items()}

@@ -58,8 +58,12 @@ class ChunkStore:
     def collection_name(dossier_sha256: str) -> str:
         return f"d-{dossier_sha256[:32]}"
 
-    def _embed_cached(self, texts: list[str]) -> Vectors:
-        keys = [_cache_key(self.embedder.name, t) for t in texts]
+    def embed_queries(self, texts: list[str]) -> Vectors:
+        """Query embeddings, cached like passages: the criteria's queries do not change between dossiers."""
+        return self._embed_cached(texts, query=True)
+
+    def _embed_cached(self, texts: list[str], query: bool = False) -> Vectors:
+        keys = [_cache_key(self.embedder.name, ("query\x00" if query else "") + t) for t in texts]
         found: dict[str, Any] = {}
         unique = list(dict.fromkeys(keys))
         for i in range(0, len(unique), 500):
@@ -68,9 +72,13 @@ class ChunkStore:
                 found[k] = e
         missing = [i for i, k in enumerate(keys) if k not in found]
         todo: dict[str, str] = {keys[i]: texts[i] for i in missing}
-        self.embedded_last = len(todo)
+        if not query:
+            self.embedded_last = len(todo)
         if todo:
-            vecs = self.embedder.embed_passages(list(todo.values()))
+            if query:
+                vecs = np.vstack([self.embedder.embed_query(t) for t in todo.values()])
+            else:
+                vecs = self.embedder.embed_passages(list(todo.values()))
             self._cache.upsert(ids=list(todo), embeddings=vecs.tolist())
             for k, v in zip(todo, vecs, strict=True):
                 found[k] = v
@@ -93,15 +101,6 @@ class ChunkStore:
             # erasing a dossier then leaves no candidate text behind in chromadb's files
             coll.upsert(ids=ids, embeddings=vecs.tolist(), metadatas=[_meta(c) for c in chunks])
         return vecs
-
-    def dense_scores(self, dossier_sha256: str, query: Vectors, n: int) -> dict[str, float]:
-        """Cosine similarity of the query to the dossier's chunks (top n)."""
-        coll = self._client.get_collection(self.collection_name(dossier_sha256), embedding_function=None)
-        count = coll.count()
-        if count == 0:
-            return {}
-        res = coll.query(query_embeddings=[query.tolist()], n_results=min(n, count), include=["distances"])
-        return {cid: 1.0 - float(d) for cid, d in zip(res["ids"][0], (res["distances"] or [[]])[0], strict=False)}
 
     def erase(self, dossier_sha256: str, chunk_texts: list[str]) -> None:
         """Remove a dossier's collection and the cached embeddings of its text."""
