@@ -25,9 +25,13 @@ def main() -> None:
     ap.add_argument("folder", type=Path)
     ap.add_argument("--k", type=int, default=8)
     ap.add_argument("--data-dir", type=Path, default=None)
+    ap.add_argument("--dense", type=float, nargs="*", default=[1.0, 1.5, 2.0, 3.0], help="dense RRF weights to try")
+    ap.add_argument("--mmr", type=float, nargs="*", default=[0.6, 0.75, 0.9, 1.0], help="MMR lambdas to try")
+    ap.add_argument("--embed-max-chars", type=int, default=None, help="truncate embedded chunk text")
     a = ap.parse_args()
     ref = load_referentiel()
-    base = Settings(**({"data_dir": a.data_dir} if a.data_dir else {}))
+    extra = {"embed_max_chars": a.embed_max_chars} if a.embed_max_chars is not None else {}
+    base = Settings(**({"data_dir": a.data_dir} if a.data_dir else {}), **extra)
     base.ensure_dirs()
     splits = _splits(a.folder)
     cases = []
@@ -37,7 +41,7 @@ def main() -> None:
             d = ingest(gold_file.parent / fname, base)
             chunks = chunk_dossier(d, base.chunk_size, base.chunk_overlap)
             cases.append((splits.get(gold_file.parent.name, "test"), gold, chunks))
-    grid = list(itertools.product([1.0, 1.5, 2.0, 3.0], [1.0], [0.6, 0.75, 0.9, 1.0]))
+    grid = list(itertools.product(a.dense, [1.0], a.mmr))
     print(f"{'dense':>5} {'lex':>4} {'mmr':>5} | recall@{a.k} dev | test")
     for dw, lw, lam in grid:
         s = base.model_copy(update={"dense_weight": dw, "lexical_weight": lw, "mmr_lambda": lam})

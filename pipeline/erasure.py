@@ -7,6 +7,7 @@ import shutil
 from pipeline.chunking import chunk_dossier
 from pipeline.db.store import ReviewStore
 from pipeline.embeddings import get_embedder
+from pipeline.ingest import parsed_cache_files
 from pipeline.settings import Settings
 from pipeline.store import ChunkStore, embedding_text
 from pipeline.types import Dossier
@@ -18,10 +19,13 @@ def erase_dossier(store: ReviewStore, settings: Settings, dossier_id: str, actor
     texts: list[str] = []
     if row.parsed:
         dossier = Dossier.model_validate(row.parsed)
-        texts = [embedding_text(c) for c in chunk_dossier(dossier, settings.chunk_size, settings.chunk_overlap)]
+        chunks = chunk_dossier(dossier, settings.chunk_size, settings.chunk_overlap)
+        texts = [embedding_text(c, settings.embed_max_chars) for c in chunks]
     sha = row.sha256
     if settings.chroma_dir.exists():
-        ChunkStore(settings.chroma_dir, get_embedder(settings.embedder)).erase(sha, texts)
+        ChunkStore(settings.chroma_dir, get_embedder(settings.embedder), settings.embed_max_chars).erase(sha, texts)
     shutil.rmtree(settings.cache_dir / "llm" / sha, ignore_errors=True)
+    for cached in parsed_cache_files(settings, sha):
+        cached.unlink(missing_ok=True)
     _, runs = store.erase(dossier_id, actor)
     return len(runs)

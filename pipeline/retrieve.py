@@ -49,7 +49,7 @@ class DossierIndex:
         self.settings = settings
         self.chunks = chunks
         self.embedder = embedder or get_embedder(settings.embedder)
-        self.store = ChunkStore(settings.chroma_dir, self.embedder)
+        self.store = ChunkStore(settings.chroma_dir, self.embedder, settings.embed_max_chars)
         self.vectors: Vectors = self.store.index(chunks)
         self.embedded = self.store.embedded_last
         self.lexical = LexicalIndex([c.text for c in chunks])

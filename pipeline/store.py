@@ -29,13 +29,18 @@ def _cache_key(model: str, text: str) -> str:
     return hashlib.sha256(f"{model}\x00{text}".encode()).hexdigest()
 
 
-def embedding_text(chunk: Chunk) -> str:
-    """What is embedded for a chunk: its section path gives context the text alone lacks."""
-    return f"{chunk.section_label}\n{chunk.text}" if chunk.section else chunk.text
+def embedding_text(chunk: Chunk, max_chars: int = 0) -> str:
+    """What is embedded for a chunk: its section path gives context the text alone lacks.
+
+    With max_chars, only the chunk's opening is embedded (the lexical side still sees it all).
+    """
+    text = chunk.text[:max_chars].rsplit(" ", 1)[0] if 0 < max_chars < len(chunk.text) else chunk.text
+    return f"{chunk.section_label}\n{text}" if chunk.section else text
 
 
 class ChunkStore:
-    def __init__(self, path: Path, embedder: Embedder) -> None:
+    def __init__(self, path: Path, embedder: Embedder, embed_max_chars: int = 0) -> None:
+        self.embed_max_chars = embed_max_chars
         path.mkdir(parents=True, exist_ok=True)
         try:
             self._client = chromadb.PersistentClient(
@@ -88,7 +93,7 @@ class ChunkStore:
         """Store the chunks of one dossier; return their embeddings in chunk order."""
         if not chunks:
             return np.zeros((0, self.embedder.dim), dtype=np.float32)
-        vecs = self._embed_cached([embedding_text(c) for c in chunks])
+        vecs = self._embed_cached([embedding_text(c, self.embed_max_chars) for c in chunks])
         coll = self._client.get_or_create_collection(
             self.collection_name(chunks[0].dossier_sha256), embedding_function=None, metadata={"hnsw:space": "cosine"}
         )

@@ -22,10 +22,51 @@ log = logging.getLogger(__name__)
 _SEP = "\n\n"
 
 
+def _code_version() -> str:
+    """Hash of the code that turns bytes into a Dossier: a cached parse is reused only by the same code."""
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for f in [*sorted(here.glob("*.py")), here.parent / "textnorm.py", here.parent / "manipulation.py"]:
+        h.update(f.read_bytes())
+    return h.hexdigest()[:12]
+
+
+_CODE_VERSION = _code_version()
+
+
+def parsed_cache_files(settings: Settings, sha256: str) -> list[Path]:
+    return sorted((settings.cache_dir / "parsed").glob(f"{sha256}-*.json"))
+
+
 def ingest(path: Path, settings: Settings, password: str | None = None) -> Dossier:
-    """Read, sniff, parse, assemble, then record language and manipulation findings."""
+    """Read, sniff, parse, assemble, then record language and manipulation findings.
+
+    A successful parse is cached under the data dir by file hash and code version, so a
+    second review of the same file skips parsing (erasure removes the cached copy).
+    """
     data = _read_bounded(path, settings.max_file_bytes)
     fmt = sniff(path, data, settings.max_unzipped_bytes)
+    sha = hashlib.sha256(data).hexdigest()
+    cache = settings.cache_dir / "parsed" / f"{sha}-{_CODE_VERSION}.json"
+    if cache.exists():
+        try:
+            cached = Dossier.model_validate_json(cache.read_bytes())
+            if len(cached.text) <= settings.max_chars and (cached.pages or 0) <= settings.max_pages:
+                return cached.model_copy(update={"file": path.name})
+        except ValueError:
+            log.info("ignoring unreadable parse cache %s", cache.name)
+    dossier = _parse(path, data, fmt, sha, settings, password)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".tmp")
+        tmp.write_text(dossier.model_dump_json(), encoding="utf-8")
+        tmp.replace(cache)
+    except OSError as e:  # a read-only data dir only costs speed
+        log.info("parse cache not written: %s", e)
+    return dossier
+
+
+def _parse(path: Path, data: bytes, fmt: str, sha: str, settings: Settings, password: str | None) -> Dossier:
     try:
         raw = (
             parse_pdf(path, data, password, settings.max_pages, settings.max_chars)
@@ -41,7 +82,7 @@ def ingest(path: Path, settings: Settings, password: str | None = None) -> Dossi
             f"Le fichier « {path.name} » n’a pas pu être lu (structure inattendue ou endommagée). "
             "Exportez-le à nouveau depuis le logiciel d’origine, en PDF ou en DOCX, puis redéposez-le.",
         ) from e
-    dossier = assemble(raw, path, fmt, hashlib.sha256(data).hexdigest())
+    dossier = assemble(raw, path, fmt, sha)
     if not dossier.blocks:
         raise EmptyFileError(
             f"{path.name}: no text in the document",
