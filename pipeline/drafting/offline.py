@@ -104,6 +104,27 @@ class _Candidate:
     score: float
 
 
+_META = re.compile(
+    r"\b(?:ce (?:dossier|document|mémoire|rapport)|dans (?:une|la) (?:première|deuxième|seconde|dernière) partie|"
+    r"nous verrons|je présente(?:rai)?|sera présenté|est organisé en|plan du dossier)\b",
+    re.I,
+)
+_FRAME_SECTION = re.compile(r"^(?:introduction|sommaire|table des matières|avant-propos|remerciements)\b", re.I)
+
+
+def _evidence_weight(sentence: str, section: list[str]) -> float:
+    """Down-weight what announces content rather than holds it: roadmap sentences, lead-ins ending
+    with a colon, and the introduction."""
+    w = 1.0
+    if _META.search(sentence):
+        w *= 0.5
+    if sentence.rstrip().endswith(":"):
+        w *= 0.6
+    if section and _FRAME_SECTION.match(section[-1]):
+        w *= 0.7
+    return w
+
+
 def _stems(text: str) -> set[str]:
     return {s for s, _ in tokens(text)}
 
@@ -162,7 +183,7 @@ class OfflineDrafter:
                     continue
                 st = _stems(sent)
                 s = sum(weight[x] for x in st & query) / total
-                cands.append(_Candidate(sent, h, s))
+                cands.append(_Candidate(sent, h, s * _evidence_weight(sent, h.chunk.section)))
         cands.sort(key=lambda c: (-c.score, c.hit.rank))
         top = usable[:3]
         top_text = " ".join(h.chunk.text for h in top)
@@ -227,7 +248,11 @@ class OfflineDrafter:
         if not evidence:
             missing.append("Aucun passage du dossier ne traite clairement ce critère.")
         if missing_ind and feats["coverage"] < 0.5:
-            missing.append("Notions non trouvées dans les passages retenus : " + ", ".join(missing_ind[:5]) + ".")
+            missing.append(
+                "Vocabulaire attendu pour ce critère absent des passages retenus (à vérifier) : "
+                + ", ".join(missing_ind[:5])
+                + "."
+            )
         for key in ("figures", "dates", "sources"):
             if not signals[key] and evidence:
                 missing.append(f"Pas de {_LABELS[key]} à l’appui.")

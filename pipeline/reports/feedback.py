@@ -93,7 +93,11 @@ _RULES = (
         "et traitez-le directement.",
     ),
     _Rule(
-        re.compile(r"notions?\s+(?:non\s+trouvées?|absentes?|manquantes?|non\s+abordées?)[^:]*:\s*(?P<what>.+)", re.I),
+        re.compile(
+            r"(?:notions?\s+(?:non\s+trouvées?|absentes?|manquantes?|non\s+abordées?)|vocabulaire\s+attendu)[^:]*:"
+            r"\s*(?P<what>.+)",
+            re.I,
+        ),
         "Développez explicitement ces notions, appliquées à votre entreprise : {what}.",
     ),
     _Rule(
