@@ -317,6 +317,12 @@ def review(
         )
     out.print(table)
     out.print("Compétences : " + ", ".join(f"{c.id} {c.verdict}" for c in result.competencies))
+    prov = result.provenance
+    if prov.get("tokens_in") or prov.get("cached_answers"):
+        out.print(
+            f"Modèle : {prov.get('tokens_in')} jetons envoyés, {prov.get('tokens_out')} reçus, "
+            f"{prov.get('cached_answers')} réponse(s) reprise(s) du cache, coût estimé {prov.get('estimated_cost')}"
+        )
     out.print(f"Analyse n° {result.run_id}" + (f" — écrite dans {out_dir}" if out_dir else ""))
     if store_run:
         out.print(f"Enregistrée : dossier {data['dossier_id']}. Suite : dossier-review confirm {result.run_id}")
