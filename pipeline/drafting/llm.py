@@ -102,13 +102,7 @@ class LLMDrafter:
                 rationale="Le modèle n’a pas pu produire de proposition pour ce critère : à évaluer à la main.",
                 status="à revoir",
                 flags=[f"échec de l’appel au modèle ({type(e).__name__})"],
-                provenance=Provenance(
-                    backend=self.name,
-                    model=self.settings.llm_model,
-                    prompt_hash=self.prompts.hash,
-                    chunk_ids=[h.chunk.id for h in hits],
-                    seconds=round(time.perf_counter() - t0, 3),
-                ),
+                provenance=self._provenance(hits, t0),
             )
 
     def messages(
@@ -250,17 +244,19 @@ class LLMDrafter:
             status=status,
             flags=flags,
             dropped_quotes=dropped,
-            provenance=Provenance(
-                backend=self.name,
-                model=self.settings.llm_model,
-                prompt_hash=self.prompts.hash,
-                chunk_ids=[h.chunk.id for h in hits],
-                seconds=round(time.perf_counter() - t0, 3),
-                tokens_in=tokens_in,
-                tokens_out=tokens_out,
-                cached=cached,
-                raw_response=raw,
+            provenance=self._provenance(
+                hits, t0, tokens_in=tokens_in, tokens_out=tokens_out, cached=cached, raw_response=raw
             ),
+        )
+
+    def _provenance(self, hits: list[Hit], t0: float, **extra: Any) -> Provenance:
+        return Provenance(
+            backend=self.name,
+            model=self.settings.llm_model,
+            prompt_hash=self.prompts.hash,
+            chunk_ids=[h.chunk.id for h in hits],
+            seconds=round(time.perf_counter() - t0, 3),
+            **extra,
         )
 
 
