@@ -122,13 +122,14 @@ def parse(
     file: Path = typer.Argument(..., help="Dossier PDF ou DOCX."),
     as_json: bool = typer.Option(False, "--json", help="Sortie JSON."),
     password: str | None = typer.Option(None, "--password", help="Mot de passe du PDF."),
+    ocr: bool = typer.Option(False, "--ocr", help="Reconnaissance de caractères si le PDF n’a pas de texte."),
     data_dir: Path | None = DataDirOpt,
 ) -> None:
     """Montre ce que l’outil a lu : sections, pages, blocs, segments, alertes."""
     from pipeline.chunking import chunk_dossier
     from pipeline.ingest import ingest
 
-    settings = _settings(data_dir)
+    settings = _settings(data_dir, ocr=ocr or None)
     dossier = ingest(file, settings, password=password)
     chunks = chunk_dossier(dossier, settings.chunk_size, settings.chunk_overlap)
     if as_json:
@@ -265,6 +266,7 @@ def review(
     candidate: str = typer.Option("", "--candidate", help="Référence du candidat (numéro, nom)."),
     assessor: str = typer.Option("", "--assessor", help="Qui lance l’analyse (journal d’audit)."),
     store_run: bool = typer.Option(True, "--store/--no-store", help="Enregistre l’analyse dans la base."),
+    ocr: bool = typer.Option(False, "--ocr", help="Reconnaissance de caractères si le PDF n’a pas de texte."),
     data_dir: Path | None = DataDirOpt,
 ) -> None:
     """Analyse un dossier : preuves citées, manques et niveau suggéré pour chaque critère du module."""
@@ -275,7 +277,7 @@ def review(
 
     if backend not in (None, "offline", "openai"):
         raise ReviewError(f"unknown backend {backend}", f"Moteur inconnu « {backend} » : offline ou openai.")
-    settings = _settings(data_dir, backend=backend, k=k)
+    settings = _settings(data_dir, backend=backend, k=k, ocr=ocr or None)
     ref = load_referentiel()
     with Bar(console=err, transient=True, disable=as_json and not sys.stderr.isatty()) as bar:
         task = bar.add_task("analyse", total=6)

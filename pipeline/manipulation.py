@@ -163,6 +163,6 @@ def warnings_for(dossier: Dossier) -> list[str]:
             "à signaler au jury."
         )
     for f in dossier.findings:
-        if f.kind in ("language", "damage", "no_text_pages"):
+        if f.kind in ("language", "damage", "no_text_pages", "ocr"):
             out.append(f"{f.detail} ({f.text})")
     return out

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     max_chars: int = Field(default=2_000_000, description="Largest accepted extracted text.")
     max_unzipped_bytes: int = Field(default=200 * 1024 * 1024, description="Zip-bomb guard for DOCX.")
 
+    ocr: bool = Field(default=False, description="Run OCR (ocrmypdf, French) on PDFs without a text layer.")
+
     # chunking
     chunk_size: int = Field(default=900, description="Target chunk size in characters.")
     chunk_overlap: int = Field(default=120, description="Overlap between consecutive chunks of a section.")

@@ -7,7 +7,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 BlockKind = Literal["heading", "paragraph", "list_item", "table", "caption", "footnote", "textbox"]
-FindingKind = Literal["hidden_text", "manipulation", "language", "damage", "comment", "no_text_pages", "truncated"]
+FindingKind = Literal[
+    "hidden_text", "manipulation", "language", "damage", "comment", "no_text_pages", "truncated", "ocr"
+]
 
 
 class _Model(BaseModel):

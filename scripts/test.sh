@@ -17,6 +17,7 @@ need=()
 command -v soffice >/dev/null || need+=(libreoffice-writer-nogui)
 command -v pdftoppm >/dev/null || need+=(poppler-utils)
 command -v chromium >/dev/null || need+=(chromium)
+command -v ocrmypdf >/dev/null || need+=(ocrmypdf tesseract-ocr-fra)
 command -v initdb >/dev/null || [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && [ -z "${DR_NO_APT:-}" ]; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null) \

@@ -7,9 +7,17 @@ import logging
 import re
 from pathlib import Path
 
-from pipeline.errors import DamagedFileError, EmptyFileError, IngestError, ReviewError, TooLargeError
+from pipeline.errors import (
+    DamagedFileError,
+    EmptyFileError,
+    IngestError,
+    NoTextLayerError,
+    ReviewError,
+    TooLargeError,
+)
 from pipeline.ingest.docx import parse_docx
 from pipeline.ingest.language import detect_language
+from pipeline.ingest.ocr import ocr_pdf
 from pipeline.ingest.pdf import parse_pdf
 from pipeline.ingest.raw import RawBlock, RawDoc
 from pipeline.ingest.sniff import sniff
@@ -55,7 +63,21 @@ def ingest(path: Path, settings: Settings, password: str | None = None) -> Dossi
                 return cached.model_copy(update={"file": path.name})
         except ValueError:
             log.info("ignoring unreadable parse cache %s", cache.name)
-    dossier = _parse(path, data, fmt, sha, settings, password)
+    try:
+        dossier = _parse(path, data, fmt, sha, settings, password)
+    except NoTextLayerError:
+        if not (settings.ocr and fmt == "pdf"):
+            raise
+        dossier = _parse(path, ocr_pdf(data, path.name), fmt, sha, settings, password)
+        dossier.findings.insert(
+            0,
+            Finding(
+                kind="ocr",
+                text="texte obtenu par reconnaissance de caractères (OCR)",
+                detail="Le PDF n’avait pas de couche texte : son texte a été reconnu automatiquement et peut "
+                "contenir des erreurs ; vérifiez les citations sur le document.",
+            ),
+        )
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_suffix(".tmp")
