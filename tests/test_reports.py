@@ -470,3 +470,13 @@ def test_grid_docx_converts_to_pdf_and_renders(tmp_path: Path) -> None:
     assert len(pages) == 1
     width, height = png_size(pages[0])
     assert width > height  # landscape
+
+
+def test_self_check_feedback_is_not_called_provisional() -> None:
+    from pipeline.reports.feedback import feedback_html
+
+    draft = make_doc(final=False)
+    own_draft = draft.model_copy(update={"self_check": True})
+    html = feedback_html(own_draft)
+    assert "Auto-évaluation" in html and "pas encore été validée" not in html
+    assert "pas encore été validée" in feedback_html(draft)

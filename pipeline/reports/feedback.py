@@ -70,6 +70,7 @@ class Feedback(_M):
     candidate_ref: str
     file_name: str
     provisional: bool = Field(description="True while the assessor has not validated the grid.")
+    self_check: bool = Field(default=False, description="A candidate's self-check: no assessor involved.")
     show_levels: bool
     scale: list[tuple[int, str, str]] = Field(description="(level, label, meaning); empty unless show_levels.")
     competencies: list[FeedbackCompetency]
@@ -319,7 +320,8 @@ def build_feedback(doc: GridDoc, show_levels: bool = False) -> Feedback:
         module_title=doc.module_title,
         candidate_ref=doc.candidate_ref,
         file_name=doc.file_name,
-        provisional=not is_final(doc),
+        provisional=not is_final(doc) and not doc.self_check,
+        self_check=doc.self_check,
         show_levels=show_levels,
         scale=list(doc.scale) if show_levels else [],
         competencies=comps,
@@ -341,6 +343,8 @@ _TEXTS = {
     "manque encore et des pistes concrètes pour progresser. Les citations sont reprises mot pour mot de "
     "votre dossier.",
     "provisional": "Document provisoire : la grille n’a pas encore été validée par l’évaluateur.",
+    "self_check": "Auto-évaluation : pré-lecture automatique de votre brouillon, sans valeur de note. Elle vous "
+    "aide à repérer ce qui manque avant le dépôt ; seul le jury évalue le dossier définitif.",
     "found": "Ce qui a été trouvé",
     "missing": "Ce qui manque",
     "advice": "Pour progresser",
@@ -366,6 +370,8 @@ def feedback_docx(doc: GridDoc, path: Path, show_levels: bool = False) -> None:
     add_run(document.add_paragraph(), _TEXTS["intro"])
     if fb.provisional:
         add_run(document.add_paragraph(), _TEXTS["provisional"], italic=True, color=_GREY)
+    if fb.self_check:
+        add_run(document.add_paragraph(), _TEXTS["self_check"], italic=True, color=_GREY)
     for comp in fb.competencies:
         heading = document.add_heading(level=1)
         add_run(heading, f"Compétence {comp.id}")

@@ -62,6 +62,7 @@ class GridDoc(_M):
     warnings: list[str]
     manipulation_passages: list[str]
     competencies: list[CompetencyBlock]
+    self_check: bool = Field(default=False, description="A candidate's own draft: formative use only.")
     locked: bool
     finalized_by: str | None
     finalized_at: dt.datetime | None
@@ -135,6 +136,7 @@ def build_grid_doc(store: ReviewStore, run_id: str, ref: Referentiel) -> GridDoc
         backend=run.backend,
         warnings=list(run.warnings or []),
         manipulation_passages=manip,
+        self_check=dossier.kind == "self_check",
         competencies=comps,
         locked=grid.locked,
         finalized_by=grid.finalized_by,
