@@ -12,7 +12,7 @@ import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -20,12 +20,13 @@ from sqlalchemy import Engine, create_engine, event, func, make_url, select, tex
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.db.models import AuditRow, DecisionRow, DossierRow, GridRow, RunRow, SuggestionRow, new_id, now
+from pipeline.db.models import AuditRow, Base, DecisionRow, DossierRow, GridRow, RunRow, SuggestionRow, new_id, now
 from pipeline.errors import StorageError
 from pipeline.referentiel import Referentiel
 from pipeline.types import Dossier, Review
 
 log = logging.getLogger(__name__)
+_Row = TypeVar("_Row", bound=Base)
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -148,19 +149,18 @@ class ReviewStore:
             )
         return review.run_id
 
-    def run(self, run_id: str) -> RunRow:
+    def _get(self, model: type[_Row], key: str, what: str, label: str) -> _Row:
         with self.session() as s:
-            row = s.get(RunRow, run_id)
+            row = s.get(model, key)
             if row is None:
-                raise StorageError(f"run {run_id} not found", f"Analyse introuvable : {run_id}.")
+                raise StorageError(f"{what} {key} not found", f"{label} introuvable : {key}.")
             return row
 
+    def run(self, run_id: str) -> RunRow:
+        return self._get(RunRow, run_id, "run", "Analyse")
+
     def dossier(self, dossier_id: str) -> DossierRow:
-        with self.session() as s:
-            row = s.get(DossierRow, dossier_id)
-            if row is None:
-                raise StorageError(f"dossier {dossier_id} not found", f"Dossier introuvable : {dossier_id}.")
-            return row
+        return self._get(DossierRow, dossier_id, "dossier", "Dossier")
 
     def runs(self, dossier_id: str | None = None) -> list[RunRow]:
         with self.session() as s:
@@ -245,11 +245,7 @@ class ReviewStore:
             return [_decision(r) for r in s.scalars(q)]
 
     def grid(self, run_id: str) -> GridRow:
-        with self.session() as s:
-            g = s.get(GridRow, run_id)
-            if g is None:
-                raise StorageError(f"run {run_id} not found", f"Analyse introuvable : {run_id}.")
-            return g
+        return self._get(GridRow, run_id, "run", "Analyse")
 
     def finalize(self, run_id: str, assessor: str, ref: Referentiel) -> GridRow:
         with self.session.begin() as s:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from pathlib import Path
 
 from pipeline.errors import (
@@ -19,7 +18,7 @@ from pipeline.ingest.docx import parse_docx
 from pipeline.ingest.language import detect_language
 from pipeline.ingest.ocr import ocr_pdf
 from pipeline.ingest.pdf import parse_pdf
-from pipeline.ingest.raw import RawBlock, RawDoc
+from pipeline.ingest.raw import TOC_TITLE, RawBlock, RawDoc
 from pipeline.ingest.sniff import sniff
 from pipeline.manipulation import detect_manipulation
 from pipeline.settings import Settings
@@ -146,15 +145,12 @@ def _read_bounded(path: Path, max_bytes: int) -> bytes:
         raise IngestError(f"{path}: permission denied", f"Lecture interdite : « {path} ».") from e
 
 
-_TOC_TITLE = re.compile(r"^(?:sommaire|table des mati[eè]res|plan du dossier|contents|table of contents)\s*:?$", re.I)
-
-
 def _drop_empty_toc_headings(blocks: list[RawBlock]) -> list[RawBlock]:
     """A 'Sommaire' heading left without its entries (they are dropped as page furniture) is no section."""
     out = []
     for i, b in enumerate(blocks):
         nxt = blocks[i + 1] if i + 1 < len(blocks) else None
-        if b.kind == "heading" and _TOC_TITLE.match(b.text) and (nxt is None or nxt.kind == "heading"):
+        if b.kind == "heading" and TOC_TITLE.match(b.text) and (nxt is None or nxt.kind == "heading"):
             continue
         out.append(b)
     return out

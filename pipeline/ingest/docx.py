@@ -19,7 +19,7 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from lxml import etree
 
 from pipeline.errors import DamagedFileError
-from pipeline.ingest.raw import RawBlock, RawDoc, RawFinding
+from pipeline.ingest.raw import RawBlock, RawDoc, RawFinding, luminance
 from pipeline.textnorm import normalise
 from pipeline.types import BlockKind
 
@@ -166,11 +166,17 @@ def _run_props(rpr: Any) -> tuple[bool | None, str | None, int | None]:
     return hidden, color, size
 
 
-def _is_white(color: str | None) -> bool:
+def _hex_luminance(color: str | None) -> float | None:
+    """Luminance of a Word 'RRGGBB' colour; None for 'auto', theme colours and junk."""
     if not color or not re.fullmatch(r"[0-9A-Fa-f]{6}", color):
-        return False
+        return None
     r, g, b = (int(color[i : i + 2], 16) / 255 for i in (0, 2, 4))
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b >= _WHITE_LUMINANCE
+    return luminance(r, g, b)
+
+
+def _is_white(color: str | None) -> bool:
+    lum = _hex_luminance(color)
+    return lum is not None and lum >= _WHITE_LUMINANCE
 
 
 def _hidden_reason(ctx: _Ctx, run: Any, para_style: str | None) -> str | None:
@@ -200,10 +206,8 @@ def _hidden_reason(ctx: _Ctx, run: Any, para_style: str | None) -> str | None:
 
 
 def _dark(fill: str | None) -> bool:
-    if not fill or not re.fullmatch(r"[0-9A-Fa-f]{6}", fill):
-        return False
-    r, g, b = (int(fill[i : i + 2], 16) / 255 for i in (0, 2, 4))
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.6
+    lum = _hex_luminance(fill)
+    return lum is not None and lum < 0.6
 
 
 def _on_dark_background(ctx: _Ctx, run: Any) -> bool:

@@ -27,7 +27,7 @@ import pypdf
 from pypdf.errors import FileNotDecryptedError
 
 from pipeline.errors import DamagedFileError, EncryptedError, NoTextLayerError, TooLargeError
-from pipeline.ingest.raw import RawBlock, RawDoc, RawFinding
+from pipeline.ingest.raw import TOC_TITLE, RawBlock, RawDoc, RawFinding, luminance
 from pipeline.textnorm import normalise
 from pipeline.types import BlockKind
 
@@ -152,7 +152,7 @@ class _PageReader:
             return f[0] >= _WHITE
         if len(f) >= 3:
             r, g, b = f[:3]
-            return 0.2126 * r + 0.7152 * g + 0.0722 * b >= _WHITE
+            return luminance(r, g, b) >= _WHITE
         return False
 
     def text(self, text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
@@ -500,7 +500,6 @@ def _body_size(pages: list[list[_Line]]) -> float:
     return sizes.most_common(1)[0][0] if sizes else 10.0
 
 
-_TOC_TITLE = re.compile(r"^(?:sommaire|table des mati[eè]res|plan du dossier|contents|table of contents)$", re.I)
 _TOC_LEADER = re.compile(r"(?:\.{3,}|…{2,}|\s{2,})\s*\d{1,3}$")
 
 
@@ -547,7 +546,7 @@ def _blocks(pages: list[list[_Line]]) -> list[RawBlock]:
         in_toc = False
         for ln in lines:
             text = ln.text
-            if _TOC_TITLE.match(text.strip(" :")):
+            if TOC_TITLE.match(text.strip(" :")):
                 in_toc = True  # a table of contents repeats the headings: not content
                 continue
             if in_toc or _TOC_LEADER.search(text):

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from pipeline.types import BlockKind, FindingKind
+
+TOC_TITLE = re.compile(r"^(?:sommaire|table des mati[eè]res|plan du dossier|contents|table of contents)\s*:?$", re.I)
+
+
+def luminance(r: float, g: float, b: float) -> float:
+    """Relative luminance of an RGB colour with components in 0..1 (1 = white)."""
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
 @dataclass
