@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, func, make_url, select, text
+from sqlalchemy import Connection, Engine, create_engine, event, func, make_url, select, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,6 +28,7 @@ from pipeline.types import Dossier, Review
 log = logging.getLogger(__name__)
 _Row = TypeVar("_Row", bound=Base)
 MIGRATIONS = Path(__file__).with_name("migrations")
+_SERIAL = "dossier_review_serial"  # execution option: the transaction locks before its first read
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class ReviewStore:
         self.engine: Engine = create_engine(url, future=True)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
         self.session = sessionmaker(self.engine, expire_on_commit=False)
         if migrate:
             self.migrate()
@@ -178,6 +180,13 @@ class ReviewStore:
     # --- decisions ----------------------------------------------------------------------------------
 
     def _grid_for_update(self, s: Session, run_id: str) -> GridRow:
+        """The run's grid, locked until the transaction ends: call it first in the transaction.
+
+        PostgreSQL takes a row lock (FOR UPDATE). SQLite ignores FOR UPDATE, so the transaction
+        begins with BEGIN IMMEDIATE instead (`_sqlite_begin`): it holds the write lock before its
+        first read, and decisions and finalize of a run never interleave.
+        """
+        s.connection(execution_options={_SERIAL: True})
         grid = s.execute(select(GridRow).where(GridRow.run_id == run_id).with_for_update()).scalar_one_or_none()
         if grid is None:
             raise StorageError(f"run {run_id} not found", f"Analyse introuvable : {run_id}.")
@@ -324,6 +333,21 @@ class ReviewStore:
     def count(self, model: type) -> int:
         with self.session() as s:
             return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """BEGIN IMMEDIATE for transactions marked `_SERIAL`; the others keep pysqlite's own BEGIN.
+
+    pysqlite begins a transaction lazily, before the first write only, so a read-check-write is
+    not atomic. A marked transaction turns that off (isolation_level None: nothing is open at
+    this point, so nothing is committed) and takes the write lock before its first statement.
+    """
+    dbapi = conn.connection.driver_connection
+    if conn.get_execution_options().get(_SERIAL):
+        dbapi.isolation_level = None  # type: ignore[union-attr]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        dbapi.isolation_level = ""  # type: ignore[union-attr]
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
