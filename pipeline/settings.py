@@ -65,6 +65,19 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL (postgresql+psycopg://...); default: SQLite under data_dir."
     )
 
+    # retention (RGPD) and web server
+    retention_days: int = Field(
+        default=0,
+        ge=0,
+        description="Erase dossiers older than N days, with their runs, and parses and indexes of files never "
+        "stored as dossiers; 0 keeps everything. Applied by `dossier-review purge` and daily by the web server.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Reverse proxies whose X-Forwarded-For/-Proto are believed: comma-separated IPs or CIDRs. "
+        "The client is the rightmost forwarded address not in the list (`serve --trust-proxy` adds loopback).",
+    )
+
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'dossier-review.db'}"

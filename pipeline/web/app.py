@@ -22,6 +22,7 @@ from pipeline.settings import Settings
 from pipeline.web import api, auth, pages
 from pipeline.web.deps import NOT_FOUND, LoginRequired
 from pipeline.web.jobs import JobRunner
+from pipeline.web.proxies import LOOPBACK, TrustedProxies, parse_networks
 from pipeline.web.render import STATIC, make_templates, page, standalone_error
 from pipeline.web.security import LoginLimiter
 from pipeline.web.state import WebOptions, WebState
@@ -149,10 +150,9 @@ def create_app(settings: Settings, options: WebOptions | None = None, ref: Refer
         render=render_too_large,
     )
     app.add_middleware(SecurityHeaders)
-    if options.trust_proxy:
-        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
-
-        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts="*")
+    trusted = parse_networks(settings.trusted_proxies) + (LOOPBACK if options.trust_proxy else ())
+    if trusted:
+        app.add_middleware(TrustedProxies, trusted=trusted)
     return app
 
 

@@ -75,12 +75,11 @@ def safe_next(target: str | None) -> str:
 def _login(state: WebState, request: Request, username: str, password: str) -> tuple[UserRow, str, str]:
     """Check the rate limit and the password; returns (user, session token, csrf token) or raises 401/429."""
     ip = _client(request)
-    wait = state.limiter.retry_after(username, ip)
+    wait = state.limiter.reserve(username, ip)  # counted as failed until the password proves right
     if wait is not None:
         raise HTTPException(429, too_many_attempts_message(wait), headers={"Retry-After": str(wait)})
     user = state.accounts.authenticate(username, password)
     if user is None:
-        state.limiter.failed(username, ip)
         raise HTTPException(401, BAD_CREDENTIALS)
     state.limiter.succeeded(username, ip)
     token, csrf = state.accounts.open_session(user.id, state.options.session_hours)

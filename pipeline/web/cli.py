@@ -65,8 +65,7 @@ def serve(
         app,
         host=host,
         port=port,
-        proxy_headers=trust_proxy,
-        forwarded_allow_ips="*" if trust_proxy else None,
+        proxy_headers=False,  # the application reads them, from trusted proxies only (pipeline/web/proxies.py)
         log_level="info",
     )
 
@@ -75,7 +74,10 @@ def serve_command(
     host: str = typer.Option("127.0.0.1", "--host", help="Adresse d’écoute."),
     port: int = typer.Option(8000, "--port", help="Port d’écoute."),
     trust_proxy: bool = typer.Option(
-        False, "--trust-proxy", help="Derrière un proxy TLS : croire X-Forwarded-Proto/For (cookies Secure)."
+        False,
+        "--trust-proxy",
+        help="Derrière un proxy sur cette machine : croire X-Forwarded-For/Proto venant de 127.0.0.1 ou ::1 "
+        "(adresse du client, cookies Secure). Proxy ailleurs : DOSSIER_REVIEW_TRUSTED_PROXIES=IP,réseau/CIDR.",
     ),
     workers: int = typer.Option(1, "--workers", min=1, max=4, help="Analyses menées en parallèle."),
     data_dir: Path | None = DataDirOpt,

@@ -78,25 +78,42 @@ class LoginLimiter:
         """Seconds to wait before another attempt, or None when one is allowed."""
         now = self._now()
         with self._lock:
-            waits = []
-            keys = (((username.strip().lower(), ip), self.max_failures), (("", ip), self.max_failures_per_ip))
-            for key, limit in keys:
-                q = self._recent(key, now)
-                if len(q) >= limit:
-                    waits.append(int(q[0] + self.window_s - now) + 1)
-            return max(waits) if waits else None
+            return self._retry_after(username, ip, now)
 
-    def failed(self, username: str, ip: str) -> None:
+    def _retry_after(self, username: str, ip: str, now: float) -> int | None:
+        waits = []
+        keys = (((username.strip().lower(), ip), self.max_failures), (("", ip), self.max_failures_per_ip))
+        for key, limit in keys:
+            q = self._recent(key, now)
+            if len(q) >= limit:
+                waits.append(int(q[0] + self.window_s - now) + 1)
+        return max(waits) if waits else None
+
+    def reserve(self, username: str, ip: str) -> int | None:
+        """Check the limits and count this attempt as a failure, in one step; seconds to wait when refused.
+
+        Called before the password check: the check is slow (argon2), so an attempt counted only
+        after it would let a burst of parallel attempts all pass the limit. `succeeded` takes a
+        successful attempt back.
+        """
         now = self._now()
         with self._lock:
+            wait = self._retry_after(username, ip, now)
+            if wait is not None:
+                return wait
             if len(self._fails) > 100_000:  # bounded memory under a spray of names
                 self._fails.clear()
             self._recent((username.strip().lower(), ip), now).append(now)
             self._recent(("", ip), now).append(now)
+            return None
 
     def succeeded(self, username: str, ip: str) -> None:
+        """Forget the name's failures from this address, and take back the attempt `reserve` counted."""
         with self._lock:
             self._fails.pop((username.strip().lower(), ip), None)
+            per_ip = self._fails.get(("", ip))
+            if per_ip:
+                per_ip.pop()
 
 
 def too_many_attempts_message(seconds: int) -> str:

@@ -22,7 +22,8 @@ class WebOptions(BaseModel):
 
     trust_proxy: bool = Field(
         default=False,
-        description="Behind a TLS reverse proxy: believe X-Forwarded-Proto/For (Secure cookies, client address).",
+        description="Behind a reverse proxy on this machine: believe X-Forwarded-For/-Proto from loopback "
+        "(client address, Secure cookies); other proxies are listed in DOSSIER_REVIEW_TRUSTED_PROXIES.",
     )
     session_hours: float = Field(default=12.0, gt=0, le=24 * 30, description="Lifetime of a login session.")
     workers: int = Field(default=1, ge=1, le=4, description="Reviews run at the same time.")

@@ -104,14 +104,13 @@ def test_login_limiter_window() -> None:
     now = [1000.0]
     limiter = LoginLimiter(max_failures=3, max_failures_per_ip=5, window_s=60, clock=lambda: now[0])
     for _ in range(3):
-        assert limiter.retry_after("alice", "1.2.3.4") is None
-        limiter.failed("alice", "1.2.3.4")
+        assert limiter.reserve("alice", "1.2.3.4") is None
     wait = limiter.retry_after("Alice", "1.2.3.4")
     assert wait is not None and 0 < wait <= 61
     assert limiter.retry_after("alice", "5.6.7.8") is None  # another address
     now[0] += 61
     assert limiter.retry_after("alice", "1.2.3.4") is None
     for name in ("a", "b", "c", "d", "e"):  # spraying names from one address
-        limiter.failed(name, "9.9.9.9")
+        assert limiter.reserve(name, "9.9.9.9") is None
     assert limiter.retry_after("f", "9.9.9.9") is not None
     limiter.succeeded("alice", "1.2.3.4")

@@ -242,8 +242,13 @@ def test_session_cookie_flags(tmp_path: Path) -> None:
     assert "Secure" in cookie_after_login(TestClient(app, base_url="https://testserver"))
     # X-Forwarded-Proto is believed only when the proxy is trusted
     assert "Secure" not in cookie_after_login(TestClient(app), **{"X-Forwarded-Proto": "https"})
-    trusted = create_app(web_settings(tmp_path), WebOptions(trust_proxy=True))
-    assert "Secure" in cookie_after_login(TestClient(trusted), **{"X-Forwarded-Proto": "https"})
+    trusted = create_app(web_settings(tmp_path), WebOptions(trust_proxy=True))  # a proxy on loopback
+    assert "Secure" in cookie_after_login(
+        TestClient(trusted, client=("127.0.0.1", 50000)), **{"X-Forwarded-Proto": "https"}
+    )
+    assert "Secure" not in cookie_after_login(
+        TestClient(trusted, client=("192.0.2.1", 50000)), **{"X-Forwarded-Proto": "https"}
+    )
 
 
 def test_login_is_rate_limited_with_a_french_message(tmp_path: Path) -> None:
@@ -433,7 +438,7 @@ def test_decide_every_criterion_finalize_then_locked(tmp_path: Path) -> None:
 
 def test_decision_form_without_javascript(world: World) -> None:
     alice, run = world.client("alice"), world.ids["assess_run"]
-    sug = {s.criterion_id: s.level for s in world.app.state.web.store.suggestions(run)}
+    sug = {s.criterion_id: s.level for s in world.app.state.web.store.review(run).criteria}
     r = alice.post(
         f"/runs/{run}/decisions",
         data={"csrf_token": world.csrf["alice"], "criterion_id": "C6.3", "accept": "1", "comment": "conforme"},
