@@ -115,10 +115,10 @@ import resource, sys, time, json
 from pathlib import Path
 t = time.perf_counter()
 from pipeline.referentiel import load_referentiel
-from pipeline.review import review_file
+from pipeline.review import run_review
 from pipeline.settings import Settings
 s = Settings(data_dir=Path(sys.argv[2]))
-review_file(Path(sys.argv[1]), "M1", s, load_referentiel())
+run_review(Path(sys.argv[1]), "M1", s, load_referentiel())
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"seconds": time.perf_counter() - t, "peak_mb": peak}))
 """
@@ -151,7 +151,7 @@ def bench_review(runs: int) -> None:
 def bench_concurrency(runs: int) -> None:
     sys.path.insert(0, str(ROOT))
     from pipeline.referentiel import load_referentiel
-    from pipeline.review import review_file
+    from pipeline.review import run_review
     from pipeline.settings import Settings
     from tests.fake_openai import FakeOpenAI
 
@@ -169,7 +169,7 @@ def bench_concurrency(runs: int) -> None:
                 llm_concurrency=conc,
             )
             t = time.perf_counter()
-            review_file(docx_path, "M2", s, ref)
+            run_review(docx_path, "M2", s, ref)
             res[conc] = time.perf_counter() - t
     print(
         f"openai backend, fake server with 1 s latency, 15 criteria: concurrency 1 {res[1]:.1f} s, "

@@ -1,7 +1,10 @@
 """Fit the offline drafter's level model on the DEV split of an eval run, never on test.
 
     dossier-review eval samples --out /tmp/r.json
-    python -m evals.fit_offline /tmp/r.json        # rewrites pipeline/drafting/offline_model.json
+    python -m evals.fit_offline /tmp/r.json [referentiel]   # rewrites the referentiel's level models
+
+The referentiel (a bundled id or a YAML path; default: the setting) names, per module, the
+file its level model lives in (`level_models`); modules sharing a file are fitted together.
 
 Model: ridge regression of the gold level on a subset of the drafter's features, then three
 cut points that maximise exact agreement. The feature subset and the ridge strength are chosen
@@ -19,8 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.drafting.offline import FEATURES, MODEL_FILE
+from pipeline.drafting.features import FEATURES
+from pipeline.referentiel import resolve_referentiel
 from pipeline.reports.agreement import cohen_kappa
+from pipeline.settings import Settings
 
 BASE = ["dense_max", "dense_top3", "coverage", "best_sentence", "specificity", "support"]
 CANDIDATE_SETS = {
@@ -99,9 +104,19 @@ def fit(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def main() -> None:
     results = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
-    model = fit(results["rows"])
-    MODEL_FILE.write_text(json.dumps(model, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"wrote {MODEL_FILE}")
+    ref = resolve_referentiel(sys.argv[2] if len(sys.argv) > 2 else Settings().referentiel)
+    targets: dict[Path, list[str]] = {}
+    for module in sorted({str(r["module"]) for r in results["rows"]}):
+        path = ref.level_model_path(module)
+        if path is None:
+            print(f"{module}: no level_models entry in {ref.id}: skipped (evidence-only mode)")
+            continue
+        targets.setdefault(path, []).append(module)
+    for path, modules in targets.items():
+        model = fit([r for r in results["rows"] if r["module"] in modules])
+        model = {"id": f"{ref.id}-offline-linear", "referentiel": ref.id, "modules": modules, **model}
+        path.write_text(json.dumps(model, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"wrote {path} ({', '.join(modules)})")
 
 
 if __name__ == "__main__":

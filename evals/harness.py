@@ -18,17 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.chunking import chunk_dossier
+from evals.quality import QuoteAudit, audit_quotes, calibration_error, confident_share, format_agreement
 from pipeline.drafting import Drafter
 from pipeline.errors import ReviewError
 from pipeline.grounding import Searchable
-from pipeline.ingest import ingest
 from pipeline.manipulation import warnings_for
 from pipeline.prompts import draft_prompts
 from pipeline.referentiel import Referentiel
 from pipeline.reports.agreement import cohen_kappa
-from pipeline.retrieve import DossierIndex, Mode, build_query
-from pipeline.review import aggregate, ground_drafts, make_drafter
+from pipeline.retrieve import Mode, build_query
+from pipeline.review import make_drafter, run_review
 from pipeline.settings import Settings
 from pipeline.textnorm import normalise, words
 from pipeline.types import Chunk
@@ -48,6 +47,7 @@ class Row:
     gold: int
     pred: int | None
     features: dict[str, float] = field(default_factory=dict)
+    confidence: float = 0.0
 
 
 @dataclass
@@ -106,6 +106,7 @@ def run_eval(
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     splits = _splits(folder)
+    settings = settings.model_copy(update={"k": k})  # the drafts use the k that is reported
     drafter = drafter or make_drafter(settings)
     rows: list[Row] = []
     quotes: list[Quote] = []
@@ -115,6 +116,7 @@ def run_eval(
     expected_injection: dict[str, bool] = {}
     errors: dict[str, str] = {}
     seconds: list[float] = []
+    audits: list[QuoteAudit] = []
     ks = sorted({*RECALL_KS, k})
     for gold_file in sorted(folder.glob("*/gold.json")):
         gold = json.loads(gold_file.read_text(encoding="utf-8"))
@@ -124,17 +126,15 @@ def run_eval(
         for fname in gold["files"]:
             case = f"{name}/{fname}"
             t0 = time.perf_counter()
-            try:
-                dossier = ingest(gold_file.parent / fname, settings)
-                chunks = chunk_dossier(dossier, settings.chunk_size, settings.chunk_overlap)
-                index = DossierIndex(chunks, settings)
+            try:  # exactly what ships: the review of the file under these settings
+                outcome = run_review(gold_file.parent / fname, module, settings, ref, drafter=drafter)
+                dossier, chunks, index = outcome.dossier, outcome.chunks, outcome.index
+                # measurement only: each ranking mode at the largest k, to report recall@k per mode
                 crits = ref.criteria_for(module)
                 hits_by_mode = {
                     mode: {c.id: index.retrieve(build_query(ref, c), max(ks), mode) for c in crits} for mode in MODES
                 }
-                hybrid_k = {cid: hs[:k] for cid, hs in hits_by_mode["hybrid"].items()}
-                drafts = drafter.draft_all(dossier, ref, module, hybrid_k)
-                ground_drafts(dossier, chunks, drafts)
+                drafts = {d.criterion_id: d for d in outcome.review.criteria}
             except ReviewError as e:
                 errors[case] = f"{type(e).__name__}: {e}"
                 log(f"  {case}: ERROR {e}")
@@ -150,7 +150,18 @@ def run_eval(
                 feats: dict[str, float] = {}
                 if d is not None and d.provenance.raw_response and d.provenance.backend == "offline":
                     feats = json.loads(d.provenance.raw_response).get("features", {})
-                rows.append(Row(case, split, module, cid, int(g["level"]), d.level if d else None, feats))
+                rows.append(
+                    Row(
+                        case,
+                        split,
+                        module,
+                        cid,
+                        int(g["level"]),
+                        d.level if d else None,
+                        feats,
+                        d.confidence if d else 0.0,
+                    )
+                )
                 for q in g.get("evidence", []):
                     found = {
                         mode: {kk: quote_in_chunks(q, [h.chunk for h in hits_by_mode[mode][cid][:kk]]) for kk in ks}
@@ -161,7 +172,8 @@ def run_eval(
                 for ev in d.evidence:
                     shown += 1
                     grounded += full.find(ev.quote, fuzzy=False) is not None
-            pred_verdicts = {c.id: c.verdict for c in aggregate(ref, module, drafts)}
+            audits.append(audit_quotes(case, split, dossier, outcome.review, ref))
+            pred_verdicts = {c.id: c.verdict for c in outcome.review.competencies}
             for comp in ref.competencies_for(module):
                 gold_levels: list[int | None] = [gold["criteria"][c.id]["level"] for c in comp.criteria]
                 verdicts.append((case, split, module, ref.verdict(gold_levels) == pred_verdicts[comp.id]))
@@ -180,6 +192,7 @@ def run_eval(
         scored = [r for r in rs if r.pred is not None]
         g = [r.gold for r in scored]
         p = [int(r.pred) for r in scored if r.pred is not None]
+        conf = [(r.confidence, r.gold, int(r.pred)) for r in scored if r.pred is not None]
         return {
             "criteria": len(rs),
             "evidence_quotes": len(qs),
@@ -197,6 +210,9 @@ def run_eval(
                 "mark_adjacent": _ratio(sum(abs(a - majority) <= 1 for a in g), len(g)),
                 "qwk": qwk(g, [majority] * len(g), levels),
             },
+            "calibration_error": calibration_error(conf),
+            "format_agreement": format_agreement([(r.case, r.criterion, r.pred) for r in rs]),
+            "confident": confident_share(conf, settings.confident_at, len(rs)),
             "gold_levels": dict(sorted(Counter(g).items())),
             "pred_levels": dict(sorted(Counter(p).items())),
         }
@@ -207,6 +223,10 @@ def run_eval(
         "k": k,
         "grounded_quote_rate": _ratio(grounded, shown),
         "quotes_shown": shown,
+        **QuoteAudit.merge(audits).rates(),
+        "quote_audit_by_split": {
+            s: QuoteAudit.merge([a for a in audits if a.split == s]).rates() for s in ("dev", "test")
+        },
         "injection_flagged": injection,
         "injection_expected": expected_injection,
         "injection_detection": {
@@ -227,9 +247,10 @@ def run_eval(
         "rows": [r.__dict__ for r in rows],
     }
     if drafter.name == "offline":
-        from pipeline.drafting.offline import load_model
+        from pipeline.drafting.level import level_model_for
 
-        result["offline_model_fitted_on"] = load_model().fitted_on
+        models = {m: level_model_for(ref, m) for m in sorted({r.module for r in rows})}
+        result["offline_model_fitted_on"] = {m: list(lm.fitted_on) if lm else None for m, lm in models.items()}
     for s in ("dev", "test"):
         result["by_split"][s] = metrics(
             [r for r in rows if r.split == s],

@@ -13,10 +13,9 @@ import json
 from pathlib import Path
 
 from evals.harness import _splits, quote_in_chunks
-from pipeline.chunking import chunk_dossier
-from pipeline.ingest import ingest
-from pipeline.referentiel import load_referentiel
-from pipeline.retrieve import DossierIndex, build_query
+from pipeline.referentiel import resolve_referentiel
+from pipeline.retrieve import DossierIndex, retrieve_all
+from pipeline.review import read_and_chunk
 from pipeline.settings import Settings
 
 
@@ -29,17 +28,16 @@ def main() -> None:
     ap.add_argument("--mmr", type=float, nargs="*", default=[0.6, 0.75, 0.9, 1.0], help="MMR lambdas to try")
     ap.add_argument("--embed-max-chars", type=int, default=None, help="truncate embedded chunk text")
     a = ap.parse_args()
-    ref = load_referentiel()
     extra = {"embed_max_chars": a.embed_max_chars} if a.embed_max_chars is not None else {}
     base = Settings(**({"data_dir": a.data_dir} if a.data_dir else {}), **extra)
+    ref = resolve_referentiel(base.referentiel)
     base.ensure_dirs()
     splits = _splits(a.folder)
     cases = []
     for gold_file in sorted(a.folder.glob("*/gold.json")):
         gold = json.loads(gold_file.read_text(encoding="utf-8"))
         for fname in gold["files"]:
-            d = ingest(gold_file.parent / fname, base)
-            chunks = chunk_dossier(d, base.chunk_size, base.chunk_overlap)
+            _, chunks = read_and_chunk(gold_file.parent / fname, base)
             cases.append((splits.get(gold_file.parent.name, "test"), gold, chunks))
     grid = list(itertools.product(a.dense, [1.0], a.mmr))
     print(f"{'dense':>5} {'lex':>4} {'mmr':>5} | recall@{a.k} dev | test")
@@ -47,11 +45,10 @@ def main() -> None:
         s = base.model_copy(update={"dense_weight": dw, "lexical_weight": lw, "mmr_lambda": lam})
         found = {"dev": [0, 0], "test": [0, 0]}
         for split, gold, chunks in cases:
-            index = DossierIndex(chunks, s)
+            hits = retrieve_all(DossierIndex(chunks, s), ref, gold["module"], a.k)
             for cid, g in gold["criteria"].items():
-                hits = index.retrieve(build_query(ref, ref.criteria_by_id[cid]), a.k)
                 for q in g.get("evidence", []):
-                    found[split][0] += quote_in_chunks(q, [h.chunk for h in hits])
+                    found[split][0] += quote_in_chunks(q, [h.chunk for h in hits[cid]])
                     found[split][1] += 1
         dev = found["dev"][0] / max(found["dev"][1], 1)
         test = found["test"][0] / max(found["test"][1], 1)

@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from pipeline.errors import ReviewError
-from pipeline.referentiel import load_referentiel
+from pipeline.referentiel import Referentiel, resolve_referentiel
 from pipeline.settings import Settings
 
 if TYPE_CHECKING:
@@ -48,6 +48,11 @@ def _settings(data_dir: Path | None, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
+def _referentiel(settings: Settings) -> Referentiel:
+    """The referentiel of new work (setting DOSSIER_REVIEW_REFERENTIEL); stored runs use their own."""
+    return resolve_referentiel(settings.referentiel)
+
+
 def handles_errors(fn: F) -> F:
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -58,7 +63,7 @@ def handles_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except ReviewError as e:
             log.info("%s: %s", type(e).__name__, e)
-            err.print(f"[bold red]Erreur :[/] {e.user_message}", highlight=False)
+            err.print(f"[bold red]Erreur :[/] {escape(e.user_message)}", highlight=False)  # names files: not markup
             raise typer.Exit(e.exit_code) from None
         except KeyboardInterrupt:
             err.print("Interrompu.")
@@ -76,9 +81,10 @@ def _print_json(data: Any) -> None:
 def referentiel(
     module: str | None = typer.Option(None, "--module", "-m", help="M1, M2, M3 ou M4 ; tous par défaut."),
     as_json: bool = typer.Option(False, "--json", help="Sortie JSON."),
+    data_dir: Path | None = DataDirOpt,
 ) -> None:
     """Affiche la grille : compétences, critères et textes officiels."""
-    ref = load_referentiel()
+    ref = _referentiel(_settings(data_dir))
     comps = ref.competencies_for(module)
     if as_json:
         _print_json(
@@ -158,7 +164,7 @@ def parse(
         )
         return
     out.print(
-        f"[bold]{dossier.file}[/] — {dossier.format.upper()}, "
+        f"[bold]{escape(dossier.file)}[/] — {dossier.format.upper()}, "
         f"{dossier.pages if dossier.pages is not None else '?'} page(s), langue : {dossier.language or '?'}"
     )
     out.print(f"{len(dossier.blocks)} blocs, {len(chunks)} segments, {len(dossier.text)} caractères")
@@ -199,7 +205,7 @@ def retrieve(
 
     settings = _settings(data_dir)
     settings.ensure_dirs()
-    ref = load_referentiel()
+    ref = _referentiel(settings)
     crit = ref.criteria_by_id.get(criterion.upper())
     if crit is None:
         raise ReviewError(f"unknown criterion {criterion}", f"Critère inconnu : « {criterion} » (ex. C4.5).")
@@ -273,29 +279,28 @@ def review(
     from rich.progress import Progress as Bar
 
     from pipeline.reports.review_doc import review_json, review_markdown
-    from pipeline.review import review_file
+    from pipeline.review import record_review, run_review
 
     if backend not in (None, "offline", "openai"):
         raise ReviewError(f"unknown backend {backend}", f"Moteur inconnu « {backend} » : offline ou openai.")
     settings = _settings(data_dir, backend=backend, k=k, ocr=ocr or None)
-    ref = load_referentiel()
+    ref = _referentiel(settings)
     with Bar(console=err, transient=True, disable=as_json and not sys.stderr.isatty()) as bar:
         task = bar.add_task("analyse", total=6)
 
         def progress(step: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total, description=step)
 
-        result, dossier = review_file(file, module, settings, ref, password=password, progress=progress)
+        outcome = run_review(file, module, settings, ref, password=password, progress=progress)
+    result = outcome.review
     data = review_json(result, ref)
     if store_run:
         from pipeline.db.store import ReviewStore
 
-        store = ReviewStore(settings.db_url)
-        dossier_id = store.add_dossier(
-            file, dossier, result.module, settings.files_dir, candidate_ref=candidate, uploaded_by=assessor or "cli"
+        recorded = record_review(
+            ReviewStore(settings.db_url), file, outcome, ref, settings, actor=assessor or "cli", candidate_ref=candidate
         )
-        store.add_run(dossier_id, result, data, actor=assessor or "cli")
-        data["dossier_id"] = dossier_id
+        data["dossier_id"] = recorded.dossier_id
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "review.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -320,10 +325,10 @@ def review(
     out.print(table)
     out.print("Compétences : " + ", ".join(f"{c.id} {c.verdict}" for c in result.competencies))
     prov = result.provenance
-    if prov.get("tokens_in") or prov.get("cached_answers"):
+    if prov.tokens_in or prov.cached_answers:
         out.print(
-            f"Modèle : {prov.get('tokens_in')} jetons envoyés, {prov.get('tokens_out')} reçus, "
-            f"{prov.get('cached_answers')} réponse(s) reprise(s) du cache, coût estimé {prov.get('estimated_cost')}"
+            f"Modèle : {prov.tokens_in} jetons envoyés, {prov.tokens_out} reçus, "
+            f"{prov.cached_answers} réponse(s) reprise(s) du cache, coût estimé {prov.estimated_cost}"
         )
     out.print(f"Analyse n° {result.run_id}" + (f" — écrite dans {out_dir}" if out_dir else ""))
     if store_run:
@@ -348,7 +353,7 @@ def eval_cmd(
     settings = _settings(data_dir, backend=backend, k=k)
     settings.ensure_dirs()
     result = run_eval(
-        folder, settings, load_referentiel(), k, log=lambda m: err.print(m, highlight=False, markup=False)
+        folder, settings, _referentiel(settings), k, log=lambda m: err.print(m, highlight=False, markup=False)
     )
     table = markdown_table(result)
     if out_file is not None:
@@ -366,6 +371,17 @@ def _store(data_dir: Path | None) -> tuple[Settings, ReviewStore]:
     return settings, ReviewStore(settings.db_url)
 
 
+def _shared_referentiel(store: ReviewStore, run_ids: list[str]) -> Referentiel:
+    """The one referentiel of several runs; runs made under different ones are not compared."""
+    hashes = {store.run(rid).referentiel_hash for rid in run_ids}
+    if len(hashes) > 1:
+        raise ReviewError(
+            "runs of different referentiels",
+            "Ces analyses relèvent de référentiels différents : comparez-les référentiel par référentiel.",
+        )
+    return store.referentiel(run_ids[0])
+
+
 @app.command()
 @handles_errors
 def decide(
@@ -378,8 +394,8 @@ def decide(
 ) -> None:
     """Enregistre la décision de l’évaluateur pour un critère (forme non interactive)."""
     _, store = _store(data_dir)
-    ref = load_referentiel()
-    d = store.decide(run_id, criterion.upper(), level, assessor, ref, comment)
+    ref = store.referentiel(run_id)
+    d = store.decide(run_id, criterion.upper(), level, assessor, comment)
     agreed = "conforme à la suggestion" if d.agreed else f"suggestion {d.suggested_level} modifiée"
     out.print(f"{d.criterion_id} : niveau {d.level} ({ref.scale.label(d.level)}) par {escape(d.assessor)} — {agreed}")
 
@@ -393,7 +409,7 @@ def finalize(
 ) -> None:
     """Valide et verrouille la grille ; refuse tant qu’un critère n’est pas décidé."""
     _, store = _store(data_dir)
-    grid = store.finalize(run_id, assessor, load_referentiel())
+    grid = store.finalize(run_id, assessor)
     out.print(
         f"Grille validée et verrouillée par {escape(assessor)}. Verdicts : "
         + ", ".join(f"{k} {v}" for k, v in grid.verdicts.items())
@@ -409,14 +425,15 @@ def confirm(
 ) -> None:
     """Parcourt les critères dans le terminal : accepter, changer le niveau, commenter (reprise possible)."""
     _, store = _store(data_dir)
-    ref = load_referentiel()
+    ref = store.referentiel(run_id)
     run = store.run(run_id)
+    review = store.review(run_id)
     if store.grid(run_id).locked:
         raise ReviewError(f"run {run_id} locked", "Cette grille est déjà validée et verrouillée.")
     for w in run.warnings or []:
         out.print(f"[bold red]⚠ {escape(w)}[/]")
     decided = store.decisions(run_id)
-    todo = [s for s in store.suggestions(run_id) if s.criterion_id not in decided]
+    todo = [s for s in review.criteria if s.criterion_id not in decided]
     out.print(
         f"{len(decided)} critère(s) déjà décidé(s), {len(todo)} à traiter. [a] accepter, [0-9] niveau, "
         "[c] commenter, [s] passer, [q] quitter."
@@ -424,13 +441,13 @@ def confirm(
     for i, s in enumerate(todo, 1):
         crit = ref.criteria_by_id[s.criterion_id]
         out.rule(f"{s.criterion_id} ({i}/{len(todo)})")
-        out.print(escape((crit.preamble + " " if crit.preamble else "") + crit.text))
+        out.print(escape(crit.label))
         label = ref.scale.label(s.level) if s.level is not None else "aucune"
         out.print(f"[bold]Suggestion :[/] {s.level} ({label}), confiance {s.confidence:.0%} — statut {s.status}")
         out.print(escape(s.rationale))
         for e in s.evidence:
-            where = f"p. {e['page']}" if e.get("page") else e.get("section", "")
-            out.print(f"  « {escape(e['quote'][:300])} » — {escape(where)}", highlight=False)
+            where = f"p. {e.page}" if e.page else e.section
+            out.print(f"  « {escape(e.quote[:300])} » — {escape(where)}", highlight=False)
         for m in s.missing:
             out.print(f"  [yellow]Manque :[/] {escape(m)}")
         comment = ""
@@ -448,9 +465,9 @@ def confirm(
             if level is None or not ref.scale.min_level <= level <= ref.scale.max_level:
                 out.print("Réponse non comprise.")
                 continue
-            store.decide(run_id, s.criterion_id, level, assessor, ref, comment)
+            store.decide(run_id, s.criterion_id, level, assessor, comment)
             break
-    left = len(store.suggestions(run_id)) - len(store.decisions(run_id))
+    left = len(review.criteria) - len(store.decisions(run_id))
     out.print(
         f"Terminé. Reste {left} critère(s) sans décision."
         if left
@@ -494,7 +511,7 @@ def export(
     if fmt not in ("docx", "html", "json") or kind not in ("grid", "feedback"):
         raise ReviewError(f"bad export {fmt}/{kind}", "Formats : docx, html, json ; types : grid, feedback.")
     _, store = _store(data_dir)
-    doc = build_grid_doc(store, run_id, load_referentiel())
+    doc = build_grid_doc(store, run_id)
     out_file.parent.mkdir(parents=True, exist_ok=True)
     if kind == "grid":
         if fmt == "docx":
@@ -528,8 +545,8 @@ def cohort(
     from pipeline.reports.grid_data import build_grid_doc
 
     _, store = _store(data_dir)
-    ref = load_referentiel()
-    rows = [CohortRow.from_grid(build_grid_doc(store, rid, ref)) for rid in run_ids]
+    ref = _shared_referentiel(store, run_ids)
+    rows = [CohortRow.from_grid(build_grid_doc(store, rid)) for rid in run_ids]
     result = make_cohort(rows, ref, out_dir)
     text = cohort_markdown(result)
     (out_dir / "cohorte.md").write_text(text, encoding="utf-8")
@@ -547,10 +564,13 @@ def agreement(
     from pipeline.reports.agreement import AgreementPair, agreement_markdown
     from pipeline.reports.agreement import agreement as make_agreement
 
-    _, store = _store(data_dir)
-    ref = load_referentiel()
+    settings, store = _store(data_dir)
+    if not run_ids:  # every validated grid made under the current referentiel
+        current = _referentiel(settings).ref
+        run_ids = [rid for rid in store.confirmed_runs() if store.run(rid).referentiel == current]
+    ref = _shared_referentiel(store, run_ids) if run_ids else _referentiel(settings)
     pairs = []
-    for rid in run_ids or store.confirmed_runs():
+    for rid in run_ids:
         for cid, d in store.decisions(rid).items():
             pairs.append(AgreementPair(rid, cid, d.suggested_level, d.level))
     if not pairs:

@@ -30,12 +30,14 @@ class Pseudonymiser:
     mapping: dict[str, str] = field(default_factory=dict)  # original -> placeholder
 
     @classmethod
-    def for_dossier(cls, dossier: Dossier) -> Pseudonymiser:
+    def for_dossier(cls, dossier: Dossier, not_person_words: list[str] | None = None) -> Pseudonymiser:
+        """`not_person_words`: common words that, before an acronym, make no name (the referentiel's vocabulary)."""
+        common = frozenset(w.lower() for w in not_person_words or [])
         p = cls()
         for kind, rx in (("EMAIL", _EMAIL), ("TEL", _PHONE), ("ADRESSE", _ADDRESS), ("PERSONNE", _PERSON)):
             for m in rx.finditer(dossier.text):
                 value = m.group(0).strip()
-                if value and value not in p.mapping and not _is_acronym_pair(value):
+                if value and value not in p.mapping and not _is_acronym_pair(value, common):
                     n = sum(1 for v in p.mapping.values() if v.startswith(f"[{kind}_")) + 1
                     p.mapping[value] = f"[{kind}_{n}]"
         return p
@@ -51,25 +53,6 @@ class Pseudonymiser:
         return text
 
 
-def _is_acronym_pair(value: str) -> bool:
+def _is_acronym_pair(value: str, common_words: frozenset[str]) -> bool:
     # "Analyse SWOT", "Matrice PESTEL": a common word followed by an acronym is not a person
-    first = value.split()[0].lower()
-    return first in {
-        "analyse",
-        "matrice",
-        "modèle",
-        "méthode",
-        "outil",
-        "logiciel",
-        "plateforme",
-        "norme",
-        "label",
-        "indicateur",
-        "critère",
-        "objectif",
-        "projet",
-        "stratégie",
-        "offre",
-        "marché",
-        "grille",
-    }
+    return value.split()[0].lower() in common_words

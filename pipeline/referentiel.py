@@ -8,10 +8,12 @@ file so an organisation can swap them without touching the criteria. Indicator p
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -20,6 +22,7 @@ from pipeline.errors import ReferentielError
 from pipeline.resources import resource_dir
 
 _CRITERION_ID = re.compile(r"^C(\d+)\.(\d+)$")
+_M = TypeVar("_M", bound="_Strict")
 
 
 class _Strict(BaseModel):
@@ -39,6 +42,11 @@ class Bloc(_Strict):
     activities: list[Activity]
 
 
+def full_label(preamble: str | None, text: str) -> str:
+    """A criterion's full official wording: the shared preamble, then its own text."""
+    return f"{preamble} {text}" if preamble else text
+
+
 class Criterion(_Strict):
     id: str = Field(pattern=r"^C\d+\.\d+$")
     text: str = Field(description="Full verbatim text of the official criterion.")
@@ -49,6 +57,11 @@ class Criterion(_Strict):
     @property
     def competency_id(self) -> str:
         return self.id.split(".")[0]
+
+    @property
+    def label(self) -> str:
+        """The full official wording: the shared preamble, then the criterion's own text."""
+        return full_label(self.preamble, self.text)
 
 
 class Competency(_Strict):
@@ -113,6 +126,50 @@ class Scale(_Strict):
         raise KeyError(level)
 
 
+class Signals(_Strict):
+    figure_units: list[str] = Field(description="Units that make a number a figure ('%', 'k€', 'clients?').")
+    date_words: list[str] = Field(description="Words that date a statement, besides four-digit years.")
+    sources: list[str] = Field(description="Named sources of information.")
+    methods: list[str] = Field(description="Named analysis methods or management tools.")
+
+
+class AdviceHint(_Strict):
+    keys: list[str] = Field(description="Lower-case word starts that call for this advice.")
+    advice: str
+
+
+GAP_KINDS = ("no_evidence", "vocabulary", "figures", "dates", "sources", "methods", "other")
+
+
+class Vocabulary(_Strict):
+    """Domain vocabulary (signals of precision, advice texts, words that are not names): data, not code."""
+
+    id: str
+    title: str
+    signals: Signals
+    signal_labels: dict[str, str] = Field(description="Signal key -> how it is named to the reader.")
+    roadmap_patterns: list[str] = Field(description="Regexes of sentences that announce content rather than hold it.")
+    frame_sections: list[str] = Field(description="Section titles that frame the dossier (introduction...).")
+    gap_advice: dict[str, str] = Field(description="Gap kind -> advice; {terms} and {text} are filled in.")
+    advice_hints: list[AdviceHint] = Field(default_factory=list)
+    not_person_words: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _complete(self) -> Vocabulary:
+        missing = [k for k in GAP_KINDS if k not in self.gap_advice]
+        if missing:
+            raise ValueError(f"gap_advice: no advice for gap kinds {missing}")
+        for key in ("figures", "dates", "sources", "methods", "tables"):
+            if key not in self.signal_labels:
+                raise ValueError(f"signal_labels: no label for {key!r}")
+        for rx in self.roadmap_patterns:
+            try:
+                re.compile(rx)
+            except re.error as e:
+                raise ValueError(f"roadmap_patterns: invalid regex {rx!r}: {e}") from e
+        return self
+
+
 class Referentiel(_Strict):
     id: str
     title: str
@@ -125,6 +182,15 @@ class Referentiel(_Strict):
     scale: Scale
     indicators: dict[str, list[str]] = Field(
         default_factory=dict, description="Criterion id -> indicator phrases used to build retrieval queries."
+    )
+    vocabulary: Vocabulary
+    level_models: dict[str, str] = Field(
+        default_factory=dict,
+        description="Module -> offline level model file (relative to the referentiel folder); a module "
+        "without one gets evidence only, no suggested level.",
+    )
+    folder: str = Field(
+        default="", exclude=True, description="Folder the referentiel was loaded from (not part of its identity)."
     )
 
     @model_validator(mode="after")
@@ -171,7 +237,33 @@ class Referentiel(_Strict):
         for crit_id in self.indicators:
             if crit_id not in set(crit_ids):
                 raise ValueError(f"indicators: unknown criterion {crit_id!r}")
+        modules = {m.id for m in self.modalities}
+        for mod in self.level_models:
+            if mod not in modules:
+                raise ValueError(f"level_models: unknown module {mod!r}")
         return self
+
+    @property
+    def ref(self) -> str:
+        """`id@version`, as recorded with every run."""
+        return f"{self.id}@{self.version}"
+
+    @cached_property
+    def snapshot(self) -> dict[str, object]:
+        """The whole referentiel as JSON data: what a run stores so that it always reloads its own."""
+        return self.model_dump(mode="json")
+
+    @cached_property
+    def snapshot_hash(self) -> str:
+        canonical = json.dumps(self.snapshot, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def level_model_path(self, module: str) -> Path | None:
+        """The fitted level model file of a module, or None (evidence-only mode)."""
+        rel = self.level_models.get(self.modality(module).id)
+        if rel is None or not self.folder:
+            return None
+        return Path(self.folder) / rel
 
     @cached_property
     def criteria_by_id(self) -> dict[str, Criterion]:
@@ -251,26 +343,72 @@ def _describe(e: ValidationError, data: dict[str, object]) -> str:
     return f"{'.'.join(parts)}: {msg}" if parts else msg
 
 
+DEFAULT_REFERENTIEL = "mdc-2023"
+
+
+def bundled_referentiels() -> dict[str, Path]:
+    """Referentiels shipped with the package: id (file stem) -> file."""
+    return {p.stem: p for p in sorted(resource_dir("referentiel").glob("*.yaml"))}
+
+
+def resolve_referentiel(spec: str | Path | None = None) -> Referentiel:
+    """The referentiel named by a setting: a bundled id (`mdc-2023`, optionally `@version`) or a YAML path."""
+    spec = str(spec or DEFAULT_REFERENTIEL)
+    bundled = bundled_referentiels()
+    ident, _, version = spec.partition("@")
+    if ident in bundled:
+        ref = load_referentiel(bundled[ident])
+    elif spec.endswith((".yaml", ".yml")) or Path(spec).is_file():
+        ref = load_referentiel(Path(spec))
+    else:
+        known = ", ".join(bundled) or "aucun"
+        raise ReferentielError(
+            f"unknown referentiel {spec!r}; bundled: {known}",
+            f"Référentiel inconnu « {spec} » : indiquez un référentiel fourni ({known}) ou le chemin d’un "
+            "fichier YAML (réglage DOSSIER_REVIEW_REFERENTIEL).",
+        )
+    if version and version != ref.version:
+        raise ReferentielError(
+            f"referentiel {ident} is version {ref.version}, not {version}",
+            f"Le référentiel {ident} fourni est en version {ref.version}, pas {version}.",
+        )
+    return ref
+
+
+def referentiel_from_snapshot(data: dict[str, object]) -> Referentiel:
+    """A referentiel as stored with a run (validated again: a stored snapshot is data like any other)."""
+    try:
+        return Referentiel.model_validate(data)
+    except ValidationError as e:
+        msg = f"stored referentiel snapshot: {_describe(e, data)}"
+        raise ReferentielError(msg, f"Référentiel enregistré invalide — {msg}") from e
+
+
+def _validated(model: type[_M], path: Path, what: str) -> _M:
+    data = _read_yaml(path)
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        msg = f"{path}: {_describe(e, data)}"
+        raise ReferentielError(msg, f"{what} invalide — {msg}") from e
+
+
 def load_referentiel(
     path: Path | None = None, scale_path: Path | None = None, indicators_path: Path | None = None
 ) -> Referentiel:
     """Load and validate a referentiel; any problem raises ReferentielError naming file, entry and problem."""
-    base = resource_dir("referentiel")
-    path = path or base / "mdc-2023.yaml"
+    path = path or bundled_referentiels()[DEFAULT_REFERENTIEL]
     data = _read_yaml(path)
     scale_file = scale_path or (path.parent / str(data.pop("scale_file", "scales/default.yaml")))
-    ind_file = indicators_path or (path.parent / str(data.pop("indicators_file", "indicators/mdc-2023.yaml")))
-    data.pop("scale_file", None)
-    data.pop("indicators_file", None)
-    scale_data = _read_yaml(scale_file)
-    try:
-        scale = Scale.model_validate(scale_data)
-    except ValidationError as e:
-        msg = f"{scale_file}: {_describe(e, scale_data)}"
-        raise ReferentielError(msg, f"Échelle invalide — {msg}") from e
+    ind_file = indicators_path or (path.parent / str(data.pop("indicators_file", f"indicators/{path.stem}.yaml")))
+    voc_file = path.parent / str(data.pop("vocabulary_file", "vocabulary/fr-business.yaml"))
+    scale = _validated(Scale, scale_file, "Échelle")
+    vocabulary = _validated(Vocabulary, voc_file, "Vocabulaire")
     indicators: dict[str, object] = _read_yaml(ind_file) if ind_file.exists() else {}
     try:
-        return Referentiel.model_validate({**data, "scale": scale, "indicators": indicators})
+        return Referentiel.model_validate(
+            {**data, "scale": scale, "indicators": indicators, "vocabulary": vocabulary, "folder": str(path.parent)}
+        )
     except ValidationError as e:
         bad = _describe(e, data)
         bad_file = ind_file if bad.startswith("indicators") else path

@@ -33,8 +33,7 @@ class CriterionQuery:
 
 def build_query(ref: Referentiel, criterion: Criterion) -> CriterionQuery:
     indicators = ref.indicators.get(criterion.id, [])
-    statement = f"{criterion.preamble} {criterion.text}" if criterion.preamble else criterion.text
-    dense = [statement]
+    dense = [criterion.label]
     if indicators:
         dense.append(", ".join(indicators))
     contents = " ".join(ref.expected_contents_for(criterion.id))

@@ -1,4 +1,9 @@
-"""The review of one dossier, as named steps: parse, chunk, index, retrieve, draft, ground, aggregate."""
+"""The review of one dossier, as named steps: parse, chunk, index, retrieve, draft, ground, aggregate.
+
+`run_review` is the one place that orders the stages; `record_review` the one place that
+stores a run. The CLI, the web jobs and the eval harness all go through them, so the evals
+measure exactly what ships.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,9 @@ import datetime as dt
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pipeline.chunking import chunk_dossier
 from pipeline.drafting import Drafter
@@ -16,9 +23,13 @@ from pipeline.manipulation import warnings_for
 from pipeline.referentiel import Referentiel
 from pipeline.retrieve import DossierIndex, retrieve_all
 from pipeline.settings import Settings
-from pipeline.types import Chunk, CompetencyVerdict, CriterionDraft, Dossier, Evidence, Review
+from pipeline.types import Chunk, CompetencyVerdict, CriterionDraft, Dossier, Evidence, Hit, Review, RunProvenance
+
+if TYPE_CHECKING:
+    from pipeline.db.store import ReviewStore
 
 Progress = Callable[[str, int, int], None]
+STEPS = 6
 
 
 def _noop(step: str, done: int, total: int) -> None:
@@ -35,7 +46,28 @@ def make_drafter(settings: Settings) -> Drafter:
     return OfflineDrafter()
 
 
-def review_file(
+@dataclass
+class ReviewOutcome:
+    """A finished review and what it was built from (the evals measure retrieval on `index`)."""
+
+    review: Review
+    dossier: Dossier
+    chunks: list[Chunk]
+    index: DossierIndex
+    hits: dict[str, list[Hit]]
+
+
+def chunk(dossier: Dossier, settings: Settings) -> list[Chunk]:
+    return chunk_dossier(dossier, settings.chunk_size, settings.chunk_overlap)
+
+
+def read_and_chunk(path: Path, settings: Settings, password: str | None = None) -> tuple[Dossier, list[Chunk]]:
+    """The first two stages alone (parse, chunk), for tools that re-index under other settings."""
+    dossier = ingest(path, settings, password=password)
+    return dossier, chunk(dossier, settings)
+
+
+def run_review(
     path: Path,
     module: str,
     settings: Settings,
@@ -43,7 +75,8 @@ def review_file(
     password: str | None = None,
     drafter: Drafter | None = None,
     progress: Progress = _noop,
-) -> tuple[Review, Dossier]:
+) -> ReviewOutcome:
+    """Parse, chunk, index, retrieve, draft, ground and aggregate: the whole review of one file."""
     timings: dict[str, float] = {}
     t = time.perf_counter()
 
@@ -55,22 +88,22 @@ def review_file(
 
     module = ref.modality(module).id
     settings.ensure_dirs()
-    progress("lecture", 0, 6)
+    progress("lecture", 0, STEPS)
     dossier = ingest(path, settings, password=password)
     lap("parse")
-    chunks = chunk_dossier(dossier, settings.chunk_size, settings.chunk_overlap)
+    chunks = chunk(dossier, settings)
     lap("chunk")
-    progress("indexation", 1, 6)
+    progress("indexation", 1, STEPS)
     index = DossierIndex(chunks, settings)
     lap("index")
-    progress("recherche", 2, 6)
+    progress("recherche", 2, STEPS)
     hits = retrieve_all(index, ref, module, settings.k)
     lap("retrieve")
-    progress("rédaction", 3, 6)
+    progress("rédaction", 3, STEPS)
     drafter = drafter or make_drafter(settings)
     drafts = drafter.draft_all(dossier, ref, module, hits)
     lap("draft")
-    progress("vérification des citations", 4, 6)
+    progress("vérification des citations", 4, STEPS)
     ground_drafts(dossier, chunks, drafts)
     lap("ground")
     criteria = [drafts[c.id] for c in ref.criteria_for(module)]
@@ -79,34 +112,100 @@ def review_file(
         file=dossier.file,
         dossier_sha256=dossier.sha256,
         module=module,
-        referentiel=f"{ref.id}@{ref.version}",
+        referentiel=ref.ref,
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         warnings=warnings_for(dossier),
         findings=[f for f in dossier.findings if f.kind != "language" or dossier.language != "fr"],
         criteria=criteria,
         competencies=aggregate(ref, module, drafts),
-        provenance={
-            "backend": drafter.name,
-            "embedder": index.embedder.name,
-            "settings": settings.model_dump(mode="json", exclude={"llm_api_key", "data_dir"}),
-            "timings": timings,
-            "chunks": len(chunks),
-            "embedded_passages": index.embedded,
-            "pages": dossier.pages,
-            "tokens_in": sum(d.provenance.tokens_in for d in criteria),
-            "tokens_out": sum(d.provenance.tokens_out for d in criteria),
-            "dropped_quotes": sum(d.dropped_quotes for d in criteria),
-            "estimated_cost": round(
-                sum(d.provenance.tokens_in for d in criteria) / 1e6 * settings.llm_price_in_per_mtok
-                + sum(d.provenance.tokens_out for d in criteria) / 1e6 * settings.llm_price_out_per_mtok,
-                4,
-            ),
-            "cached_answers": sum(d.provenance.cached for d in criteria),
-            "prompt_hashes": sorted({d.provenance.prompt_hash for d in criteria if d.provenance.prompt_hash}),
-        },
+        provenance=_provenance(settings, ref, drafter, index, chunks, dossier, criteria, timings),
     )
-    progress("terminé", 6, 6)
-    return review, dossier
+    progress("terminé", STEPS, STEPS)
+    return ReviewOutcome(review, dossier, chunks, index, hits)
+
+
+def _provenance(
+    settings: Settings,
+    ref: Referentiel,
+    drafter: Drafter,
+    index: DossierIndex,
+    chunks: list[Chunk],
+    dossier: Dossier,
+    criteria: list[CriterionDraft],
+    timings: dict[str, float],
+) -> RunProvenance:
+    tokens_in = sum(d.provenance.tokens_in for d in criteria)
+    tokens_out = sum(d.provenance.tokens_out for d in criteria)
+    models = [d.provenance.model for d in criteria if d.provenance.model]
+    return RunProvenance(
+        backend=drafter.name,
+        model=models[0] if drafter.name != "offline" and models else None,
+        embedder=index.embedder.name,
+        referentiel_hash=ref.snapshot_hash,
+        level_model=models[0] if drafter.name == "offline" and models else None,
+        settings=settings.model_dump(mode="json", exclude={"llm_api_key", "data_dir"}),
+        timings=timings,
+        chunks=len(chunks),
+        embedded_passages=index.embedded,
+        pages=dossier.pages,
+        tokens_in=tokens_in,
+        tokens_out=tokens_out,
+        dropped_quotes=sum(d.dropped_quotes for d in criteria),
+        estimated_cost=round(
+            tokens_in / 1e6 * settings.llm_price_in_per_mtok + tokens_out / 1e6 * settings.llm_price_out_per_mtok, 4
+        ),
+        cached_answers=sum(d.provenance.cached for d in criteria),
+        prompt_hashes=sorted({d.provenance.prompt_hash for d in criteria if d.provenance.prompt_hash}),
+    )
+
+
+@dataclass(frozen=True)
+class Recorded:
+    dossier_id: str
+    run_id: str
+
+
+def record_review(
+    store: ReviewStore,
+    source: Path,
+    outcome: ReviewOutcome,
+    ref: Referentiel,
+    settings: Settings,
+    actor: str = "cli",
+    candidate_ref: str = "",
+    **dossier_fields: Any,
+) -> Recorded:
+    """Store the dossier (file and parsed text), then its run with the referentiel it was made with."""
+    dossier_id = store.add_dossier(
+        source,
+        outcome.dossier,
+        outcome.review.module,
+        settings.files_dir,
+        candidate_ref=candidate_ref,
+        uploaded_by=actor,
+        **dossier_fields,
+    )
+    run_id = store.add_run(dossier_id, outcome.review, ref, actor=actor)
+    return Recorded(dossier_id, run_id)
+
+
+def review_and_record(
+    store: ReviewStore,
+    path: Path,
+    module: str,
+    settings: Settings,
+    ref: Referentiel,
+    password: str | None = None,
+    progress: Progress = _noop,
+    actor: str = "cli",
+    candidate_ref: str = "",
+    **dossier_fields: Any,
+) -> tuple[ReviewOutcome, Recorded]:
+    outcome = run_review(path, module, settings, ref, password=password, progress=progress)
+    recorded = record_review(
+        store, path, outcome, ref, settings, actor=actor, candidate_ref=candidate_ref, **dossier_fields
+    )
+    return outcome, recorded
 
 
 def ground_drafts(dossier: Dossier, chunks: list[Chunk], drafts: dict[str, CriterionDraft]) -> None:

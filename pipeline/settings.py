@@ -20,6 +20,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DOSSIER_REVIEW_", extra="forbid", frozen=True)
 
     data_dir: Path = Field(default_factory=_default_data_dir, description="Stores, caches and database.")
+    referentiel: str = Field(
+        default="mdc-2023",
+        description="Referentiel of new reviews: a bundled id (mdc-2023) or a YAML path. A run always "
+        "reloads the referentiel it was made with.",
+    )
 
     # ingestion limits (untrusted input)
     max_file_bytes: int = Field(default=50 * 1024 * 1024, description="Largest accepted file.")
@@ -50,6 +55,12 @@ class Settings(BaseSettings):
 
     # drafting
     backend: Literal["offline", "openai"] = "offline"
+    confident_at: float = Field(
+        default=0.8,
+        ge=0,
+        le=1,
+        description="Suggestions at or above this confidence may be skimmed; below it, flagged for a careful read.",
+    )
     llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint (OpenAI, Mistral, vLLM...).")
     llm_model: str = "gpt-4o-mini"
     llm_api_key: SecretStr | None = None

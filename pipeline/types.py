@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 BlockKind = Literal["heading", "paragraph", "list_item", "table", "caption", "footnote", "textbox"]
 FindingKind = Literal[
-    "hidden_text", "manipulation", "language", "damage", "comment", "no_text_pages", "truncated", "ocr"
+    "hidden_text",
+    "manipulation",
+    "language",
+    "damage",
+    "comment",
+    "no_text_pages",
+    "truncated",
+    "ocr",
+    "reviewer_markup",
+    "encoding",
 ]
 
 
@@ -107,6 +116,24 @@ class Provenance(_Model):
 
 
 DraftStatus = Literal["suggested", "à revoir"]
+GapKind = Literal["no_evidence", "vocabulary", "figures", "dates", "sources", "methods", "other"]
+
+
+class GapMention(_Model):
+    page: int | None = None
+    section: str = ""
+
+
+class Gap(_Model):
+    """One thing the criterion expects that the draft did not find, typed so that advice never
+    has to parse a French sentence."""
+
+    text: str = Field(description="The gap as shown to the assessor, in French.")
+    kind: GapKind = Field(description="What is missing: drives the advice given to the candidate.")
+    terms: list[str] = Field(default_factory=list, description="The expected terms or notions concerned.")
+    mentioned: list[GapMention] = Field(
+        default_factory=list, description="Where the dossier mentions it without developing it (empty: nowhere)."
+    )
 
 
 class CriterionDraft(_Model):
@@ -116,6 +143,7 @@ class CriterionDraft(_Model):
     rationale: str
     present: list[str] = Field(default_factory=list, description="What the dossier does address, in French.")
     missing: list[str] = Field(default_factory=list, description="What is missing, concrete, in French.")
+    gaps: list[Gap] = Field(default_factory=list, description="`missing`, typed: one Gap per item, same order.")
     evidence: list[Evidence] = Field(default_factory=list)
     status: DraftStatus = "suggested"
     flags: list[str] = Field(default_factory=list)
@@ -129,15 +157,41 @@ class CompetencyVerdict(_Model):
     levels: dict[str, int | None] = Field(default_factory=dict)
 
 
+class RunProvenance(_Model):
+    """Everything that led to a review, recorded with the run (STYLE 13)."""
+
+    backend: str
+    model: str | None = Field(default=None, description="The drafting model, when a generative model was used.")
+    embedder: str = ""
+    referentiel_hash: str = Field(default="", description="Hash of the referentiel snapshot the run was made with.")
+    level_model: str | None = Field(
+        default=None, description="Offline level model used (id and hash), None in evidence-only mode."
+    )
+    settings: dict[str, JsonValue] = Field(default_factory=dict, description="Settings, secrets excluded.")
+    timings: dict[str, float] = Field(default_factory=dict, description="Seconds per step.")
+    chunks: int = 0
+    embedded_passages: int = 0
+    pages: int | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
+    dropped_quotes: int = 0
+    estimated_cost: float = 0.0
+    cached_answers: int = 0
+    prompt_hashes: list[str] = Field(default_factory=list)
+
+
 class Review(_Model):
     run_id: str
     file: str
     dossier_sha256: str
     module: str
-    referentiel: str
+    referentiel: str = Field(description="`id@version` of the referentiel the run was made with.")
     created_at: str
     warnings: list[str] = Field(default_factory=list, description="Dossier-level warnings, shown first.")
     findings: list[Finding] = Field(default_factory=list)
     criteria: list[CriterionDraft]
     competencies: list[CompetencyVerdict]
-    provenance: dict[str, object] = Field(default_factory=dict)
+    provenance: RunProvenance
+
+    def draft(self, criterion_id: str) -> CriterionDraft | None:
+        return next((d for d in self.criteria if d.criterion_id == criterion_id), None)

@@ -9,8 +9,7 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.db.store import ReviewStore
 from pipeline.referentiel import load_referentiel
-from pipeline.reports.review_doc import review_json
-from pipeline.review import review_file
+from pipeline.review import record_review, run_review
 from pipeline.settings import Settings
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "m2_hotel_moyen" / "m2_hotel_moyen.docx"
@@ -21,10 +20,10 @@ def test_confirm_walks_accepts_sets_comments_and_resumes(tmp_path: Path) -> None
     settings = Settings(data_dir=data, embedder="hashing")
     settings.ensure_dirs()
     ref = load_referentiel()
-    review, dossier = review_file(SAMPLE, "M2", settings, ref)
     store = ReviewStore(settings.db_url)
-    did = store.add_dossier(SAMPLE, dossier, "M2", settings.files_dir)
-    rid = store.add_run(did, review, review_json(review, ref))
+    outcome = run_review(SAMPLE, "M2", settings, ref)
+    review = outcome.review
+    rid = record_review(store, SAMPLE, outcome, ref, settings).run_id
     runner = CliRunner()
     # first sitting: set C6.1 to 3 with a comment, accept C6.2, then quit
     first = runner.invoke(

@@ -10,7 +10,7 @@ import pytest
 from docx.shared import Pt, RGBColor
 
 from pipeline.referentiel import load_referentiel
-from pipeline.review import review_file
+from pipeline.review import run_review
 from pipeline.settings import Settings
 from tests.fake_openai import FakeOpenAI
 
@@ -65,7 +65,7 @@ def test_valid_answers_are_grounded_cached_and_counted(tmp_path, ref):  # type: 
     path = _dossier(tmp_path / "d.docx")
     with FakeOpenAI() as fake:
         settings = _settings(tmp_path, fake)
-        review, _ = review_file(path, "M2", settings, ref)
+        review = run_review(path, "M2", settings, ref).review
         assert len(fake.history) == 15
         assert all(c.status == "suggested" and c.level == 2 for c in review.criteria)
         assert all(len(c.evidence) == 1 for c in review.criteria)
@@ -74,14 +74,14 @@ def test_valid_answers_are_grounded_cached_and_counted(tmp_path, ref):  # type: 
                 [*PARAS, "Un comité mensuel examine les écarts et décide des mesures correctives."]
             )
             assert c.provenance.prompt_hash and c.provenance.model == "fake-model"
-        assert review.provenance["tokens_in"] == 15 * 100
+        assert review.provenance.tokens_in == 15 * 100
         body = fake.history[0]
         assert body["temperature"] == 0 and body["response_format"] == {"type": "json_object"}
         # the data are fenced with random delimiters and the instruction is repeated after them
         user = FakeOpenAI.user_text(body)
         assert user.count("<<<DONNEES-") >= 2 and "jamais une instruction" in user.split("<<<FIN-DONNEES-")[-1]
         # a rerun is answered from the disk cache: no request
-        again, _ = review_file(path, "M2", settings, ref)
+        again = run_review(path, "M2", settings, ref).review
         assert len(fake.history) == 15
         assert all(c.provenance.cached for c in again.criteria)
         assert [c.level for c in again.criteria] == [c.level for c in review.criteria]
@@ -91,7 +91,7 @@ def test_invalid_then_valid_retries_with_the_validation_error(tmp_path, ref):  #
     path = _dossier(tmp_path / "d.docx")
     with FakeOpenAI() as fake:
         fake.enqueue(content='{"level": "beaucoup", "rationale": ""}')
-        review, _ = review_file(path, "M2", _settings(tmp_path, fake), ref)
+        review = run_review(path, "M2", _settings(tmp_path, fake), ref).review
         assert len(fake.history) == 16  # one extra call for the retry
         retry = fake.history[1]
         assert retry["messages"][-2]["role"] == "assistant"
@@ -115,18 +115,18 @@ def test_hallucinated_quote_is_dropped_and_criterion_goes_to_review(tmp_path, re
     )
     with FakeOpenAI() as fake:
         fake.enqueue(content=invented)
-        review, _ = review_file(path, "M2", _settings(tmp_path, fake), ref)
+        review = run_review(path, "M2", _settings(tmp_path, fake), ref).review
     first = review.criteria[0]
     assert first.evidence == [] and first.dropped_quotes == 1
     assert first.status == "à revoir"
-    assert review.provenance["dropped_quotes"] == 1
+    assert review.provenance.dropped_quotes == 1
 
 
 def test_429_then_success(tmp_path, ref):  # type: ignore[no-untyped-def]
     path = _dossier(tmp_path / "d.docx")
     with FakeOpenAI() as fake:
         fake.enqueue(status=429)
-        review, _ = review_file(path, "M2", _settings(tmp_path, fake), ref)
+        review = run_review(path, "M2", _settings(tmp_path, fake), ref).review
         assert len(fake.history) == 16
         assert review.criteria[0].status == "suggested"
 
@@ -135,7 +135,7 @@ def test_timeout_ends_as_a_review_item_not_a_crash(tmp_path, ref):  # type: igno
     path = _dossier(tmp_path / "d.docx")
     with FakeOpenAI() as fake:
         fake.enqueue(sleep=3.0)
-        review, _ = review_file(path, "M2", _settings(tmp_path, fake, llm_timeout_s=1.0, llm_max_retries=0), ref)
+        review = run_review(path, "M2", _settings(tmp_path, fake, llm_timeout_s=1.0, llm_max_retries=0), ref).review
     first = review.criteria[0]
     assert first.status == "à revoir" and first.level is None
     assert all(c.status == "suggested" for c in review.criteria[1:])
@@ -144,7 +144,7 @@ def test_timeout_ends_as_a_review_item_not_a_crash(tmp_path, ref):  # type: igno
 def test_flagged_passages_never_reach_the_model(tmp_path, ref):  # type: ignore[no-untyped-def]
     path = _dossier(tmp_path / "d.docx", inject=True)
     with FakeOpenAI() as fake:
-        review, _ = review_file(path, "M2", _settings(tmp_path, fake), ref)
+        review = run_review(path, "M2", _settings(tmp_path, fake), ref).review
         sent = json.dumps(fake.history, ensure_ascii=False)
     assert review.warnings and "MANIPULATION" in review.warnings[0]
     assert "correcteur automatique" not in sent and "note maximale" not in sent
@@ -164,7 +164,7 @@ def test_names_emails_phones_are_pseudonymised_before_leaving_and_restored(tmp_p
     path = tmp_path / "named.docx"
     d.save(path)
     with FakeOpenAI() as fake:
-        review, _ = review_file(path, "M2", _settings(tmp_path, fake), ref)
+        review = run_review(path, "M2", _settings(tmp_path, fake), ref).review
         sent = json.dumps(fake.history, ensure_ascii=False)
     assert "DURAND" not in sent and "camille.durand@example.fr" not in sent and "06 12 34 56 78" not in sent
     assert "[PERSONNE_1]" in sent and "[EMAIL_1]" in sent

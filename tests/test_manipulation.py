@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.manipulation import scan
 from pipeline.referentiel import load_referentiel
-from pipeline.review import review_file
+from pipeline.review import run_review
 from pipeline.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,8 +71,8 @@ def test_stuffed_dossier_gets_the_same_offline_levels_and_a_warning(tmp_path: Pa
         build.build_docx(meta, build.parse_blocks(body), folder / f"{name}.docx")
     ref = load_referentiel()
     settings = Settings(data_dir=tmp_path / "data", embedder="hashing")
-    stuffed, _ = review_file(tmp_path / "stuffed" / "stuffed.docx", "M2", settings, ref)
-    plain, _ = review_file(tmp_path / "clean" / "clean.docx", "M2", settings, ref)
+    stuffed = run_review(tmp_path / "stuffed" / "stuffed.docx", "M2", settings, ref).review
+    plain = run_review(tmp_path / "clean" / "clean.docx", "M2", settings, ref).review
     assert [(c.criterion_id, c.level) for c in stuffed.criteria] == [(c.criterion_id, c.level) for c in plain.criteria]
     assert stuffed.warnings and stuffed.warnings[0].startswith("ALERTE MANIPULATION")
     assert not any(w.startswith("ALERTE") for w in plain.warnings)

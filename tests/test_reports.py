@@ -23,6 +23,7 @@ from pipeline.reports.cohort import CohortRow, cohort, cohort_markdown
 from pipeline.reports.feedback import advice_for, feedback_docx, feedback_html, feedback_json
 from pipeline.reports.grid import grid_docx, grid_html
 from pipeline.reports.grid_data import CompetencyBlock, CriterionLine, EvidenceRef, GridDoc
+from pipeline.types import Gap
 
 SCALE = [
     (0, "Non démontré", "Rien dans le dossier ne traite le critère."),
@@ -57,7 +58,7 @@ def line(
     preamble: str | None = None,
     evidence: list[EvidenceRef] | None = None,
     comment: str = "",
-    missing: list[str] | None = None,
+    gaps: list[Gap] | None = None,
 ) -> CriterionLine:
     return CriterionLine(
         id=cid,
@@ -74,7 +75,8 @@ def line(
         agreed=(confirmed == suggested) if confirmed is not None else None,
         evidence=evidence or [],
         present=["Traité dans : 2.1 Veille"] if evidence else [],
-        missing=missing or [],
+        missing=[g.text for g in gaps or []],
+        gaps=gaps or [],
         rationale="Niveau suggéré : ce texte ne doit jamais parvenir au candidat.",
     )
 
@@ -101,9 +103,18 @@ def make_doc(*, final: bool = False) -> GridDoc:
             1,
             evidence=[EvidenceRef(quote="Nos données internes", section="2.2 Données")],
             comment="Les données ne sont pas datées.",
-            missing=["Les sources ne sont pas datées.", "Pas de données chiffrées à l’appui."],
+            gaps=[
+                Gap(text="Les sources ne sont pas datées.", kind="other"),
+                Gap(text="Pas de données chiffrées à l’appui.", kind="figures"),
+            ],
         ),
-        line("C1.3", C13, 0, None, missing=["Aucun passage du dossier ne traite clairement ce critère."]),
+        line(
+            "C1.3",
+            C13,
+            0,
+            None,
+            gaps=[Gap(text="Aucun passage du dossier ne traite clairement ce critère.", kind="no_evidence")],
+        ),
     ]
     c4 = [
         line(
@@ -120,6 +131,7 @@ def make_doc(*, final: bool = False) -> GridDoc:
         referentiel_title="Manager du développement commercial (référentiel 2023)",
         referentiel_version="2023",
         scale=SCALE,
+        vocabulary=load_referentiel().vocabulary,
         module="M1",
         module_title="Etude de cas — Élaboration d’une stratégie commerciale",
         run_id="r" * 32,
@@ -274,7 +286,7 @@ def test_feedback_hides_levels_and_never_shows_suggestions(tmp_path: Path) -> No
     crit = data["competencies"][0]["criteria"][1]
     assert crit["id"] == "C1.2" and crit["level"] is None and crit["label"] is None
     assert crit["missing"] == ["Les sources ne sont pas datées.", "Pas de données chiffrées à l’appui."]
-    assert crit["advice"][0].startswith("Faites en sorte que les sources soient datées.")
+    assert crit["advice"][0].startswith("Point à retravailler : les sources ne sont pas datées.")
     assert "Ce qui a été trouvé" in html and "Ce qui manque" in html and "Pour progresser" in html
     found = data["competencies"][0]["criteria"][0]["found"]
     assert {"quote": "Sources : Xerfi 2024", "where": "p. 3"} in found
@@ -291,20 +303,27 @@ def test_feedback_with_levels_shows_confirmed_labels_only() -> None:
     assert "3 — Maîtrisé" in legend
 
 
-def test_advice_turns_missing_items_into_actions_tied_to_the_criterion() -> None:
+def test_advice_follows_gap_kinds_from_the_vocabulary_and_ties_to_the_criterion(ref: Referentiel) -> None:
     text = "Les données sont classées selon leur typologie ; elles sont précises, datées et référencées."
-    assert advice_for("Absence de calendrier de mise en œuvre", text).startswith(
-        "Complétez votre dossier avec : calendrier de mise en œuvre."
+    voc = ref.vocabulary
+    other = advice_for(Gap(text="Absence de calendrier de mise en œuvre", kind="other"), text, voc)
+    assert other.startswith("Point à retravailler : absence de calendrier de mise en œuvre.")
+    assert "Datez les informations" in other  # the hint the gap's own words call for
+    vocab = advice_for(Gap(text="…", kind="vocabulary", terms=["typologie des données"]), text, voc)
+    assert vocab.startswith(
+        "Développez explicitement ces notions, appliquées à votre entreprise : typologie des données."
     )
-    tied = advice_for("Typologie des données insuffisante", text)
-    assert tied.startswith("Précisez et justifiez : typologie des données.")
-    assert "« Les données sont classées selon leur typologie »" in tied
-    whole = advice_for("Aucun passage du dossier ne traite ce critère.", text)
+    assert "« Les données sont classées selon leur typologie »" in vocab
+    whole = advice_for(Gap(text="Aucun passage du dossier ne traite ce critère.", kind="no_evidence"), text, voc)
+    assert whole.startswith(voc.gap_advice["no_evidence"])
     assert "Points à couvrir" in whole and "« datées et référencées »" in whole
     given: set[str] = set()
-    first = advice_for("Pas de sources citées.", text, given)
-    again = advice_for("Sources non référencées", text, given)
-    assert "Citez vos sources" in first and "Citez vos sources" not in again
+    first = advice_for(Gap(text="Pas de sources citées à l’appui.", kind="sources"), text, voc, given)
+    again = advice_for(Gap(text="Sources non référencées", kind="other"), text, voc, given)
+    assert first.startswith("Citez vos sources") and "Citez vos sources" not in again
+    # the advice texts are data: another vocabulary words them its own way
+    custom = voc.model_copy(update={"gap_advice": {**voc.gap_advice, "sources": "Indiquez vos références."}})
+    assert advice_for(Gap(text="x", kind="sources"), text, custom) == "Indiquez vos références."
 
 
 # --- cohort --------------------------------------------------------------------------------------

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from pipeline.db.models import AuditRow, DecisionRow, DossierRow, RunRow, SuggestionRow
+from pipeline.db.models import AuditRow, DecisionRow, DossierRow, RunRow
 from pipeline.db.store import ReviewStore
 from pipeline.erasure import erase_dossier
 from pipeline.errors import StorageError
 from pipeline.referentiel import load_referentiel
-from pipeline.review import review_file
+from pipeline.review import record_review, run_review
 from pipeline.settings import Settings
 
 REF = load_referentiel()
@@ -48,65 +48,62 @@ def reviewed(db_url: str, tmp_path: Path) -> tuple[ReviewStore, Settings, str, s
     settings = Settings(data_dir=tmp_path / "data", embedder="hashing", database_url=db_url)
     settings.ensure_dirs()
     store = ReviewStore(db_url)
-    review, dossier = review_file(SAMPLE, "M2", settings, REF)
-    from pipeline.reports.review_doc import review_json
-
-    did = store.add_dossier(SAMPLE, dossier, "M2", settings.files_dir, candidate_ref="Cand. 07", uploaded_by="alice")
-    rid = store.add_run(did, review, review_json(review, REF))
-    return store, settings, did, rid
+    outcome = run_review(SAMPLE, "M2", settings, REF)
+    rec = record_review(store, SAMPLE, outcome, REF, settings, actor="alice", candidate_ref="Cand. 07")
+    return store, settings, rec.dossier_id, rec.run_id
 
 
 def test_migrations_from_empty_create_every_table(db_url: str) -> None:
     store = ReviewStore(db_url)
     names = set(sa.inspect(store.engine).get_table_names())
-    assert {"dossiers", "runs", "suggestions", "decisions", "grids", "audit", "alembic_version"} <= names
+    assert {"dossiers", "runs", "referentiels", "decisions", "grids", "audit", "alembic_version"} <= names
     store.migrate()  # idempotent
 
 
 def test_decisions_keep_history_and_finalize_locks(reviewed: tuple[ReviewStore, Settings, str, str]) -> None:
     store, _, _, rid = reviewed
-    crits = [s.criterion_id for s in store.suggestions(rid)]
+    crits = [s.criterion_id for s in store.review(rid).criteria]
     assert len(crits) == 15
-    store.decide(rid, "C6.1", 1, "alice", REF, "premier avis")
-    store.decide(rid, "C6.1", 2, "alice", REF, "revu après relecture")
+    store.decide(rid, "C6.1", 1, "alice", "premier avis")
+    store.decide(rid, "C6.1", 2, "alice", "revu après relecture")
     assert [d.level for d in store.history(rid, "C6.1")] == [1, 2]
     assert store.decisions(rid)["C6.1"].comment == "revu après relecture"
     with pytest.raises(StorageError, match="undecided"):
-        store.finalize(rid, "alice", REF)
+        store.finalize(rid, "alice")
     for c in crits:
         if c != "C6.1":
-            sug = next(s for s in store.suggestions(rid) if s.criterion_id == c)
-            store.decide(rid, c, sug.level if sug.level is not None else 0, "alice", REF)
-    grid = store.finalize(rid, "alice", REF)
+            sug = next(s for s in store.review(rid).criteria if s.criterion_id == c)
+            store.decide(rid, c, sug.level if sug.level is not None else 0, "alice")
+    grid = store.finalize(rid, "alice")
     assert grid.locked and grid.finalized_by == "alice" and set(grid.verdicts) == {"C6", "C7", "C8", "C9"}
     with pytest.raises(StorageError) as e:
-        store.decide(rid, "C6.2", 3, "bob", REF)
+        store.decide(rid, "C6.2", 3, "bob")
     assert "verrouillée" in e.value.user_message
     with pytest.raises(StorageError):
-        store.finalize(rid, "bob", REF)
+        store.finalize(rid, "bob")
     assert store.decisions(rid)["C6.2"].assessor == "alice"
 
 
 def test_decide_refuses_bad_input(reviewed: tuple[ReviewStore, Settings, str, str]) -> None:
     store, _, _, rid = reviewed
     with pytest.raises(StorageError, match="outside the scale"):
-        store.decide(rid, "C6.1", 7, "alice", REF)
+        store.decide(rid, "C6.1", 7, "alice")
     with pytest.raises(StorageError, match="not in run"):
-        store.decide(rid, "C1.1", 2, "alice", REF)
+        store.decide(rid, "C1.1", 2, "alice")
     with pytest.raises(StorageError):
-        store.decide("0" * 32, "C6.1", 2, "alice", REF)
+        store.decide("0" * 32, "C6.1", 2, "alice")
 
 
 def test_concurrent_decisions_lose_nothing(reviewed: tuple[ReviewStore, Settings, str, str]) -> None:
     store, _, _, rid = reviewed
-    crits = [s.criterion_id for s in store.suggestions(rid)]
+    crits = [s.criterion_id for s in store.review(rid).criteria]
     errors: list[BaseException] = []
 
     def worker(who: str, level: int) -> None:
         own = ReviewStore(store.url, migrate=False)
         try:
             for c in crits:
-                own.decide(rid, c, level, who, REF)
+                own.decide(rid, c, level, who)
         except BaseException as e:  # collected and asserted below
             errors.append(e)
 
@@ -129,7 +126,7 @@ def test_erase_leaves_no_dossier_text(reviewed: tuple[ReviewStore, Settings, str
     assert probes
     erase_dossier(store, settings, did, "dpo")
     with store.session() as s:
-        for model in (DossierRow, RunRow, SuggestionRow, DecisionRow):
+        for model in (DossierRow, RunRow, DecisionRow):
             assert s.scalar(sa.select(sa.func.count()).select_from(model)) == 0
         audit = list(s.scalars(sa.select(AuditRow)))
     assert [a.action for a in audit] == ["erase"] and "dpo" in audit[0].detail

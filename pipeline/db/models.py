@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -49,30 +49,27 @@ class RunRow(Base):
     backend: Mapped[str] = mapped_column(String(32))
     model: Mapped[str | None] = mapped_column(String(200), nullable=True)
     referentiel: Mapped[str] = mapped_column(String(64))
+    referentiel_hash: Mapped[str] = mapped_column(String(64), index=True)  # -> referentiels.hash
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
     prompt_hashes: Mapped[list] = mapped_column(JSON, default=list)
     timings: Mapped[dict] = mapped_column(JSON, default=dict)
     tokens_in: Mapped[int] = mapped_column(Integer, default=0)
     tokens_out: Mapped[int] = mapped_column(Integer, default=0)
     warnings: Mapped[list] = mapped_column(JSON, default=list)
-    review: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # the full review.json
+    review: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # the Review model; read it via ReviewStore.review
     status: Mapped[str] = mapped_column(String(16), default="done")  # queued | running | done | failed
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
-class SuggestionRow(Base):
-    __tablename__ = "suggestions"
-    __table_args__ = (UniqueConstraint("run_id", "criterion_id"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
-    criterion_id: Mapped[str] = mapped_column(String(16))
-    level: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    confidence: Mapped[float] = mapped_column(default=0.0)
-    status: Mapped[str] = mapped_column(String(16))
-    rationale: Mapped[str] = mapped_column(Text, default="")
-    missing: Mapped[list] = mapped_column(JSON, default=list)
-    evidence: Mapped[list] = mapped_column(JSON, default=list)
-    provenance: Mapped[dict] = mapped_column(JSON, default=dict)
+class ReferentielRow(Base):
+    """A referentiel as it was when runs were made with it, stored once per content hash: every run
+    reloads its own, whatever the current setting or the files on disk say."""
+
+    __tablename__ = "referentiels"
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ref: Mapped[str] = mapped_column(String(64))  # id@version
+    data: Mapped[dict] = mapped_column(JSON)
+    stored_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
 
 
 class DecisionRow(Base):

@@ -20,9 +20,9 @@ from sqlalchemy import Connection, Engine, create_engine, event, func, make_url,
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.db.models import AuditRow, Base, DecisionRow, DossierRow, GridRow, RunRow, SuggestionRow, new_id, now
+from pipeline.db.models import AuditRow, Base, DecisionRow, DossierRow, GridRow, ReferentielRow, RunRow, new_id, now
 from pipeline.errors import StorageError
-from pipeline.referentiel import Referentiel
+from pipeline.referentiel import Referentiel, referentiel_from_snapshot
 from pipeline.types import Dossier, Review
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ class ReviewStore:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
         self.session = sessionmaker(self.engine, expire_on_commit=False)
+        self._refs: dict[str, Referentiel] = {}
         if migrate:
             self.migrate()
 
@@ -104,41 +105,31 @@ class ReviewStore:
             s.add(AuditRow(actor=uploaded_by or "cli", action="upload", dossier_id=did, detail=dossier.file))
         return did
 
-    def add_run(self, dossier_id: str, review: Review, review_json: dict[str, Any], actor: str = "cli") -> str:
-        p: dict[str, Any] = dict(review.provenance)
+    def add_run(self, dossier_id: str, review: Review, ref: Referentiel, actor: str = "cli") -> str:
+        """Store a finished review (once, as the `Review` model) with the referentiel it was made with."""
+        p = review.provenance
         with self.session.begin() as s:
+            if s.get(ReferentielRow, ref.snapshot_hash) is None:
+                s.add(ReferentielRow(hash=ref.snapshot_hash, ref=ref.ref, data=ref.snapshot))
             run = RunRow(
                 id=review.run_id,
                 dossier_id=dossier_id,
                 module=review.module,
-                backend=str(p.get("backend")),
-                model=next((d.provenance.model for d in review.criteria if d.provenance.model), None),
+                backend=p.backend,
+                model=p.model or p.level_model,
                 referentiel=review.referentiel,
-                settings=dict(p.get("settings") or {}),
-                prompt_hashes=list(p.get("prompt_hashes") or []),
-                timings=dict(p.get("timings") or {}),
-                tokens_in=sum(d.provenance.tokens_in for d in review.criteria),
-                tokens_out=sum(d.provenance.tokens_out for d in review.criteria),
+                referentiel_hash=ref.snapshot_hash,
+                settings=p.settings,
+                prompt_hashes=p.prompt_hashes,
+                timings=p.timings,
+                tokens_in=p.tokens_in,
+                tokens_out=p.tokens_out,
                 warnings=review.warnings,
-                review=review_json,
+                review=review.model_dump(mode="json"),
                 status="done",
             )
             s.add(run)
             s.flush()
-            for d in review.criteria:
-                s.add(
-                    SuggestionRow(
-                        run_id=run.id,
-                        criterion_id=d.criterion_id,
-                        level=d.level,
-                        confidence=d.confidence,
-                        status=d.status,
-                        rationale=d.rationale,
-                        missing=d.missing,
-                        evidence=[e.model_dump(mode="json") for e in d.evidence],
-                        provenance=d.provenance.model_dump(mode="json"),
-                    )
-                )
             s.add(GridRow(run_id=run.id, locked=False, verdicts={}))
             s.add(
                 AuditRow(
@@ -146,7 +137,7 @@ class ReviewStore:
                     action="review",
                     dossier_id=dossier_id,
                     run_id=run.id,
-                    detail=f"{review.module} {p.get('backend')}",
+                    detail=f"{review.module} {p.backend}",
                 )
             )
         return review.run_id
@@ -171,11 +162,21 @@ class ReviewStore:
                 q = q.where(RunRow.dossier_id == dossier_id)
             return list(s.scalars(q))
 
-    def suggestions(self, run_id: str) -> list[SuggestionRow]:
-        with self.session() as s:
-            return list(
-                s.scalars(select(SuggestionRow).where(SuggestionRow.run_id == run_id).order_by(SuggestionRow.id))
-            )
+    def review(self, run_id: str) -> Review:
+        """The stored review, validated on read: the only way code reads a stored run's content."""
+        run = self.run(run_id)
+        return _review_of(run)
+
+    def referentiel(self, run_id: str) -> Referentiel:
+        """The referentiel the run was made with, as it was then."""
+        return self._referentiel(self.run(run_id).referentiel_hash)
+
+    def _referentiel(self, ref_hash: str) -> Referentiel:
+        cached = self._refs.get(ref_hash)
+        if cached is None:
+            row = self._get(ReferentielRow, ref_hash, "referentiel", "Référentiel")
+            cached = self._refs[ref_hash] = referentiel_from_snapshot(row.data)
+        return cached
 
     # --- decisions ----------------------------------------------------------------------------------
 
@@ -198,27 +199,24 @@ class ReviewStore:
             )
         return grid
 
-    def decide(
-        self, run_id: str, criterion_id: str, level: int, assessor: str, ref: Referentiel, comment: str = ""
-    ) -> Decision:
+    def decide(self, run_id: str, criterion_id: str, level: int, assessor: str, comment: str = "") -> Decision:
+        """Record an assessor's level on the run's own scale; refused once the grid is locked."""
         if not assessor.strip():
             raise StorageError("decision without assessor", "Indiquez le nom de l’évaluateur (--assessor).")
-        scale = ref.scale
+        scale = self.referentiel(run_id).scale
         if not scale.min_level <= level <= scale.max_level:
             raise StorageError(
                 f"level {level} outside the scale",
                 f"Niveau {level} hors échelle ({scale.min_level} à {scale.max_level}).",
             )
+        sug = self.review(run_id).draft(criterion_id)  # a stored review never changes: no lock needed
+        if sug is None:
+            raise StorageError(
+                f"criterion {criterion_id} not in run {run_id}",
+                f"Le critère {criterion_id} ne fait pas partie de cette analyse.",
+            )
         with self.session.begin() as s:
             self._grid_for_update(s, run_id)
-            sug = s.execute(
-                select(SuggestionRow).where(SuggestionRow.run_id == run_id, SuggestionRow.criterion_id == criterion_id)
-            ).scalar_one_or_none()
-            if sug is None:
-                raise StorageError(
-                    f"criterion {criterion_id} not in run {run_id}",
-                    f"Le critère {criterion_id} ne fait pas partie de cette analyse.",
-                )
             row = DecisionRow(
                 run_id=run_id,
                 criterion_id=criterion_id,
@@ -256,13 +254,15 @@ class ReviewStore:
     def grid(self, run_id: str) -> GridRow:
         return self._get(GridRow, run_id, "run", "Analyse")
 
-    def finalize(self, run_id: str, assessor: str, ref: Referentiel) -> GridRow:
+    def finalize(self, run_id: str, assessor: str) -> GridRow:
+        """Lock the grid with the verdicts of the run's own referentiel; refused while a criterion is undecided."""
+        ref = self.referentiel(run_id)
+        criteria = [d.criterion_id for d in self.review(run_id).criteria]
         with self.session.begin() as s:
             grid = self._grid_for_update(s, run_id)
-            sugs = list(s.scalars(select(SuggestionRow.criterion_id).where(SuggestionRow.run_id == run_id)))
             rows = s.scalars(select(DecisionRow).where(DecisionRow.run_id == run_id).order_by(DecisionRow.id))
             current = {r.criterion_id: r.level for r in rows}
-            undecided = [c for c in sugs if c not in current]
+            undecided = [c for c in criteria if c not in current]
             if undecided:
                 raise StorageError(
                     f"run {run_id}: {len(undecided)} criteria undecided: {', '.join(undecided)}",
@@ -288,7 +288,7 @@ class ReviewStore:
                 raise StorageError(f"dossier {dossier_id} not found", f"Dossier introuvable : {dossier_id}.")
             sha, stored = d.sha256, d.stored_path
             run_ids = list(s.scalars(select(RunRow.id).where(RunRow.dossier_id == dossier_id)))
-            for model in (DecisionRow, SuggestionRow, GridRow):
+            for model in (DecisionRow, GridRow):
                 s.query(model).filter(model.run_id.in_(run_ids)).delete(synchronize_session=False)
             s.query(RunRow).filter(RunRow.dossier_id == dossier_id).delete(synchronize_session=False)
             s.query(AuditRow).filter((AuditRow.dossier_id == dossier_id) | (AuditRow.run_id.in_(run_ids))).delete(
@@ -357,3 +357,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
+
+
+def _review_of(run: RunRow) -> Review:
+    if run.review is None:
+        raise StorageError(f"run {run.id} has no review", f"L’analyse {run.id} n’a pas de résultat enregistré.")
+    return Review.model_validate(run.review)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from pipeline.referentiel import Criterion, Referentiel
+from pipeline.referentiel import Referentiel
 from pipeline.types import CriterionDraft, Dossier, Hit
 
 
@@ -14,7 +14,3 @@ class Drafter(Protocol):
     def draft_all(
         self, dossier: Dossier, ref: Referentiel, module: str, hits: dict[str, list[Hit]]
     ) -> dict[str, CriterionDraft]: ...
-
-
-def criterion_label(c: Criterion) -> str:
-    return f"{c.preamble} {c.text}" if c.preamble else c.text

@@ -22,12 +22,11 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from pipeline.drafting import criterion_label
 from pipeline.privacy import Pseudonymiser
 from pipeline.prompts import PromptSet, draft_prompts
 from pipeline.referentiel import Criterion, Referentiel
 from pipeline.settings import Settings
-from pipeline.types import CriterionDraft, Dossier, Evidence, Hit, Provenance
+from pipeline.types import CriterionDraft, Dossier, Evidence, Gap, Hit, Provenance
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +73,9 @@ class LLMDrafter:
     def draft_all(
         self, dossier: Dossier, ref: Referentiel, module: str, hits: dict[str, list[Hit]]
     ) -> dict[str, CriterionDraft]:
-        pseudo = Pseudonymiser.for_dossier(dossier) if self.settings.pseudonymise else None
+        pseudo = (
+            Pseudonymiser.for_dossier(dossier, ref.vocabulary.not_person_words) if self.settings.pseudonymise else None
+        )
         # one cache folder per dossier, so that erasing a dossier erases its cached answers
         self.cache_dir = self.cache_root / dossier.sha256
         self.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -240,6 +241,7 @@ class LLMDrafter:
             rationale=restore(answer.rationale),
             present=[restore(x) for x in answer.present],
             missing=[restore(x) for x in answer.missing],
+            gaps=[Gap(text=restore(x), kind="other") for x in answer.missing],
             evidence=evidence,
             status=status,
             flags=flags,
@@ -266,4 +268,4 @@ def _atomic_write(path: Path, data: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
-__all__ = ["LLMAnswer", "LLMDrafter", "criterion_label"]
+__all__ = ["LLMAnswer", "LLMDrafter"]

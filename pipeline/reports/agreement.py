@@ -117,7 +117,7 @@ def agreement(pairs: list[AgreementPair], ref: Referentiel) -> AgreementReport:
     for p in sorted(pairs, key=lambda p: (order.get(p.criterion_id, len(order)), p.criterion_id)):
         by_crit.setdefault(p.criterion_id, []).append(p)
     usable = [p for p in pairs if p.suggested is not None]
-    texts = {k.id: f"{k.preamble} {k.text}" if k.preamble else k.text for k in ref.criteria_by_id.values()}
+    texts = {k.id: k.label for k in ref.criteria_by_id.values()}
     return AgreementReport(
         levels=levels,
         labels=[lv.label for lv in ref.scale.levels],

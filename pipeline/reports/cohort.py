@@ -7,7 +7,6 @@ on the heatmap), so a cohort view is never mistaken for validated marks.
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.errors import ReviewError
 from pipeline.referentiel import Referentiel
+from pipeline.reports import csv_safe
 from pipeline.reports.grid_data import GridDoc
 
 CSV_DELIMITER = ";"  # what a French spreadsheet opens without an import dialog
@@ -133,7 +133,7 @@ def most_missed(rows: list[CohortRow], ref: Referentiel, criteria: list[str] | N
     """Criteria by share of candidates below `acquired_min_level`, highest first (ties: more candidates below,
     then referentiel order). Criteria nobody has a level for are left out."""
     threshold = ref.scale.rule.acquired_min_level
-    texts = {k.id: f"{k.preamble} {k.text}" if k.preamble else k.text for k in ref.criteria_by_id.values()}
+    texts = {k.id: k.label for k in ref.criteria_by_id.values()}
     out = []
     for cid in criteria if criteria is not None else _criteria(rows, ref):
         counted = [r for r in rows if r.levels.get(cid) is not None]
@@ -168,7 +168,7 @@ def _write_matrix(path: Path, rows: list[CohortRow], criteria: list[str], column
     empty when the criterion is not assessed in that candidate's module. Two lines follow the header:
     the module and the share of confirmed levels of each candidate."""
     with path.open("w", encoding=CSV_ENCODING, newline="") as f:
-        w = csv.writer(f, delimiter=CSV_DELIMITER)
+        w = csv_safe.writer(f, delimiter=CSV_DELIMITER)
         w.writerow(["critère", *columns])
         w.writerow(["module", *(r.module for r in rows)])
         w.writerow(["statut", *(_row_status(r) for r in rows)])
@@ -186,7 +186,7 @@ def _row_status(row: CohortRow) -> str:
 
 def _write_most_missed(path: Path, missed: list[MissedCriterion]) -> None:
     with path.open("w", encoding=CSV_ENCODING, newline="") as f:
-        w = csv.writer(f, delimiter=CSV_DELIMITER)
+        w = csv_safe.writer(f, delimiter=CSV_DELIMITER)
         w.writerow(
             [
                 "rang",

@@ -9,7 +9,6 @@ all start from that one `Feedback` object.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from docx.document import Document as DocxDocument
 from docx.shared import Pt, RGBColor
 from pydantic import BaseModel, ConfigDict, Field
 
+from pipeline.referentiel import Vocabulary
 from pipeline.reports.grid import (
     add_run,
     clip,
@@ -28,6 +28,7 @@ from pipeline.reports.grid import (
     xml_safe,
 )
 from pipeline.reports.grid_data import CriterionLine, GridDoc
+from pipeline.types import Gap
 
 QUOTE_MAX_CHARS = 400
 PENDING_LEVEL = "en attente de validation"
@@ -76,102 +77,51 @@ class Feedback(_M):
     competencies: list[FeedbackCompetency]
 
 
-# --- advice: each missing item turned into something to do -------------------------------------
+# --- advice: each gap turned into something to do ------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Rule:
-    pattern: re.Pattern[str]
-    template: str  # uses the pattern's named groups; {verb} is the subjunctive of the group `aux`
+def advice_for(gap: Gap, criterion_text: str, vocabulary: Vocabulary, given_hints: set[str] | None = None) -> str:
+    """Turn one typed gap into an actionable suggestion, tied to the part of the criterion it concerns.
+
+    The advice comes from the referentiel's vocabulary (`gap_advice`, by gap kind); `given_hints`
+    collects the habits already suggested for this criterion so that one is not repeated.
+    """
+    text = _lower_first(gap.text.strip().rstrip(".").strip())
+    terms = ", ".join(gap.terms) or text
+    sentence = vocabulary.gap_advice[gap.kind].format(terms=terms, text=text)
+    parts = [sentence]
+    given = given_hints if given_hints is not None else set()
+    if gap.kind != "other":
+        given.add(sentence)
+    else:
+        hint = _hint(gap.text, vocabulary)
+        if hint and hint not in given:
+            parts.append(hint)
+            given.add(hint)
+    if gap.kind == "no_evidence":
+        clauses = _clauses(criterion_text)
+        if len(clauses) > 1:
+            parts.append("Points à couvrir : " + " ; ".join(f"« {c} »" for c in clauses) + ".")
+    elif gap.kind in ("vocabulary", "other"):
+        clause = _closest_clause(" ".join([gap.text, *gap.terms]), criterion_text)
+        if clause:
+            parts.append(f"Attendu du référentiel : « {clause} ».")
+    return " ".join(parts)
 
 
-_ART = r"(?:de\s+|d[’']\s*|du\s+|des\s+|les?\s+|la\s+|l[’']\s*)?"
-_RULES = (
-    # nothing at all: the whole criterion is to be covered (no named group -> checklist of its clauses)
-    _Rule(
-        re.compile(r"aucun(?:e)? passage.*(?:traite|aborde|répond)", re.I),
-        "Consacrez à ce point une partie identifiable de votre dossier (un titre explicite aide le lecteur) "
-        "et traitez-le directement.",
-    ),
-    _Rule(
-        re.compile(
-            r"(?:notions?\s+(?:non\s+trouvées?|absentes?|manquantes?|non\s+abordées?)|vocabulaire\s+attendu)[^:]*:"
-            r"\s*(?P<what>.+)",
-            re.I,
-        ),
-        "Développez explicitement ces notions, appliquées à votre entreprise : {what}.",
-    ),
-    _Rule(
-        re.compile(
-            r"^(?:il\s+manque|manque(?:\s+d[eu]s?)?|absence|pas|peu|aucune?|insuffisance)\b\s*"
-            + _ART
-            + r"(?P<what>.+?)(?:\s+à\s+l[’']appui)?$",
-            re.I,
-        ),
-        "Complétez votre dossier avec : {what}.",
-    ),
-    _Rule(
-        re.compile(r"^(?P<what>.+?)\s+(?:ne\s+|n[’']\s*)(?P<aux>est|sont)\s+pas\s+(?P<how>.+)$", re.I),
-        "Faites en sorte que {what} {verb} {how}.",
-    ),
-    _Rule(
-        re.compile(r"^(?:le dossier\s+|le candidat\s+)?ne\s+\w+\s+pas\s+" + _ART + r"(?P<what>.+)$", re.I),
-        "Complétez votre dossier avec : {what}.",
-    ),
-    _Rule(re.compile(r"^(?P<what>.+?)\s+(?:manquante?s?|absente?s?)$", re.I), "Complétez votre dossier avec : {what}."),
-    _Rule(
-        re.compile(
-            r"^(?P<what>.+?)\s+(?:insuffisante?s?|imprécise?s?|non\s+justifiée?s?|trop\s+générale?s?|"
-            r"superficielle?s?|incomplète?s?)$",
-            re.I,
-        ),
-        "Précisez et justifiez : {what}.",
-    ),
-)
-_FALLBACK = "Complétez ce point : {what}."
-_SUBJUNCTIVE = {"est": "soit", "sont": "soient"}
+def _lower_first(text: str) -> str:
+    """`Les sources` -> `les sources`, but `RSE absente` stays (an acronym)."""
+    return text if text[:2].isupper() else text[:1].lower() + text[1:]
 
-# vocabulary of a missing item -> a concrete habit that answers it (matched on lower-case word starts)
-_HINTS = (
-    (
-        (
-            "chiffr",
-            "quantif",
-            "montant",
-            "budget",
-            "coût",
-            "indicateur",
-            "kpi",
-            "part de marché",
-            "parts de marché",
-            "volume",
-        ),
-        "Chiffrez vos affirmations (volumes, montants, parts de marché, indicateurs) et indiquez d’où viennent les "
-        "chiffres.",
-    ),
-    (
-        ("date", "daté", "échéance", "calendrier", "planning", "rétroplanning", "délai"),
-        "Datez les informations et situez les actions dans le temps (étapes, échéances).",
-    ),
-    (("source", "référenc"), "Citez vos sources (organisme, titre, date) pour chaque information reprise."),
-    (
-        ("justif", "argument", "pourquoi"),
-        "Expliquez pourquoi vous retenez cette option plutôt qu’une autre, en vous appuyant sur votre diagnostic.",
-    ),
-    (("concurren", "benchmark"), "Comparez-vous explicitement à vos principaux concurrents, sur des critères nommés."),
-    (
-        ("méthode", "outil", "matrice", "swot", "pestel", "modèle"),
-        "Nommez la méthode ou l’outil d’analyse utilisé et montrez son application concrète à votre entreprise.",
-    ),
-    (
-        ("rse", "environnement", "durable", "sociétal"),
-        "Reliez vos propositions aux engagements RSE de l’entreprise (économique, social, environnemental).",
-    ),
-    (
-        ("tableau", "synthè", "schéma", "lisib"),
-        "Présentez les éléments clés sous une forme synthétique (tableau, schéma) facile à relire.",
-    ),
-)
+
+def _hint(item: str, vocabulary: Vocabulary) -> str | None:
+    low = item.lower()
+    for h in vocabulary.advice_hints:
+        if any(re.search(rf"\b{re.escape(k)}", low) for k in h.keys):
+            return h.advice
+    return None
+
+
 _WORD = re.compile(r"[a-zà-öø-ÿœ]{5,}", re.I)
 _STOPWORDS = frozenset(
     [
@@ -201,53 +151,6 @@ _STOPWORDS = frozenset(
 )
 
 
-def advice_for(missing: str, criterion_text: str, given_hints: set[str] | None = None) -> str:
-    """Turn one 'missing' item into an actionable suggestion, tied to the part of the criterion it concerns.
-
-    `given_hints` collects the hints already given for this criterion so that one is not repeated.
-    """
-    item = missing.strip().rstrip(".").strip()
-    sentence = _FALLBACK.format(what=_lower_first(item))
-    whole = False
-    for rule in _RULES:
-        m = rule.pattern.search(item)
-        if m:
-            groups = {k: _lower_first(v.strip().rstrip(".")) for k, v in m.groupdict().items() if v}
-            if "aux" in groups:
-                groups["verb"] = _SUBJUNCTIVE[groups["aux"].lower()]
-            sentence = rule.template.format(**groups)
-            whole = not rule.pattern.groupindex
-            break
-    parts = [sentence]
-    hint = _hint(item)
-    if hint and (given_hints is None or hint not in given_hints):
-        parts.append(hint)
-        if given_hints is not None:
-            given_hints.add(hint)
-    if whole:
-        clauses = _clauses(criterion_text)
-        if len(clauses) > 1:
-            parts.append("Points à couvrir : " + " ; ".join(f"« {c} »" for c in clauses) + ".")
-    else:
-        clause = _closest_clause(item, criterion_text)
-        if clause:
-            parts.append(f"Attendu du référentiel : « {clause} ».")
-    return " ".join(parts)
-
-
-def _lower_first(text: str) -> str:
-    """`Les sources` -> `les sources`, but `RSE absente` stays (an acronym)."""
-    return text if text[:2].isupper() else text[:1].lower() + text[1:]
-
-
-def _hint(item: str) -> str | None:
-    low = item.lower()
-    for keys, hint in _HINTS:
-        if any(re.search(rf"\b{re.escape(k)}", low) for k in keys):
-            return hint
-    return None
-
-
 def _stems(text: str) -> set[str]:
     return {w.lower()[:6] for w in _WORD.findall(text) if w.lower() not in _STOPWORDS}
 
@@ -268,14 +171,14 @@ def _closest_clause(item: str, criterion_text: str) -> str | None:
     return best[2] if best[0] > 0 else None
 
 
-def advice_list(line: CriterionLine) -> list[str]:
-    """'Pour progresser' for one criterion: one suggestion per missing item, or the criterion itself if untouched."""
+def advice_list(line: CriterionLine, vocabulary: Vocabulary) -> list[str]:
+    """'Pour progresser' for one criterion: one suggestion per gap, or the criterion itself if untouched."""
     given: set[str] = set()
-    full = f"{line.preamble} {line.text}" if line.preamble else line.text
-    out = [advice_for(m, line.text, given) for m in line.missing if m.strip()]
-    if not out and not line.evidence:
-        out.append(advice_for("Aucun passage du dossier ne traite ce critère", full))
-    return list(dict.fromkeys(out))
+    gaps = list(line.gaps)
+    if not gaps and not line.evidence:
+        gaps.append(Gap(text="Aucun passage du dossier ne traite ce critère.", kind="no_evidence"))
+    out = [advice_for(g, line.label if g.kind == "no_evidence" else line.text, vocabulary, given) for g in gaps]
+    return list(dict.fromkeys(a for a in out if a))
 
 
 # --- the candidate-facing document ---------------------------------------------------------------
@@ -301,7 +204,7 @@ def build_feedback(doc: GridDoc, show_levels: bool = False) -> Feedback:
                     ],
                     present=list(line.present),
                     missing=list(line.missing),
-                    advice=advice_list(line),
+                    advice=advice_list(line, doc.vocabulary),
                     level=level,
                     label=label,
                 )

@@ -7,7 +7,8 @@ import datetime as dt
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.db.store import ReviewStore
-from pipeline.referentiel import Referentiel
+from pipeline.referentiel import Vocabulary, full_label
+from pipeline.types import Gap
 
 
 class _M(BaseModel):
@@ -36,7 +37,13 @@ class CriterionLine(_M):
     evidence: list[EvidenceRef] = Field(default_factory=list)
     present: list[str] = Field(default_factory=list)
     missing: list[str] = Field(default_factory=list)
+    gaps: list[Gap] = Field(default_factory=list)
     rationale: str = ""
+
+    @property
+    def label(self) -> str:
+        """The full official wording: the shared preamble, then the criterion's own text."""
+        return full_label(self.preamble, self.text)
 
 
 class CompetencyBlock(_M):
@@ -51,6 +58,7 @@ class GridDoc(_M):
     referentiel_title: str
     referentiel_version: str
     scale: list[tuple[int, str, str]] = Field(description="(level, label, meaning)")
+    vocabulary: Vocabulary = Field(description="The referentiel's vocabulary (advice texts for the feedback).")
     module: str
     module_title: str
     run_id: str
@@ -68,20 +76,21 @@ class GridDoc(_M):
     finalized_at: dt.datetime | None
 
 
-def build_grid_doc(store: ReviewStore, run_id: str, ref: Referentiel) -> GridDoc:
+def build_grid_doc(store: ReviewStore, run_id: str) -> GridDoc:
+    """The grid of a run, under the referentiel the run was made with."""
     run = store.run(run_id)
+    ref = store.referentiel(run_id)
+    review = store.review(run_id)
     dossier = store.dossier(run.dossier_id)
     grid = store.grid(run_id)
     decisions = store.decisions(run_id)
-    review = run.review or {}
-    by_crit = {c["id"]: c for c in review.get("criteria", [])}
     comps = []
     for comp in ref.competencies_for(run.module):
         lines = []
         for k in comp.criteria:
-            c = by_crit.get(k.id, {})
+            c = review.draft(k.id)
             d = decisions.get(k.id)
-            sl = c.get("level")
+            sl = c.level if c else None
             lines.append(
                 CriterionLine(
                     id=k.id,
@@ -89,20 +98,20 @@ def build_grid_doc(store: ReviewStore, run_id: str, ref: Referentiel) -> GridDoc
                     text=k.text,
                     suggested_level=sl,
                     suggested_label=ref.scale.label(sl) if sl is not None else None,
-                    suggestion_status=c.get("status", "à revoir"),
+                    suggestion_status=c.status if c else "à revoir",
                     confirmed_level=d.level if d else None,
                     confirmed_label=ref.scale.label(d.level) if d else None,
                     comment=d.comment if d else "",
                     assessor=d.assessor if d else None,
                     decided_at=d.decided_at if d else None,
                     agreed=d.agreed if d else None,
-                    evidence=[
-                        EvidenceRef(quote=e["quote"], page=e.get("page"), section=e.get("section", ""))
-                        for e in c.get("evidence", [])
-                    ],
-                    present=c.get("present", []),
-                    missing=c.get("missing", []),
-                    rationale=c.get("rationale", ""),
+                    evidence=[EvidenceRef(quote=e.quote, page=e.page, section=e.section) for e in c.evidence]
+                    if c
+                    else [],
+                    present=list(c.present) if c else [],
+                    missing=list(c.missing) if c else [],
+                    gaps=list(c.gaps) if c else [],
+                    rationale=c.rationale if c else "",
                 )
             )
         suggested = ref.verdict([ln.suggested_level for ln in lines])
@@ -121,11 +130,12 @@ def build_grid_doc(store: ReviewStore, run_id: str, ref: Referentiel) -> GridDoc
             )
         )
     modality = ref.modality(run.module)
-    manip = [f["text"] for f in review.get("findings", []) if f.get("kind") in ("manipulation", "hidden_text")]
+    manip = [f.text for f in review.findings if f.kind in ("manipulation", "hidden_text")]
     return GridDoc(
         referentiel_title=ref.title,
         referentiel_version=ref.version,
         scale=[(lv.level, lv.label, lv.meaning) for lv in ref.scale.levels],
+        vocabulary=ref.vocabulary,
         module=run.module,
         module_title=f"{modality.title} — {modality.subtitle}",
         run_id=run.id,
@@ -133,8 +143,8 @@ def build_grid_doc(store: ReviewStore, run_id: str, ref: Referentiel) -> GridDoc
         file_name=dossier.file_name,
         candidate_ref=dossier.candidate_ref,
         reviewed_at=run.created_at,
-        backend=run.backend,
-        warnings=list(run.warnings or []),
+        backend=review.provenance.backend,
+        warnings=list(review.warnings),
         manipulation_passages=manip,
         self_check=dossier.kind == "self_check",
         competencies=comps,

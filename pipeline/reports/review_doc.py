@@ -9,6 +9,7 @@ from pipeline.types import Review
 
 
 def review_json(review: Review, ref: Referentiel) -> dict[str, Any]:
+    """The `review.json` contract: the stored `Review` with criterion ids as `id` and level labels."""
     scale = ref.scale
     return {
         "run_id": review.run_id,
@@ -28,6 +29,7 @@ def review_json(review: Review, ref: Referentiel) -> dict[str, Any]:
                 "rationale": d.rationale,
                 "present": d.present,
                 "missing": d.missing,
+                "gaps": [g.model_dump(mode="json") for g in d.gaps],
                 "evidence": [
                     {
                         "chunk_id": e.chunk_id,
@@ -50,7 +52,7 @@ def review_json(review: Review, ref: Referentiel) -> dict[str, Any]:
             for d in review.criteria
         ],
         "competencies": [{"id": c.id, "verdict": c.verdict, "levels": c.levels} for c in review.competencies],
-        "provenance": review.provenance,
+        "provenance": review.provenance.model_dump(mode="json"),
     }
 
 
@@ -61,7 +63,7 @@ def review_markdown(review: Review, ref: Referentiel) -> str:
         "",
         f"Module {modality.id} — {modality.title} : {modality.subtitle}  ",
         f"Référentiel : {ref.title}  ",
-        f"Analyse n° `{review.run_id}` du {review.created_at} — moteur : {review.provenance.get('backend')}",
+        f"Analyse n° `{review.run_id}` du {review.created_at} — moteur : {review.provenance.backend}",
         "",
         "> **Ceci est une pré-lecture automatique.** Les niveaux sont des suggestions : un évaluateur humain "
         "confirme ou corrige chaque note. Chaque citation a été retrouvée mot pour mot dans le dossier.",

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pipeline.db.accounts import AccountStore
 from pipeline.db.store import ReviewStore
-from pipeline.referentiel import Referentiel, load_referentiel
+from pipeline.referentiel import Referentiel, resolve_referentiel
 from pipeline.settings import Settings
 from pipeline.web import api, auth, pages
 from pipeline.web.deps import NOT_FOUND, LoginRequired
@@ -78,7 +78,7 @@ def create_app(settings: Settings, options: WebOptions | None = None, ref: Refer
     options = options or WebOptions()
     settings.ensure_dirs()
     store = ReviewStore(settings.db_url)
-    ref = ref or load_referentiel()
+    ref = ref or resolve_referentiel(settings.referentiel)
     templates = make_templates()
     state = WebState(
         settings=settings,

@@ -33,10 +33,10 @@ def cohort_rows(state: WebState, group: GroupRow) -> list[tuple[CohortRow, Dossi
     for d in dossiers:
         key = (d.owner_id or d.candidate_ref or d.id, d.kind, d.module)
         run = runs.get(d.id)
-        if run is None or key in seen:
+        if run is None or key in seen or run.referentiel != state.ref.ref:  # one grid per referentiel
             continue
         seen.add(key)
-        row = CohortRow.from_grid(build_grid_doc(state.store, run.id, state.ref))
+        row = CohortRow.from_grid(build_grid_doc(state.store, run.id))
         name = (d.candidate_ref or d.file_name) + (DRAFT_SUFFIX if d.kind == "self_check" else "")
         out.append((row.model_copy(update={"candidate_ref": name}), d))
     out.sort(key=lambda rd: rd[0].candidate_ref.lower())

@@ -21,8 +21,7 @@ from pipeline.db.models import Base, new_id, now
 from pipeline.db.store import ReviewStore
 from pipeline.errors import ReviewError
 from pipeline.referentiel import Referentiel
-from pipeline.reports.review_doc import review_json
-from pipeline.review import review_file
+from pipeline.review import review_and_record
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -153,30 +152,29 @@ class JobRunner:
             self._update(job_id, step=step, done=done, total=total)
 
         try:
-            review, dossier = review_file(
-                path, spec.module, self.settings, self.ref, password=password, progress=progress
-            )
-            dossier_id = self.store.add_dossier(
+            _, recorded = review_and_record(
+                self.store,
                 path,
-                dossier,
-                review.module,
-                self.settings.files_dir,
+                spec.module,
+                self.settings,
+                self.ref,
+                password=password,
+                progress=progress,
+                actor=spec.actor,
                 candidate_ref=spec.candidate_ref,
-                uploaded_by=spec.actor,
                 owner_id=spec.owner_id,
                 group_id=spec.group_id,
                 assessor_id=spec.assessor_id,
                 kind=spec.kind,
             )
-            run_id = self.store.add_run(dossier_id, review, review_json(review, self.ref), actor=spec.actor)
             self._update(
                 job_id,
                 status="done",
                 step="terminé",
                 done=6,
                 total=6,
-                dossier_id=dossier_id,
-                run_id=run_id,
+                dossier_id=recorded.dossier_id,
+                run_id=recorded.run_id,
                 finished_at=now(),
             )
         except ReviewError as e:

@@ -166,7 +166,8 @@ def decide_form(
     """The form without JavaScript: `accept` takes the suggested level, else the chosen radio button."""
     run = _decidable(state, user, run_id)
     if accept:
-        level = next((s.level for s in state.store.suggestions(run.id) if s.criterion_id == criterion_id), None)
+        suggestion = state.store.review(run.id).draft(criterion_id)
+        level = suggestion.level if suggestion else None
     if level is None:
         raise HTTPException(400, "Choisissez un niveau avant d’enregistrer.")
     services.decide(state, user, run, criterion_id, level, comment)

@@ -22,6 +22,7 @@ from pipeline.errors import ReferentielError, StorageError
 from pipeline.reports.feedback import Feedback, build_feedback, feedback_docx, feedback_html, feedback_json
 from pipeline.reports.grid import grid_docx
 from pipeline.reports.grid_data import GridDoc, build_grid_doc
+from pipeline.reports.review_doc import review_json
 from pipeline.types import Dossier
 from pipeline.web.jobs import JobRow, JobSpec
 from pipeline.web.state import WebState
@@ -243,13 +244,13 @@ def job_out(job: JobRow) -> JobOut:
 
 
 def grid_doc(state: WebState, run: RunRow) -> GridDoc:
-    return build_grid_doc(state.store, run.id, state.ref)
+    return build_grid_doc(state.store, run.id)
 
 
 def review_out(state: WebState, run: RunRow, dossier: DossierRow) -> ReviewOut:
     doc = grid_doc(state, run)
-    review: dict[str, Any] = run.review or {}
-    raw = {c["id"]: c for c in review.get("criteria", [])}
+    review = state.store.review(run.id)
+    scale = state.store.referentiel(run.id).scale
     decisions = state.store.decisions(run.id)
     criteria: list[CriterionOut] = []
     comps: list[CompetencyOut] = []
@@ -264,7 +265,7 @@ def review_out(state: WebState, run: RunRow, dossier: DossierRow) -> ReviewOut:
             )
         )
         for line in block.criteria:
-            c = raw.get(line.id, {})
+            c = review.draft(line.id)
             d = decisions.get(line.id)
             criteria.append(
                 CriterionOut(
@@ -274,26 +275,19 @@ def review_out(state: WebState, run: RunRow, dossier: DossierRow) -> ReviewOut:
                     text=line.text,
                     suggested_level=line.suggested_level,
                     suggested_label=line.suggested_label,
-                    confidence=float(c.get("confidence", 0.0)),
+                    confidence=c.confidence if c else 0.0,
                     status=line.suggestion_status,
-                    flags=list(c.get("flags", [])),
+                    flags=list(c.flags) if c else [],
                     rationale=line.rationale,
                     present=line.present,
                     missing=line.missing,
                     evidence=[
-                        EvidenceOut(
-                            quote=e["quote"],
-                            page=e.get("page"),
-                            section=e.get("section", ""),
-                            start=e.get("start"),
-                            end=e.get("end"),
-                            why=e.get("why", ""),
-                        )
-                        for e in c.get("evidence", [])
+                        EvidenceOut(quote=e.quote, page=e.page, section=e.section, start=e.start, end=e.end, why=e.why)
+                        for e in (c.evidence if c else [])
                     ],
                     decision=DecisionOut(
                         level=d.level,
-                        label=state.ref.scale.label(d.level),
+                        label=scale.label(d.level),
                         comment=d.comment,
                         assessor=d.assessor,
                         decided_at=d.decided_at,
@@ -304,15 +298,9 @@ def review_out(state: WebState, run: RunRow, dossier: DossierRow) -> ReviewOut:
                 )
             )
     alerts = [
-        AlertOut(
-            text=f.get("text", ""),
-            detail=f.get("detail", ""),
-            page=f.get("page"),
-            start=f.get("start"),
-            end=f.get("end"),
-        )
-        for f in review.get("findings", [])
-        if f.get("kind") in ("manipulation", "hidden_text")
+        AlertOut(text=f.text, detail=f.detail, page=f.page, start=f.start, end=f.end)
+        for f in review.findings
+        if f.kind in ("manipulation", "hidden_text")
     ]
     return ReviewOut(
         run_id=run.id,
@@ -368,12 +356,12 @@ def _refusal(state: WebState, run_id: str, e: StorageError) -> HTTPException:
 
 def decide(state: WebState, user: UserRow, run: RunRow, criterion_id: str, level: int, comment: str) -> DecisionOut:
     try:
-        d = state.store.decide(run.id, criterion_id.strip().upper(), level, user.name, state.ref, comment.strip())
+        d = state.store.decide(run.id, criterion_id.strip().upper(), level, user.name, comment.strip())
     except StorageError as e:
         raise _refusal(state, run.id, e) from e
     return DecisionOut(
         level=d.level,
-        label=state.ref.scale.label(d.level),
+        label=state.store.referentiel(run.id).scale.label(d.level),
         comment=d.comment,
         assessor=d.assessor,
         decided_at=d.decided_at,
@@ -384,7 +372,7 @@ def decide(state: WebState, user: UserRow, run: RunRow, criterion_id: str, level
 def finalize(state: WebState, user: UserRow, run: RunRow) -> None:
     """409 while a criterion is undecided or once the grid is locked."""
     try:
-        state.store.finalize(run.id, user.name, state.ref)
+        state.store.finalize(run.id, user.name)
     except StorageError as e:
         raise HTTPException(409, e.user_message) from e
 
@@ -425,7 +413,7 @@ def review_export(state: WebState, run: RunRow, dossier: DossierRow) -> dict[str
     grid = state.store.grid(run.id)
     decisions = state.store.decisions(run.id)
     return {
-        **(run.review or {}),
+        **review_json(state.store.review(run.id), state.store.referentiel(run.id)),
         "dossier_id": dossier.id,
         "candidate_ref": dossier.candidate_ref,
         "decisions": {

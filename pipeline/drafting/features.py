@@ -1,0 +1,209 @@
+"""What the offline drafter measures about a criterion's retrieved passages: pure functions.
+
+Two levels: per criterion (dense similarity, coverage of the criterion's vocabulary, the
+best candidate sentences, precision signals in the top passages) and per dossier (how this
+criterion compares with the others, how precise the dossier is overall). Feature names are
+the columns of the level model (`level.py`); `evals/fit_offline.py` fits on them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from pipeline.lexical import tokens
+from pipeline.referentiel import Criterion, Referentiel, Vocabulary
+from pipeline.types import Hit
+
+FEATURES = [
+    "dense_max",
+    "dense_top3",
+    "coverage",
+    "best_sentence",
+    "specificity",
+    "support",
+    "rel_dense",
+    "evidence_figures",
+    "doc_figures",
+    "doc_sources",
+]
+SIGNALS = ("figures", "dates", "sources", "methods")
+
+# Passages read for candidate sentences: the k = 8 retrieved are ranked; past the sixth they
+# rarely hold the best sentence on dev, and reading them costs time.
+CANDIDATE_PASSAGES = 6
+# Passages whose text gives coverage and precision signals: the top three (what an assessor reads first).
+TOP_PASSAGES = 3
+# A shorter "sentence" is a label or a fragment, not a statement.
+MIN_SENTENCE_CHARS = 25
+# Coverage weights: the eight rarest query stems carry the criterion (idf over retrieved passages).
+COVERAGE_STEMS = 8
+# Saturation points of the count features (beyond these, more is not more informative on dev).
+MAX_SUPPORT_PASSAGES = 4
+MAX_EVIDENCE_FIGURES = 6
+MAX_FIGURES_PER_KCHAR = 10.0
+MAX_SOURCES_PER_KCHAR = 5.0
+# Evidence weighting: what announces content rather than holds it (chosen on dev, README).
+ROADMAP_WEIGHT = 0.5
+LEAD_IN_WEIGHT = 0.6
+FRAME_SECTION_WEIGHT = 0.7
+
+_SENT = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÀ-ÝÉ«\"0-9])|\n+")
+_NUMBER = r"\b\d+(?:[ ,.]\d+)*\s?"
+_YEAR = r"\b(?:19|20)\d{2}\b"
+
+
+@dataclass(frozen=True)
+class SignalPatterns:
+    """The vocabulary's precision signals, compiled once per vocabulary."""
+
+    figures: re.Pattern[str]
+    dates: re.Pattern[str]
+    sources: re.Pattern[str]
+    methods: re.Pattern[str]
+    roadmap: re.Pattern[str] | None
+    frame_sections: re.Pattern[str] | None
+
+    def found(self, text: str) -> dict[str, bool]:
+        return {k: bool(getattr(self, k).search(text)) for k in SIGNALS}
+
+
+def _words(terms: list[str]) -> str:
+    return "|".join(terms)  # vocabulary terms are regular expressions (referentiel/vocabulary/*.yaml)
+
+
+_COMPILED: dict[int, tuple[Vocabulary, SignalPatterns]] = {}
+
+
+def signal_patterns(vocabulary: Vocabulary) -> SignalPatterns:
+    """Compiled once per vocabulary object (the entry keeps the object alive, so its id stays its own)."""
+    entry = _COMPILED.get(id(vocabulary))
+    if entry is None or entry[0] is not vocabulary:
+        entry = _COMPILED[id(vocabulary)] = (vocabulary, _compile(vocabulary))
+    return entry[1]
+
+
+def _compile(vocabulary: Vocabulary) -> SignalPatterns:
+    sig = vocabulary.signals
+    frames = vocabulary.frame_sections
+    return SignalPatterns(
+        figures=re.compile(_NUMBER + rf"(?:{_words(sig.figure_units)})", re.I),
+        dates=re.compile(rf"{_YEAR}|\b(?:{_words(sig.date_words)})\b", re.I),
+        sources=re.compile(rf"\b(?:{_words(sig.sources)})\b", re.I),
+        methods=re.compile(rf"\b(?:{_words(sig.methods)})\b", re.I),
+        roadmap=re.compile(rf"\b(?:{'|'.join(vocabulary.roadmap_patterns)})\b", re.I)
+        if vocabulary.roadmap_patterns
+        else None,
+        frame_sections=re.compile(rf"^(?:{_words(frames)})\b", re.I) if frames else None,
+    )
+
+
+def sentences(text: str) -> list[str]:
+    return [p.strip() for p in _SENT.split(text) if len(p.strip()) >= MIN_SENTENCE_CHARS]
+
+
+def stems(text: str) -> set[str]:
+    return {s for s, _ in tokens(text)}
+
+
+def evidence_weight(patterns: SignalPatterns, sentence: str, section: list[str]) -> float:
+    """Down-weight what announces content rather than holds it: roadmap sentences, lead-ins ending
+    with a colon, and the framing sections (introduction, contents)."""
+    w = 1.0
+    if patterns.roadmap is not None and patterns.roadmap.search(sentence):
+        w *= ROADMAP_WEIGHT
+    if sentence.rstrip().endswith(":"):
+        w *= LEAD_IN_WEIGHT
+    if section and patterns.frame_sections is not None and patterns.frame_sections.match(section[-1]):
+        w *= FRAME_SECTION_WEIGHT
+    return w
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of a retrieved passage, scored as evidence for one criterion."""
+
+    text: str
+    hit: Hit
+    score: float
+
+
+@dataclass
+class CriterionFeatures:
+    values: dict[str, float]
+    candidates: list[Candidate] = field(default_factory=list, repr=False)
+    signals: dict[str, bool] = field(default_factory=dict)
+    missing_indicators: list[str] = field(default_factory=list)
+
+
+def idf_over(hits: dict[str, list[Hit]]) -> dict[str, float]:
+    """Inverse document frequency of stems over every passage retrieved for the module."""
+    chunk_stems = {h.chunk.id: stems(h.chunk.text) for hs in hits.values() for h in hs}
+    df: Counter[str] = Counter()
+    for st in chunk_stems.values():
+        df.update(st)
+    n = max(len(chunk_stems), 1)
+    return {s: math.log(1 + n / (1 + c)) for s, c in df.items()}
+
+
+def criterion_features(
+    ref: Referentiel,
+    criterion: Criterion,
+    hits: list[Hit],
+    idf: dict[str, float],
+    headings: frozenset[str],
+    evidence_min: float,
+) -> CriterionFeatures:
+    """Features of one criterion from its own retrieved passages (flagged passages never count)."""
+    patterns = signal_patterns(ref.vocabulary)
+    indicators = ref.indicators.get(criterion.id, [])
+    query = stems(criterion.label) | {s for p in indicators for s in stems(p)}
+    weight = {s: idf.get(s, 1.0) for s in query}
+    total = sum(sorted(weight.values(), reverse=True)[:COVERAGE_STEMS]) or 1.0
+    usable = [h for h in hits if not h.chunk.flagged]
+    cands: list[Candidate] = []
+    for h in usable[:CANDIDATE_PASSAGES]:
+        for sent in sentences(h.chunk.text):
+            if sent in headings:  # a heading alone is never evidence
+                continue
+            s = sum(weight[x] for x in stems(sent) & query) / total
+            cands.append(Candidate(sent, h, s * evidence_weight(patterns, sent, h.chunk.section)))
+    cands.sort(key=lambda c: (-c.score, c.hit.rank))
+    top = usable[:TOP_PASSAGES]
+    top_text = " ".join(h.chunk.text for h in top)
+    top_stems = stems(top_text)
+    found_ind = [p for p in indicators if stems(p) and stems(p) <= top_stems]
+    signals = patterns.found(top_text)
+    signals["tables"] = any("table" in h.chunk.kinds for h in top)
+    dense = [h.dense_score or 0.0 for h in usable]
+    strong = {c.hit.chunk.id for c in cands if c.score >= evidence_min}
+    values = {
+        "dense_max": max(dense, default=0.0),
+        "dense_top3": sum(sorted(dense, reverse=True)[:TOP_PASSAGES]) / TOP_PASSAGES if dense else 0.0,
+        "coverage": len(found_ind) / len(indicators) if indicators else 0.0,
+        "best_sentence": cands[0].score if cands else 0.0,
+        "specificity": sum(signals.values()) / len(signals),
+        "support": min(len(strong), MAX_SUPPORT_PASSAGES) / MAX_SUPPORT_PASSAGES,
+    }
+    return CriterionFeatures(values, cands, signals, [p for p in indicators if p not in found_ind])
+
+
+def add_dossier_features(ref: Referentiel, hits: dict[str, list[Hit]], per: dict[str, CriterionFeatures]) -> None:
+    """Dossier-level context: how precise the dossier is overall (over the retrieved passages, which
+    never hold flagged text), and how each criterion's similarity compares with the others'."""
+    patterns = signal_patterns(ref.vocabulary)
+    seen = {h.chunk.id: h.chunk.text for hs in hits.values() for h in hs if not h.chunk.flagged}
+    corpus = " ".join(seen[k] for k in sorted(seen))
+    kchars = max(len(corpus) / 1000, 1.0)
+    doc_figures = min(len(patterns.figures.findall(corpus)) / kchars, MAX_FIGURES_PER_KCHAR) / MAX_FIGURES_PER_KCHAR
+    doc_sources = min(len(patterns.sources.findall(corpus)) / kchars, MAX_SOURCES_PER_KCHAR) / MAX_SOURCES_PER_KCHAR
+    mean_top3 = sum(f.values["dense_top3"] for f in per.values()) / max(len(per), 1)
+    for f in per.values():
+        top = [c.text for c in f.candidates[:TOP_PASSAGES]]
+        figures = sum(len(patterns.figures.findall(t)) for t in top)
+        f.values["rel_dense"] = f.values["dense_top3"] - mean_top3
+        f.values["evidence_figures"] = min(figures, MAX_EVIDENCE_FIGURES) / MAX_EVIDENCE_FIGURES
+        f.values["doc_figures"] = doc_figures
+        f.values["doc_sources"] = doc_sources
