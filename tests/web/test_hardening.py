@@ -1,7 +1,10 @@
-"""Issue 14 findings 4 and 5: the login limit under a parallel burst, and client addresses behind proxies."""
+"""Issue 14 findings 4, 5 and 6 on the web: the login limit under a parallel burst, client addresses
+behind proxies, and formula cells in the trainer's cohort CSV."""
 
 from __future__ import annotations
 
+import csv
+import io
 import threading
 from collections import Counter
 from pathlib import Path
@@ -11,10 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pipeline.errors import ReviewError
+from pipeline.reports.csv_safe import FORMULA_STARTS
 from pipeline.web import WebOptions, create_app
 from pipeline.web.proxies import LOOPBACK, client_address, parse_networks
 from tests.web.conftest import LiveServer
-from tests.web.helpers import PASSWORD, web_settings
+from tests.web.helpers import PASSWORD, SAMPLES, finished_run, login, upload, web_settings
 
 BURST = 15
 
@@ -107,3 +111,23 @@ def test_bad_trusted_proxies_setting_is_a_french_error() -> None:
     with pytest.raises(ReviewError) as e:
         parse_networks("10.0.0.1, proxy.example")
     assert "proxy.example" in e.value.user_message
+
+
+def test_cohort_csv_download_keeps_a_formula_name_as_text(tmp_path: Path) -> None:
+    formula = '=HYPERLINK("http://x","clic")'
+    app = create_app(web_settings(tmp_path))
+    acc = app.state.web.accounts
+    group = acc.add_group("Lyon 2025")
+    acc.add_user("alice", "assessor", PASSWORD, "Alice Martin")
+    acc.add_member(group.id, acc.add_user("tom", "trainer", PASSWORD, "Tom Formateur").id)
+    alice, tom = TestClient(app), TestClient(app)
+    csrf = login(alice, "alice")
+    login(tom, "tom")
+    docx = SAMPLES / "m2_hotel_moyen" / "m2_hotel_moyen.docx"
+    finished_run(app, alice, upload(alice, csrf, docx, "M2", candidate_ref=formula, group_id=group.id))
+    r = tom.get(f"/groups/{group.id}/cohort.csv")
+    assert r.status_code == 200
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][1] == "'" + formula
+    assert not [c for row in rows for c in row if c.startswith(FORMULA_STARTS)]
+    app.state.web.jobs.shutdown()
