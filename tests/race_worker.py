@@ -7,14 +7,12 @@ from typing import Any
 
 from pipeline.db.store import ReviewStore
 from pipeline.errors import StorageError
-from pipeline.referentiel import load_referentiel
 
 
 def contend(
     url: str, run_id: str, criterion: str | None, level: int, start: Any, results: Any, delay: float = 0.0
 ) -> None:
     """Wait at the start barrier (and `delay` seconds), then decide `criterion` (or finalize when None)."""
-    ref = load_referentiel()
     store = ReviewStore(url, migrate=False)
     with store.session() as s:  # connect before the start line: the race is about the transactions
         s.connection()
@@ -22,10 +20,10 @@ def contend(
     time.sleep(delay)
     try:
         if criterion is None:
-            store.finalize(run_id, "finaliseur", ref)
+            store.finalize(run_id, "finaliseur")
             results.put(("finalize", None, "ok"))
         else:
-            store.decide(run_id, criterion, level, f"racer-{criterion}", ref)
+            store.decide(run_id, criterion, level, f"racer-{criterion}")
             results.put(("decide", criterion, "ok"))
     except StorageError as e:
         results.put(("finalize" if criterion is None else "decide", criterion, f"refused: {e.user_message}"))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import multiprocessing
 import queue
 import threading
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,7 @@ import sqlalchemy as sa
 from pipeline.db.models import AuditRow
 from pipeline.db.store import ReviewStore
 from pipeline.referentiel import load_referentiel
-from pipeline.reports.review_doc import review_json
-from pipeline.review import review_file
+from pipeline.review import record_review, run_review
 from pipeline.settings import Settings
 from tests.race_worker import contend
 from tests.test_store import SAMPLE, db_url  # noqa: F401  (db_url: the SQLite/PostgreSQL fixture, used by name)
@@ -32,13 +30,10 @@ RACERS = 12
 
 def _fresh_run(store: ReviewStore, settings: Settings) -> tuple[str, list[str]]:
     """A stored run of the M2 sample whose criteria are all decided at the top level."""
-    review, dossier = review_file(SAMPLE, "M2", settings, REF)
-    did = store.add_dossier(SAMPLE, dossier, "M2", settings.files_dir)
-    review = review.model_copy(update={"run_id": uuid.uuid4().hex})
-    rid = store.add_run(did, review, review_json(review, REF))
-    crits = [s.criterion_id for s in store.suggestions(rid)]
+    rid = record_review(store, SAMPLE, run_review(SAMPLE, "M2", settings, REF), REF, settings).run_id
+    crits = [d.criterion_id for d in store.review(rid).criteria]
     for c in crits:
-        store.decide(rid, c, REF.scale.max_level, "alice", REF)
+        store.decide(rid, c, REF.scale.max_level, "alice")
     return rid, crits
 
 
