@@ -119,10 +119,15 @@ def pdf_text(path: Path) -> str:
         if first_lines.count(cand) >= max(2, len(first_lines) // 2):
             header = cand
     cleaned = []
-    for text in pages:
+    for number, text in enumerate(pages, start=1):
         lines = [
             ln for ln in text.splitlines() if not _PAGE_LINE.match(ln) and (header is None or ln.strip() != header)
         ]
+        # a bare page number as the page's last line (LaTeX, browsers, slide decks)
+        while lines and not lines[-1].strip():
+            lines.pop()
+        if lines and lines[-1].strip() == str(number):
+            lines.pop()
         cleaned.append("\n".join(lines))
     # a line broken after a hyphen ("qualité-\nprix") is a compound word: join without a space;
     # every other line break becomes a space in normalise()
