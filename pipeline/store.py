@@ -33,8 +33,10 @@ def embedding_text(chunk: Chunk, max_chars: int = 0) -> str:
     """What is embedded for a chunk: its section path gives context the text alone lacks.
 
     With max_chars, only the chunk's opening is embedded (the lexical side still sees it all).
+    Text flagged as manipulation is never embedded (`Chunk.clean_text`).
     """
-    text = chunk.text[:max_chars].rsplit(" ", 1)[0] if 0 < max_chars < len(chunk.text) else chunk.text
+    clean = chunk.clean_text
+    text = clean[:max_chars].rsplit(" ", 1)[0] if 0 < max_chars < len(clean) else clean
     return f"{chunk.section_label}\n{text}" if chunk.section else text
 
 

@@ -699,14 +699,18 @@ caption { caption-side: top; text-align: left; font-style: italic; padding-botto
 def build_html(meta: dict, blocks: list[tuple]) -> str:
     import html
 
-    out = [f"<!DOCTYPE html><html lang='fr'><head><meta charset='utf-8'><title>{html.escape(str(meta['title']))}</title>",
-           f"<style>{HTML_CSS}</style></head><body>",
-           "<div class='cover'>",
-           f"<h1>{html.escape(str(meta['title']))}</h1>"]
+    out = [
+        f"<!DOCTYPE html><html lang='fr'><head><meta charset='utf-8'><title>{html.escape(str(meta['title']))}</title>",
+        f"<style>{HTML_CSS}</style></head><body>",
+        "<div class='cover'>",
+        f"<h1>{html.escape(str(meta['title']))}</h1>",
+    ]
     if meta.get("subtitle"):
         out.append(f"<p>{html.escape(str(meta['subtitle']))}</p>")
-    out.append(f"<p>Module {meta['module']} — {html.escape(str(meta['candidate']))} — "
-               f"{html.escape(str(meta['company']))} — {html.escape(str(meta['date']))}</p></div><div class='pb'></div>")
+    out.append(
+        f"<p>Module {meta['module']} — {html.escape(str(meta['candidate']))} — "
+        f"{html.escape(str(meta['company']))} — {html.escape(str(meta['date']))}</p></div><div class='pb'></div>"
+    )
     caption = None
     open_list = None
     for kind, payload in blocks:
@@ -758,8 +762,16 @@ def chromium_pdf(meta: dict, blocks: list[tuple], pdf_path: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="chromium_") as tmp:
         src = Path(tmp) / "dossier.html"
         src.write_text(build_html(meta, blocks), encoding="utf-8")
-        cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp}/profile",
-               "--no-pdf-header-footer", f"--print-to-pdf={pdf_path}", src.as_uri()]
+        cmd = [
+            exe,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--user-data-dir={tmp}/profile",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf_path}",
+            src.as_uri(),
+        ]
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     if not pdf_path.exists():
         raise RuntimeError(f"chromium failed for {pdf_path}:\n{res.stdout}\n{res.stderr}")
@@ -807,7 +819,9 @@ def latex_markdown(meta: dict, body: str) -> str:
 def latex_pdf(meta: dict, body: str, pdf_path: Path) -> None:
     """pandoc (markdown -> LaTeX, article class, numbered sections, TOC) then pdflatex."""
     if not shutil.which("pandoc") or not shutil.which("pdflatex"):
-        raise SystemExit("pandoc and pdflatex are needed: apt-get install pandoc texlive-latex-recommended texlive-lang-french")
+        raise SystemExit(
+            "pandoc and pdflatex are needed: apt-get install pandoc texlive-latex-recommended texlive-lang-french"
+        )
     with tempfile.TemporaryDirectory(prefix="latex_") as tmp:
         t = Path(tmp)
         (t / "body.md").write_text(latex_markdown(meta, body), encoding="utf-8")
@@ -825,8 +839,19 @@ def latex_pdf(meta: dict, body: str, pdf_path: Path) -> None:
             "toc-title": "Table des matières",
         }
         (t / "meta.yaml").write_text(yaml.safe_dump(meta_yaml, allow_unicode=True), encoding="utf-8")
-        cmd = ["pandoc", "body.md", "--metadata-file=meta.yaml", "--from=markdown-smart-auto_identifiers",
-               "--number-sections", "--toc", "--pdf-engine=pdflatex", "-H", "header.tex", "-o", "out.pdf"]
+        cmd = [
+            "pandoc",
+            "body.md",
+            "--metadata-file=meta.yaml",
+            "--from=markdown-smart-auto_identifiers",
+            "--number-sections",
+            "--toc",
+            "--pdf-engine=pdflatex",
+            "-H",
+            "header.tex",
+            "-o",
+            "out.pdf",
+        ]
         res = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, timeout=600)
         if res.returncode != 0 or not (t / "out.pdf").exists():
             raise RuntimeError(f"pandoc/pdflatex failed:\n{res.stdout}\n{res.stderr}")
@@ -847,8 +872,11 @@ def scan_pages(pdf_path: Path, pages: list[int]) -> None:
         t = Path(tmp)
         scanned: dict[int, Path] = {}
         for n in pages:
-            subprocess.run(["pdftoppm", "-r", "200", "-gray", "-f", str(n), "-l", str(n), "-png", str(pdf_path),
-                            str(t / f"p{n}")], check=True, timeout=120)
+            subprocess.run(
+                ["pdftoppm", "-r", "200", "-gray", "-f", str(n), "-l", str(n), "-png", str(pdf_path), str(t / f"p{n}")],
+                check=True,
+                timeout=120,
+            )
             png = next(t.glob(f"p{n}*.png"))
             img = Image.open(png).convert("L")
             img = img.rotate(0.7, resample=Image.BICUBIC, expand=False, fillcolor=255)
@@ -862,8 +890,12 @@ def scan_pages(pdf_path: Path, pages: list[int]) -> None:
             raw = t / f"scan{n}.pdf"
             img.save(raw, "PDF", resolution=200.0)
             ocr = t / f"ocr{n}.pdf"
-            res = subprocess.run(["ocrmypdf", "-l", "fra", "--output-type", "pdf", "--optimize", "0", str(raw), str(ocr)],
-                                 capture_output=True, text=True, timeout=600)
+            res = subprocess.run(
+                ["ocrmypdf", "-l", "fra", "--output-type", "pdf", "--optimize", "0", str(raw), str(ocr)],
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
             if res.returncode != 0:
                 raise RuntimeError(f"ocrmypdf failed:\n{res.stderr[-2000:]}")
             scanned[n] = ocr

@@ -70,11 +70,15 @@ def module_ids(module: str) -> list[str]:
 # ----------------------------------------------------------------------------- text
 
 _WS = re.compile(r"\s+")
+_LIGATURES = str.maketrans(
+    {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st"}
+)
 
 
 def normalise(text: str) -> str:
     """NFC, non-breaking spaces and every whitespace run (line breaks included) -> one space."""
     text = unicodedata.normalize("NFC", text)
+    text = text.translate(_LIGATURES)  # ﬁ ﬂ ﬀ ﬃ ﬄ ﬅ ﬆ drawn as one glyph by some producers (browsers)
     text = text.replace("\u00ad", "")  # soft hyphen
     return _WS.sub(" ", text).strip()
 
