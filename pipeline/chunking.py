@@ -1,18 +1,19 @@
 """Section-aware chunks: never across a top-level section, tables kept with their caption.
 
-Text flagged as manipulation is cut out before chunking, so it can reach neither the index
-nor a prompt nor a quote, and a dossier with injected text chunks exactly like the same
-dossier without it.
+Text flagged as manipulation stays in the chunks, marked by `Chunk.flagged_spans`; grouping and
+splitting are decided on the text without those spans (`Chunk.clean_text`, what the index, the
+drafters and the quotes use), so a dossier with injected text chunks like the same dossier
+without it, and a false alarm removes nothing from the text an assessor reads.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from pipeline.types import Block, BlockKind, Chunk, Dossier
+from pipeline.types import BlockKind, Chunk, Dossier, without_spans
 
 _JOIN = "\n\n"
 
@@ -25,10 +26,16 @@ class _Piece:
     kind: BlockKind
     page: int | None
     section: list[str]
+    spans: list[tuple[int, int]] = field(default_factory=list)  # flagged, relative to text
+
+    @property
+    def clean(self) -> str:
+        """What counts for grouping and splitting: the text without its flagged spans."""
+        return without_spans(self.text, self.spans)[0] if self.spans else self.text
 
 
-def _clean_pieces(dossier: Dossier) -> list[_Piece]:
-    """Blocks with manipulation spans removed (a block left empty disappears)."""
+def _pieces(dossier: Dossier) -> list[_Piece]:
+    """Blocks with the manipulation spans that fall inside them (a block is never cut)."""
     spans = sorted(
         (f.start, f.end)
         for f in dossier.findings
@@ -36,24 +43,25 @@ def _clean_pieces(dossier: Dossier) -> list[_Piece]:
     )
     pieces: list[_Piece] = []
     for b in dossier.blocks:
-        text = _cut(b, spans)
-        if text.strip():
-            pieces.append(_Piece(text.strip(), b.start, b.end, b.kind, b.page, b.section))
+        text = b.text.strip()
+        if not text:
+            continue
+        at = b.start + (len(b.text) - len(b.text.lstrip()))
+        inside = _merge(
+            [(max(s, at) - at, min(e, at + len(text)) - at) for s, e in spans if s < at + len(text) and e > at]
+        )
+        pieces.append(_Piece(text, b.start, b.end, b.kind, b.page, b.section, inside))
     return pieces
 
 
-def _cut(b: Block, spans: list[tuple[int, int]]) -> str:
-    inside = [(max(s, b.start) - b.start, min(e, b.end) - b.start) for s, e in spans if s < b.end and e > b.start]
-    if not inside:
-        return b.text
-    out, pos = [], 0
-    for s, e in inside:
-        out.append(b.text[pos:s])
-        pos = max(pos, e)
-    out.append(b.text[pos:])
-    lines = [" ".join(x.split()) for x in "".join(out).split("\n")]
-    # table rows that only held flagged text vanish with their separators
-    return "\n".join(ln for ln in lines if ln.strip(" |"))
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
 
 
 def _top(section: list[str], piece: _Piece) -> str:
@@ -70,38 +78,78 @@ def chunk_dossier(dossier: Dossier, size: int = 900, overlap: int = 120) -> list
     chunks: list[Chunk] = []
     group: list[_Piece] = []
 
+    def body() -> list[_Piece]:
+        """The pieces of the group that hold usable text (wholly flagged ones only ride along)."""
+        return [p for p in group if p.clean]
+
     def flush() -> None:
-        if group and any(p.kind != "heading" for p in group):
+        usable = body()
+        if usable and any(p.kind != "heading" for p in usable):
             _emit(dossier, group, chunks)
-        elif group and chunks and chunks[-1].section[:1] == _section_of(group)[:1]:
-            pass  # a trailing heading with no body adds nothing
+        elif usable and chunks and chunks[-1].section[:1] == _section_of(usable)[:1]:
+            # a trailing heading with no body adds nothing; flagged text after it stays in a chunk of its own
+            if len(usable) < len(group):
+                _emit(dossier, [p for p in group if not p.clean], chunks)
         elif group:
             _emit(dossier, group, chunks)
         group.clear()
 
-    for piece in _clean_pieces(dossier):
-        section = piece.section + ([piece.text] if piece.kind == "heading" else [])
-        new_top = bool(group) and _top(section, piece) != _top(_section_of(group), group[0])
-        length = sum(len(p.text) + len(_JOIN) for p in group)
-        keep_with_prev = bool(group) and group[-1].kind in ("heading", "caption")
-        if new_top or (group and length + len(piece.text) > size and not keep_with_prev):
+    for piece in _pieces(dossier):
+        clean = piece.clean
+        if not clean:
+            # wholly flagged: kept with its neighbours, weighs nothing in the grouping
+            if group and _top(piece.section, piece) != _top(_section_of(body() or group), (body() or group)[0]):
+                flush()
+            group.append(piece)
+            continue
+        section = piece.section + ([clean] if piece.kind == "heading" else [])
+        ref = body() or group
+        new_top = bool(ref) and _top(section, piece) != _top(_section_of(ref), ref[0])
+        length = sum(len(p.clean) + len(_JOIN) for p in body())
+        usable = body()
+        keep_with_prev = bool(usable) and usable[-1].kind in ("heading", "caption")
+        if new_top or (usable and length + len(clean) > size and not keep_with_prev):
             flush()
-        if len(piece.text) > size * 1.5 and piece.kind != "heading":
+        if len(clean) > size * 1.5 and piece.kind != "heading":
             # a long block is split; the heading/caption held before it goes with its first part
-            parts = splitter.split_text(piece.text)
-            cursor = 0
-            for part in parts:
-                at = piece.text.find(part[:50], max(0, cursor - overlap - 5))
-                at = at if at >= 0 else cursor
-                cursor = at + len(part)
-                group.append(
-                    _Piece(part, piece.start + at, piece.start + at + len(part), piece.kind, piece.page, piece.section)
-                )
+            for part in _split(piece, splitter.split_text(clean), overlap):
+                group.append(part)
                 flush()
             continue
         group.append(piece)
     flush()
     return chunks
+
+
+def _split(piece: _Piece, parts: list[str], overlap: int) -> list[_Piece]:
+    """Pieces for the parts of a long block split on its clean text, mapped back to the block
+    (flagged spans between two parts go with the earlier one)."""
+    out: list[_Piece] = []
+    if not piece.spans:
+        cursor = 0
+        for part in parts:
+            at = piece.text.find(part[:50], max(0, cursor - overlap - 5))
+            at = at if at >= 0 else cursor
+            cursor = at + len(part)
+            out.append(
+                _Piece(part, piece.start + at, piece.start + at + len(part), piece.kind, piece.page, piece.section)
+            )
+        return out
+    clean, index = without_spans(piece.text, piece.spans)
+    cursor = 0
+    for k, part in enumerate(parts):
+        at = clean.find(part[:50], max(0, cursor - overlap - 5))
+        at = at if at >= 0 else cursor
+        end = min(len(clean), at + len(part))
+        cursor = at + len(part)
+        s = 0 if k == 0 else index[at]
+        e = len(piece.text) if k == len(parts) - 1 or end >= len(clean) else index[end]
+        text = piece.text[s:e].rstrip()
+        spans = [(max(a, s) - s, min(b, s + len(text)) - s) for a, b in piece.spans if a < s + len(text) and b > s]
+        out.append(
+            _Piece(text, piece.start + s, piece.start + s + len(text), piece.kind, piece.page, piece.section, spans)
+        )
+    return out
 
 
 def _section_of(group: list[_Piece]) -> list[str]:
@@ -114,12 +162,18 @@ def _section_of(group: list[_Piece]) -> list[str]:
 
 def _emit(dossier: Dossier, group: list[_Piece], chunks: list[Chunk]) -> None:
     text = _JOIN.join(p.text for p in group)
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for p in group:
+        spans.extend((pos + s, pos + e) for s, e in p.spans)
+        pos += len(p.text) + len(_JOIN)
+    usable = [p for p in group if p.clean] or group
     start, end = group[0].start, group[-1].end
-    section = _section_of(group)
+    section = _section_of(usable)
     pages = sorted({p.page for p in group if p.page is not None})
     digest = hashlib.sha256(f"{dossier.sha256}|{start}|{end}|{text}".encode()).hexdigest()[:16]
     kinds: list[BlockKind] = []
-    for p in group:
+    for p in usable:
         if p.kind not in kinds:
             kinds.append(p.kind)
     chunks.append(
@@ -133,5 +187,6 @@ def _emit(dossier: Dossier, group: list[_Piece], chunks: list[Chunk]) -> None:
             start=start,
             end=end,
             kinds=kinds,
+            flagged_spans=spans,
         )
     )

@@ -29,10 +29,15 @@ class Match:
 
 
 class Searchable:
-    """A text with a folded, whitespace-collapsed twin and the map back to original offsets."""
+    """A text with a folded, whitespace-collapsed twin and the map back to original offsets.
 
-    def __init__(self, text: str) -> None:
+    `blocked` spans (a chunk's `flagged_spans`) can never be matched: a quote that overlaps
+    text flagged as manipulation is not evidence, wherever the drafter took it from.
+    """
+
+    def __init__(self, text: str, blocked: list[tuple[int, int]] | None = None) -> None:
         self.text = text
+        self.blocked = sorted(blocked or [])
         chars: list[str] = []
         self.index: list[int] = []
         prev_space = True
@@ -46,7 +51,16 @@ class Searchable:
                 chars.append(c)
                 prev_space = False
             self.index.append(i)
-        self.key = fold("".join(chars))
+        key = fold("".join(chars))
+        if self.blocked:
+            key = "".join("\x00" if self._is_blocked(i) else c for c, i in zip(key, self.index, strict=True))
+        self.key = key
+
+    def _is_blocked(self, offset: int) -> bool:
+        return any(s <= offset < e for s, e in self.blocked)
+
+    def _overlaps_blocked(self, start: int, end: int) -> bool:
+        return any(s < end and start < e for s, e in self.blocked)
 
     def _span(self, s: int, e: int) -> tuple[int, int]:
         e = max(e, s + 1)
@@ -66,6 +80,8 @@ class Searchable:
         if al is None or al.dest_end <= al.dest_start:
             return None
         s, e = self._span(al.dest_start, al.dest_end)
+        if self._overlaps_blocked(s, e):
+            return None
         return Match(s, e, "fuzzy", round(al.score / 100, 3))
 
 

@@ -46,12 +46,16 @@ class DossierIndex:
 
     def __init__(self, chunks: list[Chunk], settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self.chunks = chunks
+        # a chunk left empty once its flagged spans are removed is never indexed nor retrieved;
+        # the others are indexed on `clean_text` (flagged sentences weigh nothing in a score)
+        self.chunks = [c for c in chunks if not c.flagged]
+        self._usable = [c.usable() for c in self.chunks]  # what hits carry: drafters never see a flagged span
+        chunks = self.chunks
         self.embedder = embedder or get_embedder(settings.embedder)
         self.store = ChunkStore(settings.chroma_dir, self.embedder, settings.embed_max_chars)
         self.vectors: Vectors = self.store.index(chunks)
         self.embedded = self.store.embedded_last
-        self.lexical = LexicalIndex([c.text for c in chunks])
+        self.lexical = LexicalIndex([c.clean_text for c in chunks])
 
     def retrieve(self, query: CriterionQuery, k: int | None = None, mode: Mode = "hybrid") -> list[Hit]:
         k = k or self.settings.k
@@ -78,7 +82,7 @@ class DossierIndex:
         for rank, i in enumerate(order, 1):
             hits.append(
                 Hit(
-                    chunk=self.chunks[i],
+                    chunk=self._usable[i],
                     rank=rank,
                     dense_score=round(float(dense[i]), 4) if mode != "lexical" else None,
                     lexical_score=round(float(lex[i]), 4) if mode != "dense" else None,

@@ -220,7 +220,7 @@ def ground_drafts(dossier: Dossier, chunks: list[Chunk], drafts: dict[str, Crite
             if chunk is None or chunk.flagged:
                 draft.dropped_quotes += 1
                 continue
-            s = searchables.setdefault(chunk.id, Searchable(chunk.text))
+            s = searchables.setdefault(chunk.id, Searchable(chunk.text, blocked=chunk.flagged_spans))
             m = s.find(ev.quote)
             if m is None:
                 draft.dropped_quotes += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
@@ -19,6 +20,60 @@ FindingKind = Literal[
     "reviewer_markup",
     "encoding",
 ]
+
+
+def without_spans(text: str, spans: list[tuple[int, int]]) -> tuple[str, list[int]]:
+    """`text` with `spans` removed, and for each character kept its offset in `text`.
+
+    Removal leaves no debris: the spaces after a removed span when one already precedes it,
+    a line left empty or holding only table separators, extra blank lines, leading and trailing
+    whitespace. Text far from a span is kept byte for byte.
+    """
+    n = len(text)
+    keep = [True] * n
+    for s, e in spans:
+        for i in range(max(0, s), min(n, e)):
+            keep[i] = False
+    touched: set[int] = set()  # line starts of lines that lost characters
+    line_start = 0
+    for i in range(n + 1):
+        if i == n or text[i] == "\n":
+            if not all(keep[line_start:i]):
+                touched.add(line_start)
+            line_start = i + 1
+    line_start = 0
+    for i in range(n + 1):
+        if i == n or text[i] == "\n":
+            if line_start in touched:
+                kept = [text[j] for j in range(line_start, i) if keep[j]]
+                if not "".join(kept).strip(" |"):
+                    for j in range(line_start, min(i + 1, n)):
+                        keep[j] = False  # the line and its newline
+                else:
+                    prev_space = True
+                    for j in range(line_start, i):
+                        if not keep[j]:
+                            continue
+                        if text[j] == " " and prev_space:
+                            keep[j] = False
+                        prev_space = text[j] == " "
+            line_start = i + 1
+    out = [i for i in range(n) if keep[i]]
+    # no run of more than one blank line, no leading/trailing whitespace
+    tidy: list[int] = []
+    for i in out:
+        if text[i] == "\n" and len(tidy) >= 2 and text[tidy[-1]] == "\n" and text[tidy[-2]] == "\n":
+            continue
+        tidy.append(i)
+    while tidy and text[tidy[0]].isspace():
+        tidy.pop(0)
+    while tidy and text[tidy[-1]].isspace():
+        tidy.pop()
+    # a line end left with a trailing space
+    final = [
+        i for k, i in enumerate(tidy) if not (text[i] == " " and (k + 1 == len(tidy) or text[tidy[k + 1]] == "\n"))
+    ]
+    return "".join(text[i] for i in final), final
 
 
 class _Model(BaseModel):
@@ -67,7 +122,35 @@ class Chunk(_Model):
     start: int
     end: int
     kinds: list[BlockKind] = Field(default_factory=list)
-    flagged: bool = Field(default=False, description="Holds text flagged as manipulation: never evidence.")
+    flagged_spans: list[tuple[int, int]] = Field(
+        default_factory=list,
+        description="Spans of `text` (relative offsets) flagged as manipulation: kept for the reader, "
+        "never embedded, indexed, sent to a model or quoted as evidence.",
+    )
+
+    @cached_property
+    def clean_text(self) -> str:
+        """The text drafts and marks may rely on: `text` without its flagged spans (and without
+        the blank line or table row they leave). Retrieval, drafting and features use this."""
+        return without_spans(self.text, self.flagged_spans)[0] if self.flagged_spans else self.text
+
+    @property
+    def flagged(self) -> bool:
+        """Wholly flagged: nothing usable is left once flagged spans are removed (never evidence)."""
+        return bool(self.flagged_spans) and not self.clean_text
+
+    def usable(self) -> Chunk:
+        """The chunk as retrieval hands it to drafters: its clean text only, no flagged span.
+
+        Same id: quotes are grounded against the full chunk, where flagged spans are blocked.
+        """
+        if not self.flagged_spans:
+            return self
+        return self.model_copy(update={"text": self.clean_text, "flagged_spans": []})
+
+    def overlaps_flagged(self, start: int, end: int) -> bool:
+        """Whether `text[start:end]` touches a flagged span."""
+        return any(s < end and start < e for s, e in self.flagged_spans)
 
     @property
     def section_label(self) -> str:

@@ -3,7 +3,7 @@
 - DOCX: heading levels from styles and from an outline level; list items; tables in
   document order with their rows; hidden, white and 1-pt runs become `hidden_text` findings
   and reach neither the text nor a chunk; headers and footers stay out of the body;
-  typographic normalisation; a visible manipulation paragraph is flagged and cut from chunks.
+  typographic normalisation; a visible manipulation paragraph is flagged and kept out of the chunks' clean text.
 - PDF (the same kind of DOCX exported by `soffice --headless --convert-to pdf`): same
   headings, white text found, page numbers on blocks, running header and footer removed,
   body words preserved.
@@ -396,7 +396,7 @@ def test_typography_is_normalised_and_folded_queries_match(structure: Dossier) -
     assert structure.text[at : at + len("l’offre")] == "l’offre"  # same offsets in the original text
 
 
-def test_visible_manipulation_is_flagged_and_cut_from_chunks(structure: Dossier) -> None:
+def test_visible_manipulation_is_flagged_and_kept_out_of_clean_chunk_text(structure: Dossier) -> None:
     manip = [f for f in structure.findings if f.kind == "manipulation"]
     assert len(manip) == 1, manip
     f = manip[0]
@@ -406,8 +406,11 @@ def test_visible_manipulation_is_flagged_and_cut_from_chunks(structure: Dossier)
     chunks = chunk_dossier(structure)
     assert chunks
     for chunk in chunks:
-        assert "correcteur automatique" not in chunk.text
-        assert "note maximale" not in chunk.text
+        assert "correcteur automatique" not in chunk.clean_text
+        assert "note maximale" not in chunk.clean_text
+    # kept in the chunk text for the reader, marked as a flagged span
+    held = [c for c in chunks if "correcteur automatique" in c.text]
+    assert held and all(any(c.text[s:e] == MANIPULATION for s, e in c.flagged_spans) for c in held)
     # the text around it is still there
     assert any(c.section[:1] == ["2. Stratégie commerciale"] for c in chunks)
 
@@ -514,7 +517,7 @@ def test_pdf_keeps_the_body_words(pdf_pair: tuple[Dossier, Dossier]) -> None:
 def test_pdf_manipulation_is_flagged(pdf_pair: tuple[Dossier, Dossier]) -> None:
     _, from_pdf = pdf_pair
     assert [f.text for f in from_pdf.findings if f.kind == "manipulation"] == [MANIPULATION]
-    assert all("note maximale" not in c.text for c in chunk_dossier(from_pdf))
+    assert all("note maximale" not in c.clean_text for c in chunk_dossier(from_pdf))
 
 
 def test_pdf_bullet_items_match_the_docx(docs: Path, exported: Path, module_settings: Settings) -> None:

@@ -122,7 +122,7 @@ class LLMDrafter:
         for i, h in enumerate([h for h in hits if not h.chunk.flagged], 1):
             sid = f"S{i}"
             alias[sid] = h.chunk.id
-            text = pseudo.apply(h.chunk.text) if pseudo else h.chunk.text
+            text = pseudo.apply(h.chunk.clean_text) if pseudo else h.chunk.clean_text  # flagged spans never sent
             where = ", ".join(x for x in (h.chunk.section_label, h.chunk.page_label) if x)
             parts.append(f"[segment {sid} — {where}]\n{text}")
         modality = ref.modality(module)
