@@ -168,6 +168,7 @@ def parse(
         f"{dossier.pages if dossier.pages is not None else '?'} page(s), langue : {dossier.language or '?'}"
     )
     out.print(f"{len(dossier.blocks)} blocs, {len(chunks)} segments, {len(dossier.text)} caractères")
+    out.print(_kept_copy_note(dossier.sha256))
     for b in dossier.blocks:
         if b.kind == "heading":
             indent = "  " * ((b.level or 1) - 1)
@@ -255,6 +256,14 @@ def retrieve(
             escape(h.chunk.text[:220]),
         )
     out.print(table)
+    out.print(_kept_copy_note(dossier.sha256))
+
+
+def _kept_copy_note(sha256: str) -> str:
+    return (
+        f"[dim]SHA-256 {sha256} : lecture et index gardés en cache ; "
+        f"pour les effacer : dossier-review erase --sha256 {sha256}[/]"
+    )
 
 
 @app.command()
@@ -478,19 +487,61 @@ def confirm(
 @app.command()
 @handles_errors
 def erase(
-    dossier_id: str = typer.Argument(..., help="Identifiant du dossier (affiché par review)."),
+    dossier_id: str | None = typer.Argument(None, help="Identifiant du dossier (affiché par review)."),
+    sha256: str | None = typer.Option(
+        None,
+        "--sha256",
+        help="Tout ce qui dérive de ce fichier, enregistré ou non (parse, retrieve, analyse interrompue).",
+    ),
     actor: str = typer.Option("cli", "--by", help="Qui demande l’effacement (journal d’audit)."),
     yes: bool = typer.Option(False, "--yes", help="Ne pas demander de confirmation."),
     data_dir: Path | None = DataDirOpt,
 ) -> None:
-    """Efface un dossier (RGPD) : texte, segments, embeddings, suggestions, décisions et fichier."""
-    from pipeline.erasure import erase_dossier
+    """Efface un dossier (RGPD) : texte, segments, vecteurs, caches, analyses, décisions et fichier."""
+    from pipeline.erasure import check_sha256, erase_dossier, erase_file
+
+    if (dossier_id is None) == (sha256 is None):
+        raise ReviewError("erase: dossier id xor --sha256", "Indiquez un identifiant de dossier ou --sha256 EMPREINTE.")
+    settings, store = _store(data_dir)
+    what = f"le dossier {dossier_id}" if dossier_id else f"le fichier d’empreinte {check_sha256(sha256 or '')}"
+    if not yes and not typer.confirm(f"Effacer définitivement {what} et tout ce qui en dérive ?"):
+        raise typer.Exit(1)
+    if dossier_id is not None:
+        n = erase_dossier(store, settings, dossier_id, actor)
+        out.print(f"Dossier {escape(dossier_id)} effacé ({n} analyse(s)). Une ligne d’audit anonymisée est conservée.")
+        return
+    dossiers, runs = erase_file(store, settings, sha256 or "", actor)
+    out.print(
+        f"Fichier {check_sha256(sha256 or '')[:12]}… effacé : {dossiers} dossier(s), {runs} analyse(s), "
+        "copies de lecture et index supprimés."
+    )
+
+
+@app.command()
+@handles_errors
+def purge(
+    days: int | None = typer.Option(
+        None, "--days", min=1, help="Durée de conservation en jours (défaut : DOSSIER_REVIEW_RETENTION_DAYS)."
+    ),
+    yes: bool = typer.Option(False, "--yes", help="Ne pas demander de confirmation."),
+    data_dir: Path | None = DataDirOpt,
+) -> None:
+    """Efface les dossiers déposés depuis plus de N jours et les copies de fichiers jamais enregistrés."""
+    from pipeline.erasure import purge as run_purge
 
     settings, store = _store(data_dir)
-    if not yes and not typer.confirm(f"Effacer définitivement le dossier {dossier_id} et tout ce qui en dérive ?"):
+    keep = days or settings.retention_days
+    if not keep:
+        raise ReviewError(
+            "no retention", "Aucune durée de conservation : --days N ou DOSSIER_REVIEW_RETENTION_DAYS=N (jours)."
+        )
+    if not yes and not typer.confirm(f"Effacer définitivement ce qui a plus de {keep} jour(s) ?"):
         raise typer.Exit(1)
-    n = erase_dossier(store, settings, dossier_id, actor)
-    out.print(f"Dossier {dossier_id} effacé ({n} analyse(s)). Une ligne d’audit anonymisée est conservée.")
+    done = run_purge(store, settings, keep, actor=f"conservation {keep} j")
+    out.print(
+        f"Conservation {keep} jour(s) : {done.dossiers} dossier(s) et {done.runs} analyse(s) effacés, "
+        f"{done.unattached} fichier(s) jamais enregistrés nettoyés (cache de lecture, index)."
+    )
 
 
 @app.command()

@@ -1,31 +1,148 @@
-"""RGPD erasure of a dossier: database rows, stored file, chunks, embeddings, cached model answers."""
+"""RGPD erasure and retention: database rows, stored file, vectors, parse and model caches.
+
+Everything derived from a file is keyed by the file's SHA-256: the parse cache
+(`cache/parsed/<sha>-*.json`), the model answers (`cache/llm/<sha>/`) and the chunk index
+(the chromadb collection `d-<sha prefix>`). `parse`, `retrieve` and a review stopped before it
+was stored leave these without a dossier row, so erasure works by hash too, and the retention
+purge also sweeps such unattached copies.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
-from pipeline.chunking import chunk_dossier
+from sqlalchemy import select
+
+from pipeline.db.models import DossierRow
 from pipeline.db.store import ReviewStore
 from pipeline.embeddings import get_embedder
+from pipeline.errors import ReviewError
 from pipeline.ingest import parsed_cache_files
 from pipeline.settings import Settings
-from pipeline.store import ChunkStore, embedding_text
-from pipeline.types import Dossier
+from pipeline.store import DOSSIER_PREFIX, ChunkStore
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _chunk_store(settings: Settings) -> ChunkStore:
+    return ChunkStore(settings.chroma_dir, get_embedder(settings.embedder), settings.embed_max_chars)
+
+
+def _erase_copies(settings: Settings, sha256: str) -> None:
+    """Vectors first (their compaction may fail while the index is busy: then nothing else is gone yet)."""
+    if settings.chroma_dir.exists():
+        _chunk_store(settings).erase(sha256)
+    _erase_caches(settings, sha256)
+
+
+def _erase_caches(settings: Settings, sha256: str) -> None:
+    shutil.rmtree(settings.cache_dir / "llm" / sha256, ignore_errors=True)
+    for cached in parsed_cache_files(settings, sha256):
+        cached.unlink(missing_ok=True)
 
 
 def erase_dossier(store: ReviewStore, settings: Settings, dossier_id: str, actor: str) -> int:
     """Erase everything derived from the dossier; keep one anonymised audit line. Returns runs erased."""
-    row = store.dossier(dossier_id)
-    texts: list[str] = []
-    if row.parsed:
-        dossier = Dossier.model_validate(row.parsed)
-        chunks = chunk_dossier(dossier, settings.chunk_size, settings.chunk_overlap)
-        texts = [embedding_text(c, settings.embed_max_chars) for c in chunks]
-    sha = row.sha256
-    if settings.chroma_dir.exists():
-        ChunkStore(settings.chroma_dir, get_embedder(settings.embedder), settings.embed_max_chars).erase(sha, texts)
-    shutil.rmtree(settings.cache_dir / "llm" / sha, ignore_errors=True)
-    for cached in parsed_cache_files(settings, sha):
-        cached.unlink(missing_ok=True)
+    _erase_copies(settings, store.dossier(dossier_id).sha256)
     _, runs = store.erase(dossier_id, actor)
     return len(runs)
+
+
+def check_sha256(value: str) -> str:
+    sha = value.strip().lower()
+    if not _SHA256.fullmatch(sha):
+        raise ReviewError(
+            f"not a sha256: {value!r}",
+            f"« {value} » n’est pas une empreinte SHA-256 (64 caractères hexadécimaux, affichée par "
+            "`dossier-review parse` ou calculée par `sha256sum fichier`).",
+        )
+    return sha
+
+
+def erase_file(store: ReviewStore, settings: Settings, sha256: str, actor: str) -> tuple[int, int]:
+    """Erase every dossier stored from this file and every copy derived from it, stored or not.
+
+    Returns (dossiers, runs) erased; (0, 0) still removes the parse cache and index of a file
+    that was only parsed, retrieved, or reviewed without being stored.
+    """
+    sha = check_sha256(sha256)
+    with store.session() as s:
+        ids = list(s.scalars(select(DossierRow.id).where(DossierRow.sha256 == sha)))
+    _erase_copies(settings, sha)
+    runs = sum(len(store.erase(did, actor)[1]) for did in ids)
+    return len(ids), runs
+
+
+@dataclass(frozen=True)
+class Purged:
+    dossiers: int
+    runs: int
+    unattached: int  # files with copies (parse, index, model answers) but no dossier row
+
+
+def purge(
+    store: ReviewStore, settings: Settings, days: int, actor: str = "conservation", now: float | None = None
+) -> Purged:
+    """Erase dossiers uploaded more than `days` days ago, and copies of files never stored as dossiers
+    (parse cache, index, model answers) left untouched for as long."""
+    if days < 1:
+        raise ReviewError(
+            f"retention of {days} days",
+            "Indiquez une durée de conservation d’au moins un jour (--days N ou DOSSIER_REVIEW_RETENTION_DAYS).",
+        )
+    now = time.time() if now is None else now
+    cutoff = now - days * 86400
+    with store.session() as s:
+        rows = list(s.execute(select(DossierRow.id, DossierRow.sha256, DossierRow.uploaded_at)))
+    old = [(did, sha) for did, sha, at in rows if _epoch(at) < cutoff]
+    held = {sha for did, sha, at in rows if _epoch(at) >= cutoff}  # files a newer dossier still holds
+    chunks = _chunk_store(settings) if settings.chroma_dir.exists() else None
+    files = {sha for _, sha in old if sha not in held}
+    stale = [key for key, at in _unattached(settings, chunks, held | files).items() if at < cutoff]
+    if chunks is not None:  # vectors first, in one compaction
+        chunks.drop_collections(sorted({ChunkStore.collection_name(key) for key in files | set(stale)}))
+    for sha in files | {key for key in stale if len(key) == 64}:
+        _erase_caches(settings, sha)
+    runs = sum(len(store.erase(did, actor)[1]) for did, _ in old)
+    return Purged(len(old), runs, len(stale))
+
+
+def _unattached(settings: Settings, chunks: ChunkStore | None, held: set[str]) -> dict[str, float]:
+    """Copies of files no dossier holds → when they last changed (epoch seconds).
+
+    Keyed by the full sha256, or by its 32-character prefix for an index whose file left no cache.
+    """
+    seen: dict[str, float] = {}
+    for f in (settings.cache_dir / "parsed").glob("*.json"):
+        sha = f.name.split("-", 1)[0]
+        if _SHA256.fullmatch(sha) and sha not in held:
+            seen[sha] = max(seen.get(sha, 0.0), f.stat().st_mtime)
+    llm = settings.cache_dir / "llm"
+    if llm.is_dir():
+        for d in llm.iterdir():
+            if _SHA256.fullmatch(d.name) and d.name not in held:
+                seen[d.name] = max(seen.get(d.name, 0.0), _newest(d))
+    if chunks is not None:
+        held_prefixes = {sha[:32] for sha in held}
+        full = {sha[:32]: sha for sha in seen}
+        for name, created in chunks.dossier_collections().items():
+            prefix = name[len(DOSSIER_PREFIX) :]
+            if prefix in held_prefixes:
+                continue
+            at = created if created is not None else 0.0  # made before creation dates were recorded: old
+            key = full.get(prefix, prefix)
+            seen[key] = max(seen.get(key, 0.0), at)
+    return seen
+
+
+def _newest(folder: Path) -> float:
+    return max([folder.stat().st_mtime, *(f.stat().st_mtime for f in folder.rglob("*"))])
+
+
+def _epoch(at: dt.datetime) -> float:
+    return (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).timestamp()

@@ -1,16 +1,26 @@
 """Chunk index in chromadb: the only module that imports chromadb.
 
 One collection per dossier (`d-<sha256 prefix>`), not a shared collection filtered by
-metadata: erasing a dossier (RGPD) is one `delete_collection`, a query can never return
-another candidate's text through a wrong filter, and each index stays small. Embeddings
-are cached in a shared `embcache-<model>` collection keyed by the hash of the model and
-the chunk text, so re-indexing unchanged text embeds nothing.
+metadata: a query can never return another candidate's text through a wrong filter, each
+index stays small, and erasing a dossier (RGPD) is deleting its collection. The dossier's
+collection is also its embedding cache (each chunk carries the hash of the model and of the
+text it embedded), so re-indexing an unchanged dossier embeds nothing, and no vector of a
+dossier lives anywhere else. Only the criteria's query embeddings are shared.
+
+chromadb does not make deleted data unreadable: a deleted collection leaves its HNSW files
+on disk and its rows in the free pages of `chroma.sqlite3` (its write-ahead queue,
+`embeddings_queue`, is purged of a deleted collection's records but not overwritten).
+`compact()` removes the HNSW folders of deleted collections and rewrites the SQLite file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
+import shutil
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +29,14 @@ import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
 from pipeline.embeddings import Embedder, Vectors
-from pipeline.errors import RetrievalError
+from pipeline.errors import RetrievalError, StorageError
 from pipeline.types import Chunk
 
 log = logging.getLogger(__name__)
+
+DOSSIER_PREFIX = "d-"
+_LEGACY_SHARED_CACHE = "embcache-"  # before per-dossier caching, passages of every dossier were cached here
+_SEGMENT_DIR = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def _cache_key(model: str, text: str) -> str:
@@ -33,15 +47,14 @@ def embedding_text(chunk: Chunk, max_chars: int = 0) -> str:
     """What is embedded for a chunk: its section path gives context the text alone lacks.
 
     With max_chars, only the chunk's opening is embedded (the lexical side still sees it all).
-    Text flagged as manipulation is never embedded (`Chunk.clean_text`).
     """
-    clean = chunk.clean_text
-    text = clean[:max_chars].rsplit(" ", 1)[0] if 0 < max_chars < len(clean) else clean
+    text = chunk.text[:max_chars].rsplit(" ", 1)[0] if 0 < max_chars < len(chunk.text) else chunk.text
     return f"{chunk.section_label}\n{text}" if chunk.section else text
 
 
 class ChunkStore:
     def __init__(self, path: Path, embedder: Embedder, embed_max_chars: int = 0) -> None:
+        self.path = path
         self.embed_max_chars = embed_max_chars
         path.mkdir(parents=True, exist_ok=True)
         try:
@@ -56,73 +69,121 @@ class ChunkStore:
             ) from e
         self.embedder = embedder
         safe = "".join(c if c.isalnum() else "-" for c in embedder.name)[:40].strip("-")
-        self._cache = self._client.get_or_create_collection(
-            f"embcache-{safe}", embedding_function=None, metadata={"hnsw:space": "cosine"}
+        # the criteria's queries only: no dossier text is embedded into a shared collection
+        self._queries = self._client.get_or_create_collection(
+            f"queries-{safe}", embedding_function=None, metadata={"hnsw:space": "cosine"}
         )
         self.embedded_last = 0  # passages embedded by the last index() call (0 when warm)
 
     @staticmethod
     def collection_name(dossier_sha256: str) -> str:
-        return f"d-{dossier_sha256[:32]}"
+        return f"{DOSSIER_PREFIX}{dossier_sha256[:32]}"
 
     def embed_queries(self, texts: list[str]) -> Vectors:
-        """Query embeddings, cached like passages: the criteria's queries do not change between dossiers."""
-        return self._embed_cached(texts, query=True)
-
-    def _embed_cached(self, texts: list[str], query: bool = False) -> Vectors:
-        keys = [_cache_key(self.embedder.name, ("query\x00" if query else "") + t) for t in texts]
+        """Query embeddings, cached: the criteria's queries do not change between dossiers."""
+        keys = [_cache_key(self.embedder.name, "query\x00" + t) for t in texts]
         found: dict[str, Any] = {}
         unique = list(dict.fromkeys(keys))
         for i in range(0, len(unique), 500):
-            got = self._cache.get(ids=unique[i : i + 500], include=["embeddings"])
+            got = self._queries.get(ids=unique[i : i + 500], include=["embeddings"])
             for k, e in zip(got["ids"], got["embeddings"] if got["embeddings"] is not None else [], strict=False):
                 found[k] = e
-        missing = [i for i, k in enumerate(keys) if k not in found]
-        todo: dict[str, str] = {keys[i]: texts[i] for i in missing}
-        if not query:
-            self.embedded_last = len(todo)
+        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in found}
         if todo:
-            if query:
-                vecs = np.vstack([self.embedder.embed_query(t) for t in todo.values()])
-            else:
-                vecs = self.embedder.embed_passages(list(todo.values()))
-            self._cache.upsert(ids=list(todo), embeddings=vecs.tolist())
-            for k, v in zip(todo, vecs, strict=True):
-                found[k] = v
+            vecs = np.vstack([self.embedder.embed_query(t) for t in todo.values()])
+            self._queries.upsert(ids=list(todo), embeddings=vecs.tolist())
+            found.update(zip(todo, vecs, strict=True))
         return np.asarray([found[k] for k in keys], dtype=np.float32).reshape(len(keys), -1)
 
     def index(self, chunks: list[Chunk]) -> Vectors:
-        """Store the chunks of one dossier; return their embeddings in chunk order."""
+        """Store the chunks of one dossier; return their embeddings in chunk order.
+
+        Chunks whose id and embedded text are already in the dossier's collection keep their
+        vector; only new or changed ones are embedded.
+        """
         if not chunks:
+            self.embedded_last = 0
             return np.zeros((0, self.embedder.dim), dtype=np.float32)
-        vecs = self._embed_cached([embedding_text(c, self.embed_max_chars) for c in chunks])
-        coll = self._client.get_or_create_collection(
-            self.collection_name(chunks[0].dossier_sha256), embedding_function=None, metadata={"hnsw:space": "cosine"}
-        )
-        have = set(coll.get(include=[])["ids"])
+        coll = self._dossier_collection(chunks[0].dossier_sha256)
+        keys = [_cache_key(self.embedder.name, embedding_text(c, self.embed_max_chars)) for c in chunks]
+        have = coll.get(include=["embeddings", "metadatas"])
+        stored = {
+            i: (m or {}).get("key")
+            for i, m in zip(have["ids"], have["metadatas"] if have["metadatas"] is not None else [], strict=False)
+        }
+        vectors = dict(zip(have["ids"], have["embeddings"] if have["embeddings"] is not None else [], strict=False))
         ids = [c.id for c in chunks]
-        if have != set(ids):
-            if have - set(ids):
-                coll.delete(ids=list(have - set(ids)))
-            # no document text in the vector store: chunks are rebuilt from the dossier, and
-            # erasing a dossier then leaves no candidate text behind in chromadb's files
-            coll.upsert(ids=ids, embeddings=vecs.tolist(), metadatas=[_meta(c) for c in chunks])
-        return vecs
+        todo = [i for i, (c, k) in enumerate(zip(chunks, keys, strict=True)) if stored.get(c.id) != k]
+        self.embedded_last = len(todo)
+        if todo:
+            vecs = self.embedder.embed_passages([embedding_text(chunks[i], self.embed_max_chars) for i in todo])
+            # no document text in the vector store: chunks are rebuilt from the dossier
+            coll.upsert(
+                ids=[ids[i] for i in todo],
+                embeddings=vecs.tolist(),
+                metadatas=[_meta(chunks[i], keys[i]) for i in todo],
+            )
+            vectors.update(zip([ids[i] for i in todo], vecs, strict=True))
+        stale = set(stored) - set(ids)
+        if stale:
+            coll.delete(ids=list(stale))
+        return np.asarray([vectors[i] for i in ids], dtype=np.float32).reshape(len(ids), -1)
 
-    def erase(self, dossier_sha256: str, chunk_texts: list[str]) -> None:
-        """Remove a dossier's collection and the cached embeddings of its text."""
+    def _dossier_collection(self, sha256: str) -> Any:
+        name = self.collection_name(sha256)
         try:
-            self._client.delete_collection(self.collection_name(dossier_sha256))
-        except Exception as e:  # absent already
-            log.info("no collection to delete for %s: %s", dossier_sha256[:12], e)
-        keys = [_cache_key(self.embedder.name, t) for t in chunk_texts]
-        if keys:
-            self._cache.delete(ids=keys)
+            return self._client.get_collection(name, embedding_function=None)
+        except Exception:  # absent: created with the date retention counts from
+            return self._client.get_or_create_collection(
+                name, embedding_function=None, metadata={"hnsw:space": "cosine", "created": int(time.time())}
+            )
+
+    def dossier_collections(self) -> dict[str, float | None]:
+        """Collection name → creation time (epoch seconds; None for collections made before it was recorded)."""
+        out: dict[str, float | None] = {}
+        for coll in self._client.list_collections():
+            if coll.name.startswith(DOSSIER_PREFIX):
+                created = (coll.metadata or {}).get("created")
+                out[coll.name] = float(created) if isinstance(created, int | float) else None
+        return out
+
+    def erase(self, dossier_sha256: str) -> None:
+        """Remove a dossier's vectors and chunk metadata so that no byte of them stays on disk."""
+        self.drop_collections([self.collection_name(dossier_sha256)])
+
+    def drop_collections(self, names: list[str]) -> None:
+        """Delete collections (and the legacy shared passage cache, which mixes every dossier), then compact."""
+        legacy = [c.name for c in self._client.list_collections() if c.name.startswith(_LEGACY_SHARED_CACHE)]
+        for name in [*names, *legacy]:
+            try:
+                self._client.delete_collection(name)
+            except Exception as e:  # absent already
+                log.info("no collection %s to delete: %s", name[:14], e)
+        self.compact()
+
+    def compact(self) -> None:
+        """Make deleted collections unrecoverable: remove their HNSW folders, rewrite chroma.sqlite3."""
+        db_file = self.path / "chroma.sqlite3"
+        try:
+            with sqlite3.connect(db_file, timeout=120, isolation_level=None) as db:
+                live = {row[0] for row in db.execute("SELECT id FROM segments")}
+                for folder in self.path.iterdir():
+                    if folder.is_dir() and _SEGMENT_DIR.fullmatch(folder.name) and folder.name not in live:
+                        shutil.rmtree(folder, ignore_errors=True)
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                db.execute("VACUUM")
+            db.close()
+        except sqlite3.Error as e:
+            raise StorageError(
+                f"chromadb compaction failed: {e}",
+                "L’index local n’a pas pu être compacté (il est peut-être occupé par une analyse en cours) : "
+                "relancez l’effacement dans quelques minutes ; rien n’a encore été retiré de la base.",
+            ) from e
 
 
-def _meta(c: Chunk) -> dict[str, str | int | bool]:
+def _meta(c: Chunk, key: str) -> dict[str, str | int | bool]:
     return {
-        "dossier": c.dossier_sha256,
+        "key": key,  # hash of model + embedded text: an unchanged chunk is not embedded again
         "index": c.index,
         "pages": ",".join(map(str, c.pages)),
         "start": c.start,

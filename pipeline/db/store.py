@@ -319,8 +319,10 @@ class ReviewStore:
                 conn.exec_driver_sql("VACUUM")
         elif self.engine.dialect.name == "postgresql":
             with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                for table in ("dossiers", "runs", "suggestions", "decisions", "audit"):
-                    conn.exec_driver_sql(f"VACUUM FULL {table}")
+                present = set(sa_inspect(conn).get_table_names())
+                for table in ("dossiers", "runs", "decisions", "grids", "audit", "jobs"):
+                    if table in present:  # jobs: only once the web workspace has run
+                        conn.exec_driver_sql(f"VACUUM FULL {table}")
 
     def audit(self) -> list[AuditRow]:
         with self.session() as s:

@@ -24,6 +24,7 @@ from pipeline.web.deps import NOT_FOUND, LoginRequired
 from pipeline.web.jobs import JobRunner
 from pipeline.web.proxies import LOOPBACK, TrustedProxies, parse_networks
 from pipeline.web.render import STATIC, make_templates, page, standalone_error
+from pipeline.web.retention import RetentionSchedule
 from pipeline.web.security import LoginLimiter
 from pipeline.web.state import WebOptions, WebState
 from pipeline.web.uploads import BodyLimit, json_error
@@ -91,9 +92,13 @@ def create_app(settings: Settings, options: WebOptions | None = None, ref: Refer
         templates=templates,
     )
 
+    retention = RetentionSchedule(store, settings)  # DOSSIER_REVIEW_RETENTION_DAYS, daily
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        retention.start()
         yield
+        retention.stop()
         state.jobs.shutdown()
 
     app = FastAPI(
