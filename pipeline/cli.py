@@ -339,7 +339,7 @@ def review(
             f"Modèle : {prov.tokens_in} jetons envoyés, {prov.tokens_out} reçus, "
             f"{prov.cached_answers} réponse(s) reprise(s) du cache, coût estimé {prov.estimated_cost}"
         )
-    out.print(f"Analyse n° {result.run_id}" + (f" — écrite dans {out_dir}" if out_dir else ""))
+    out.print(f"Analyse n° {result.run_id}" + (f" — écrite dans {escape(str(out_dir))}" if out_dir else ""))
     if store_run:
         out.print(f"Enregistrée : dossier {data['dossier_id']}. Suite : dossier-review confirm {result.run_id}")
         out.print(result.run_id)
@@ -480,7 +480,7 @@ def confirm(
     out.print(
         f"Terminé. Reste {left} critère(s) sans décision."
         if left
-        else f'Tous les critères sont décidés : dossier-review finalize {run_id} --assessor "{assessor}"'
+        else f'Tous les critères sont décidés : dossier-review finalize {run_id} --assessor "{escape(assessor)}"'
     )
 
 
@@ -580,7 +580,7 @@ def export(
             json.dumps(feedback_json(doc, show_levels=levels), ensure_ascii=False, indent=2), encoding="utf-8"
         )
     state = "validée" if doc.locked else "NON validée (brouillon)"
-    out.print(f"Écrit : {out_file} ({'grille' if kind == 'grid' else 'retour candidat'}, {state})")
+    out.print(f"Écrit : {escape(str(out_file))} ({'grille' if kind == 'grid' else 'retour candidat'}, {state})")
 
 
 @app.command()

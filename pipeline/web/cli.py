@@ -55,7 +55,8 @@ def serve(
 
     settings = _settings(data_dir)
     app = create_app(settings, WebOptions(trust_proxy=trust_proxy, workers=workers))
-    out.print(f"Espace de relecture : http://{host}:{port}/ — données : {settings.data_dir}", highlight=False)
+    where = escape(f"http://{host}:{port}/ — données : {settings.data_dir}")
+    out.print(f"Espace de relecture : {where}", highlight=False)
     if not app.state.web.accounts.users():
         out.print(
             "Aucun compte : créez-en un, par ex. [bold]dossier-review user add admin --role admin --password-stdin[/]",
