@@ -77,7 +77,7 @@ class ExpectedContent(_Strict):
 
 
 class Modality(_Strict):
-    id: str = Field(pattern=r"^M\d+$")
+    id: str = Field(pattern=r"^[A-Z][A-Z0-9]{0,7}$", description="Module id (M1, E2...): upper case, at most 8.")
     title: str
     subtitle: str
     description: str

@@ -85,9 +85,11 @@ def upgrade() -> None:
         sa.Column("data", sa.JSON, nullable=False),
         sa.Column("stored_at", sa.DateTime(timezone=True), nullable=False),
     )
-    with op.batch_alter_table("runs") as batch:
-        batch.add_column(sa.Column("referentiel_hash", sa.String(64), nullable=True))
-        batch.create_index("ix_runs_referentiel_hash", ["referentiel_hash"])
+    # plain ADD COLUMN: a batch "move and copy" of `runs` on SQLite would cascade-delete the
+    # decisions and grids that reference it
+    if "referentiel_hash" not in {c["name"] for c in sa.inspect(op.get_bind()).get_columns("runs")}:
+        op.add_column("runs", sa.Column("referentiel_hash", sa.String(64), nullable=True))  # (SQLite after a downgrade)
+    op.create_index("ix_runs_referentiel_hash", "runs", ["referentiel_hash"])
     conn = op.get_bind()
     runs = sa.table(
         "runs",
@@ -115,5 +117,61 @@ def upgrade() -> None:
     op.drop_table("suggestions")
 
 
+def _legacy(review: dict[str, Any]) -> dict[str, Any]:
+    """The review.json shape stored before 0003 (criteria keyed `id`, no gaps)."""
+    criteria = []
+    for c in review.get("criteria", []):
+        c = {k: v for k, v in c.items() if k != "gaps"}
+        c["id"] = c.pop("criterion_id")
+        criteria.append(c)
+    prov = {k: v for k, v in (review.get("provenance") or {}).items() if k != "referentiel_hash"}
+    return {**review, "criteria": criteria, "provenance": prov}
+
+
 def downgrade() -> None:
-    raise NotImplementedError("0003 rewrites stored reviews; restore a backup to go back")
+    """Back to separate suggestions rows and untyped reviews (the referentiel snapshots are dropped)."""
+    sugg = op.create_table(
+        "suggestions",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("run_id", sa.String(32), sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False, index=True),
+        sa.Column("criterion_id", sa.String(16), nullable=False),
+        sa.Column("level", sa.Integer, nullable=True),
+        sa.Column("confidence", sa.Float, nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("rationale", sa.Text, nullable=False),
+        sa.Column("missing", sa.JSON, nullable=False),
+        sa.Column("evidence", sa.JSON, nullable=False),
+        sa.Column("provenance", sa.JSON, nullable=False),
+        sa.UniqueConstraint("run_id", "criterion_id"),
+    )
+    conn = op.get_bind()
+    runs = sa.table(
+        "runs", sa.column("id", sa.String), sa.column("review", sa.JSON), sa.column("referentiel_hash", sa.String)
+    )
+    for run_id, review in conn.execute(sa.select(runs.c.id, runs.c.review)).all():
+        data = json.loads(review) if isinstance(review, str) else review
+        if not data:
+            continue
+        for c in data.get("criteria", []):
+            conn.execute(
+                sugg.insert().values(
+                    run_id=run_id,
+                    criterion_id=c["criterion_id"],
+                    level=c.get("level"),
+                    confidence=c.get("confidence", 0.0),
+                    status=c.get("status", "à revoir"),
+                    rationale=c.get("rationale", ""),
+                    missing=c.get("missing", []),
+                    evidence=c.get("evidence", []),
+                    provenance=c.get("provenance", {}),
+                )
+            )
+        conn.execute(runs.update().where(runs.c.id == run_id).values(review=_legacy(data)))
+    op.drop_index("ix_runs_referentiel_hash", "runs")
+    if conn.dialect.name == "sqlite":
+        # SQLite drops a column by copying the table, which would cascade-delete the decisions
+        # and grids that reference `runs`: the unused column stays, emptied
+        conn.execute(runs.update().values(referentiel_hash=None))
+    else:
+        op.drop_column("runs", "referentiel_hash")
+    op.drop_table("referentiels")
