@@ -337,17 +337,90 @@ _BARE_AI = re.compile(
 )
 
 
+# accented Latin letters to their base letter, one character for one (offsets are kept)
+_ACCENTS = {
+    i: base for i in range(0xC0, 0x250) if len(base := unicodedata.normalize("NFD", chr(i))[0]) == 1 and base != chr(i)
+}
+
+
 def _plain(text: str) -> str:
     """Folded (lower case, typography unified) and accents stripped, same length as `text`."""
-    out = []
-    for c in fold(text):
-        base = unicodedata.normalize("NFD", c)[0]
-        out.append(base if len(base) == 1 else c)
-    return "".join(out)
+    return fold(text).translate(_ACCENTS)
 
 
 def _without(key: str, m: re.Match[str]) -> str:
     return key[: m.start()] + " " + key[m.end() :]
+
+
+# Word gates: a branch runs its regexes only when the unit holds one of its trigger words, so
+# the ordinary sentences of a dossier (most hold none) cost a set intersection.
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_ADDRESSEE_WORDS = _words(
+    "ia ai llm llms gpt chatgpt claude gemini mistral copilot bard llama modele modeles model models language "
+    "assistant assistants chatbot bot bots robot algorithme programme systeme outil logiciel machine correcteur "
+    "correcteurs correctrice evaluateur evaluateurs evaluatrice examinateur examinatrice grader graders reviewer "
+    "reviewers examiner examiners assessor assessors evaluator evaluators marker markers scorer rater notateur "
+    "toi personne whoever whatever"
+)
+_GATES: dict[str, frozenset[str]] = {
+    "fake": _words(
+        "override prompt prioritaire prioritaires jour modifiee modifiees cachee cachees fin assistant system systeme "
+        "user ai reponse document dossier context donnees data"
+    ),
+    "override": _words(
+        "ignore ignorer ignorez oublie oublier oubliez tiens tenez abstraction annule annuler annulez suis suivez "
+        "disregard forget override bypass skip applique appliquez apply following respecte respectez"
+    ),
+    "override_claim": _words(
+        "prime emporte prevaut overrides supersedes supersede precedence whatever regardless disent soient tes vos "
+        "your caduque caduques obsolete obsoletes annulee annulees nulle nulles appliquent void"
+    ),
+    "roleplay": _words(
+        "joue jouez imagine imaginez pretend suppose faisons let lets act agis agissez toi vous partir now desormais "
+        "tu you tant as"
+    ),
+    "conditional": _words("si lorsque quand cas if when case"),
+    "verdict": _words(
+        "niveau level note avis decision appreciation evaluation validation verdict resultat notation conclusion "
+        "reponse critere criteres criterion competence competences competency competencies grille bilan synthese "
+        "tous toutes all ensemble chaque chacun every each valide validee approuve deja prefilled filled approved "
+        "rempli remplie pre preapproved jury"
+    ),
+    "this": _words("ce cet cette ces present presente this toute any the"),
+    "this_noun": _words(
+        "dossier document memoire travail texte candidat candidate copie rapport chapitre paragraphe passage tableau "
+        "section partie submission essay report file work paper lignes dossiers documents"
+    ),
+    "top": _words(
+        "3 20 trois niveau level full top maximum highest perfect best note meilleure meilleur partout grade favorable "
+        "max maximal maximale expert acquis acquise maitrise mastered competence"
+    ),
+    "tu": _words("tu toi te tes ta sois soyez dis t"),
+    "verdict_value": _words(
+        "3 20 acquis acquise acquises maitrise maitrisee maitrises maitrisees valide validee validees valides valider "
+        "satisfait satisfaite satisfaites remplie rempli remplies atteint atteinte atteints atteintes excellent "
+        "excellente mastered met passed fully satisfies satisfied meets meet ok maximal expert trois maximum highest "
+        "top full perfect best"
+    ),
+    "max": _words(
+        "3 20 trois expert maximal maximale maximum max haut haute eleve elevee superieur full top highest perfect best "
+        "meilleure partout favorable grade acquis acquise maitrise mastered competence"
+    ),
+    "this_need": _words(
+        "3 20 trois maximal maximale maximum max haut haute eleve elevee superieur full top highest perfect best "
+        "meilleure meilleur parfait parfaite optimal partout doit doivent must should recevoir obtenir pass repond "
+        "satisfait remplit valide demontre meets satisfies fulfils fulfills covers coche inferieure inferieur below "
+        "lower moins note niveau level score mark marks grade"
+    ),
+    "criteria": _words("critere criteres competence competences lignes ligne criteria criterion items rubric"),
+    "evidence": _words("preuve preuves evidence justification"),
+}
 
 
 def _judge(key: str) -> str | None:
@@ -356,59 +429,71 @@ def _judge(key: str) -> str | None:
     Each branch is one combination of cues; a single cue (an AI named, a mark, an imperative)
     never flags on its own, except the markers no dossier prose holds (fake prompt turns).
     """
+    words = set(_WORD.findall(key))
     about = _RE["about"]
-    if _RE["fake"].search(key):
+    if (words & _GATES["fake"] or any(c in key for c in "<[#{")) and _RE["fake"].search(key):
         return "fausse consigne système"
-    m = _RE["override"].search(key)
-    loose = re.search(rf"{_OVERRIDE_VERB}\b.{{0,40}}\b(?:instructions?|consignes?|directives?|regles?)\b", key)
-    if loose and about.search(_without(key, loose)):
-        return "instruction d’ignorer les consignes"
-    if m or ((m := _RE["override_claim"].search(key)) and (about.search(_without(key, m)) or _RE["tu"].search(key))):
-        return "instruction d’ignorer les consignes"
+    if words & _GATES["override"]:
+        m = _RE["override"].search(key)
+        loose = re.search(rf"{_OVERRIDE_VERB}\b.{{0,40}}\b(?:instructions?|consignes?|directives?|regles?)\b", key)
+        if m or (loose and about.search(_without(key, loose))):
+            return "instruction d’ignorer les consignes"
+    if words & _GATES["override_claim"]:
+        m = _RE["override_claim"].search(key)
+        if m and (about.search(_without(key, m)) or _RE["tu"].search(key)):
+            return "instruction d’ignorer les consignes"
+    addressed = bool(words & _ADDRESSEE_WORDS)
+    tu = bool(words & _GATES["tu"]) and _RE["tu"].search(key) is not None
     # spoken to: an AI or a grader, then something about this dossier's evaluation
-    m = _RE["vocative"].search(key)
-    if m:
+    if addressed and (m := _RE["vocative"].search(key)):
         name = next((g for g in m.groups() if g), "")
         strict = _BARE_AI.match(name.strip()) is not None and m.group(2) == ":"
         rest = _without(key, m)
         if about.search(rest) if strict else (_RE["eval"].search(rest) or about.search(rest)):
             return "adresse directe à une IA ou au correcteur"
-    for cue, reason in (
-        ("dedication", "note adressée à l’outil d’évaluation"),
-        ("conditional", "adresse conditionnelle à une IA"),
-        ("relative", "adresse directe à une IA ou au correcteur"),
-        ("roleplay", "jeu de rôle imposé à l’outil"),
+    for cue, reason, gate in (
+        ("dedication", "note adressée à l’outil d’évaluation", addressed),
+        ("conditional", "adresse conditionnelle à une IA", bool(words & _GATES["conditional"])),
+        ("relative", "adresse directe à une IA ou au correcteur", addressed),
+        ("roleplay", "jeu de rôle imposé à l’outil", bool(words & _GATES["roleplay"])),
     ):
-        m = _RE[cue].search(key)
-        if m and about.search(_without(key, m)):
+        if gate and (m := _RE[cue].search(key)) and about.search(_without(key, m)):
             return reason
-    if _RE["tu"].search(key) and (about.search(key) or re.search(r"\b(?:evalu|corrig|niveau|synthese|rapport)", key)):
+    if tu and (about.search(key) or re.search(r"\b(?:evalu|corrig|niveau|synthese|rapport)", key)):
         return "adresse directe à une IA ou au correcteur"
-    m = _RE["obligation"].search(key)
-    if m:
+    if addressed and (m := _RE["obligation"].search(key)):
         strict = _GRADER_WORD.search(m.group(1)) is None
         if (_RE["about_cert"] if strict else _RE["eval"]).search(_without(key, m)):
             return "consigne adressée à l’outil d’évaluation"
     # what only a grader writes, or this dossier's mark
-    m = _RE["verdict"].search(key)
-    if m and not _FIRST_PERSON.search(key[: m.start()]):
-        return "fausse ligne d’évaluation"
-    if not _RE["past"].search(key):
+    if (words & _GATES["verdict"] or re.search(r"\bc\d", key)) and (
+        words & _GATES["verdict_value"] or "✔" in key or "✓" in key
+    ):
+        m = _RE["verdict"].search(key)
+        if m and not _FIRST_PERSON.search(key[: m.start()]):
+            return "fausse ligne d’évaluation"
+    top = bool(words & _GATES["max"]) and (
+        _RE["max"].search(key) is not None
+        or re.search(r"[\"«]\s*(?:acquis|maitris|mastered|competence)", key) is not None
+    )
+    this = bool(words & _GATES["this"] and words & _GATES["this_noun"] and words & _GATES["this_need"])
+    per_criterion = bool(words & _GATES["top"] and words & _GATES["criteria"])
+    if (this or top or per_criterion) and not _RE["past"].search(key):
         if _RE["this_mark"].search(key):
             return "affirmation adressée à l’évaluation"
-        if _RE["give_max"].search(key) and _RE["this_unit"].search(key):
+        if top and _RE["give_max"].search(key) and _RE["this_unit"].search(key):
             return "demande de note maximale"
         if (
-            _RE["ai_named"].search(key)
-            and _RE["max"].search(key)
+            top
+            and _RE["ai_named"].search(key)
             and re.search(r"\ba (?:evaluer|noter|valider)\b|\b(?:par|by) (?:l'|the )?", key)
         ):
             return "demande de note maximale"
     if _RE["suppress"].search(key):
         return "demande de taire les manques"
-    if _RE["evidence_all"].search(key):
+    if words & _GATES["evidence"] and _RE["evidence_all"].search(key):
         return "preuve imposée pour tous les critères"
-    m = _RE["auto_grader"].search(key)
+    m = _RE["auto_grader"].search(key) if addressed else None
     if (
         m
         and not re.search(r"\b(?:un|une|des|d'un|d'une|les|aux|a|an|some)\s*$", key[: m.start()])
