@@ -1,228 +1,73 @@
-"""PDF → raw blocks with pypdf: visible text per page, layout-recovered headings and lists.
+"""PDF → raw blocks. PDFium (pypdfium2) reads the text; pypdf opens, decrypts, repairs and gives the outline.
 
-Text is taken in content-stream order (for word-processor and LaTeX exports this is the
-reading order, column by column on multi-column pages; we do not re-order by position).
-Text a reader cannot see (render mode 3/7, white fill outside any dark box, 2 pt or
-smaller) is set apart as `hidden_text` findings. Lines repeated at the top or bottom of
-most pages (running headers, footers, page numbers) are removed; line-end hyphenation is
-repaired; lines are joined into paragraphs by vertical spacing.
+PDFium gives every character with its box, font size, weight, fill colour and text object, and
+inserts the spaces a reader sees between words (a whitespace-only fragment dropped by a producer
+no longer glues two words). Text is taken in content-stream order (for word-processor and LaTeX
+exports the reading order, column by column on multi-column pages).
+
+Visibility is decided on the rendered page, not on colour values: for each character that
+could be unseen (light fill, drawn under a later image or filled shape, outside the page) the
+page is rendered with and without that text, and a character whose pixels do not change is
+hidden. White text on a coloured cell, a photo or a slide background is visible; black text
+under an image is not. Render mode 3/7 and text of 2 pt or less are hidden without rendering.
 """
 
 from __future__ import annotations
 
-import contextlib
+import ctypes
 import io
-import itertools
 import logging
-import math
 import re
-from collections import Counter
+import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
+import numpy as np
 import pypdf
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 from pypdf.errors import FileNotDecryptedError
 
 from pipeline.errors import DamagedFileError, EncryptedError, NoTextLayerError, TooLargeError
-from pipeline.ingest.raw import TOC_TITLE, RawBlock, RawDoc, RawFinding, luminance
+from pipeline.ingest.layout import (
+    Frag,
+    Line,
+    Page,
+    apply_outline,
+    build_blocks,
+    drop_furniture,
+    split_reviewer_markup,
+)
+from pipeline.ingest.lexicon import repair_glyphs
+from pipeline.ingest.raw import RawBlock, RawDoc, RawFinding, luminance
 from pipeline.textnorm import normalise
-from pipeline.types import BlockKind
 
 log = logging.getLogger(__name__)
 
 _TINY_PT = 2.0
+_LIGHT = 0.8  # fill luminance from which text may vanish on a light background: checked on the render
+_RENDER_SCALE = 1.5  # pixels per point for the visibility render
+_VISIBLE_DIFF = 32  # a glyph is seen when some pixel under it changes by this much (0-255) with the text drawn
 _REPAIR = re.compile(
     r"xref|startxref|rebuild|decompress|Invalid parent|Object \d+ \d+ (?:found|not defined)|wrong pointing object"
     r"|Object Streams|damaged|EOF marker",
     re.I,
 )
-_GLYPH_NAME = re.compile(r"/[A-Za-z]?\d+|/[a-z]{1,3}\d*")
-_WHITE = 0.92
-_BULLET = re.compile(r"^\s*([•▪◦●○■□➢➤►▶✓✔\-–—*\uf0b7\uf0a7\uf0d8\uf076\uf0fc\uf0a8])\s*")
-_NUMBERED_ITEM = re.compile(r"^\s*(?:\d{1,2}|[a-z])[.)](?=\s*[A-Za-zÀ-ÿ«\"])\s*")
-_NUMBERED_HEADING = re.compile(r"^(?:(?:partie|chapitre|annexe)\s+)?(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+\S", re.I)
-_PAGE_NUMBER = re.compile(r"^(?:page\s*)?\d{1,4}(?:\s*(?:/|sur|of)\s*\d{1,4})?$", re.I)
+_OFFSET_ZERO = re.compile(r"offset 0\b|\(0\)$")  # Quartz lists free objects at offset 0: not damage
+_HEAVY_FONT = re.compile(r"bold|black|heavy|semibold|demi", re.I)
 
 
-@dataclass
-class _Frag:
-    text: str
-    x: float
-    y: float
-    size: float
-    bold: bool
-    hidden: str | None
+# --- opening (pypdf) -----------------------------------------------------------------------------
 
 
-@dataclass
-class _Line:
-    frags: list[_Frag] = field(default_factory=list)
-
-    @property
-    def visible(self) -> list[_Frag]:
-        return [f for f in self.frags if not f.hidden and f.text.strip()]
-
-    @property
-    def text(self) -> str:
-        out = ""
-        prev: _Frag | None = None
-        for f in self.visible:
-            if prev is not None and _cell_gap(prev, f):
-                out = out.rstrip() + " | "
-            out += f.text
-            prev = f
-        return normalise(out)
-
-    @property
-    def is_row(self) -> bool:
-        vis = self.visible
-        return any(_cell_gap(a, b) for a, b in itertools.pairwise(vis))
-
-    @property
-    def y(self) -> float:
-        vis = self.visible
-        return vis[0].y if vis else 0.0
-
-    @property
-    def size(self) -> float:
-        vis = self.visible
-        return max((f.size for f in vis), default=0.0)
-
-    @property
-    def bold(self) -> bool:
-        vis = self.visible
-        chars = sum(len(f.text) for f in vis) or 1
-        return sum(len(f.text) for f in vis if f.bold) / chars > 0.6
-
-
-def _cell_gap(a: _Frag, b: _Frag) -> bool:
-    """True when b starts far to the right of where a's text ends: a new table cell."""
-    if abs(a.y - b.y) > max(a.size, 1.0) * 0.5:
-        return False
-    est_end = a.x + len(a.text.rstrip()) * a.size * 0.6
-    return b.x > est_end + 2.5 * max(a.size, 1.0)
-
-
-class _PageReader:
-    """Tracks the graphics state that pypdf's text visitor does not report (colour, render mode)."""
-
-    def __init__(self) -> None:
-        self.fill: tuple[float, ...] = (0.0,)
-        self.cmyk = False
-        self.render = 0
-        self.stack: list[tuple[tuple[float, ...], bool, int]] = []
-        self.pending_rects: list[tuple[float, float, float, float]] = []
-        self.dark_boxes: list[tuple[float, float, float, float]] = []
-        self.lines: list[_Line] = [_Line()]
-
-    def before(self, op: bytes, args: list[Any], cm: list[float], tm: list[float]) -> None:
-        with contextlib.suppress(TypeError, ValueError, IndexError):  # a malformed operand never stops extraction
-            self._op(op, args, cm)
-
-    def _op(self, op: bytes, args: list[Any], cm: list[float]) -> None:
-        if op == b"q":
-            self.stack.append((self.fill, self.cmyk, self.render))
-        elif op == b"Q":
-            if self.stack:
-                self.fill, self.cmyk, self.render = self.stack.pop()
-        elif op in (b"rg", b"g", b"k", b"sc", b"scn"):
-            nums = tuple(float(a) for a in args if isinstance(a, int | float) or _is_number(a))
-            if nums:
-                self.fill, self.cmyk = nums, op == b"k" or (op in (b"sc", b"scn") and len(nums) == 4)
-        elif op == b"Tr" and args:
-            self.render = int(float(args[0]))
-        elif op == b"re" and len(args) == 4:
-            x, y, w, h = (float(a) for a in args)
-            self.pending_rects.append(_transform_rect(x, y, w, h, cm))
-        elif op in (b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*"):
-            if not self._fill_is_white():
-                self.dark_boxes.extend(self.pending_rects)
-            self.pending_rects = []
-        elif op in (b"n", b"S", b"s"):
-            self.pending_rects = []
-
-    def _fill_is_white(self) -> bool:
-        f = self.fill
-        if self.cmyk:
-            return all(v <= 1 - _WHITE for v in f)
-        if len(f) == 1:
-            return f[0] >= _WHITE
-        if len(f) >= 3:
-            r, g, b = f[:3]
-            return luminance(r, g, b) >= _WHITE
-        return False
-
-    def text(self, text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
-        if not text:
-            return
-        m = _mult(tm, cm)
-        x, y = m[4], m[5]
-        scale = math.sqrt(abs(m[0] * m[3] - m[1] * m[2])) or 1.0
-        eff = abs(size) * scale
-        bold = False
-        if font is not None:
-            try:
-                name = str(font.get("/BaseFont", ""))
-                bold = bool(re.search(r"bold|black|heavy|semibold|demi", name, re.I))
-            except Exception:
-                bold = False
-        hidden = self._hidden_reason(eff, x, y)
-        parts = text.split("\n")
-        for i, part in enumerate(parts):
-            if i > 0:
-                self.lines.append(_Line())
-            if part:
-                self.lines[-1].frags.append(_Frag(part, x, y, eff, bold, hidden))
-
-    def _hidden_reason(self, size: float, x: float, y: float) -> str | None:
-        if self.render in (3, 7):
-            return "texte invisible (mode de rendu 3)"
-        if 0 < size <= _TINY_PT:
-            return f"texte minuscule ({size:.1f} pt)"
-        if self._fill_is_white() and not any(x0 <= x <= x1 and y0 <= y <= y1 for x0, y0, x1, y1 in self.dark_boxes):
-            return "texte blanc sur fond blanc"
-        return None
-
-
-def _is_number(v: Any) -> bool:
-    try:
-        float(v)
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
-def _mult(m: list[float], n: list[float]) -> list[float]:
-    return [
-        m[0] * n[0] + m[1] * n[2],
-        m[0] * n[1] + m[1] * n[3],
-        m[2] * n[0] + m[3] * n[2],
-        m[2] * n[1] + m[3] * n[3],
-        m[4] * n[0] + m[5] * n[2] + n[4],
-        m[4] * n[1] + m[5] * n[3] + n[5],
-    ]
-
-
-def _transform_rect(x: float, y: float, w: float, h: float, cm: list[float]) -> tuple[float, float, float, float]:
-    pts = [(x, y), (x + w, y + h)]
-    tx = [(px * cm[0] + py * cm[2] + cm[4], px * cm[1] + py * cm[3] + cm[5]) for px, py in pts]
-    xs, ys = [p[0] for p in tx], [p[1] for p in tx]
-    return min(xs), min(ys), max(xs), max(ys)
-
-
-# --- reading the file ---------------------------------------------------------------------------
-
-
-def open_pdf(path: Path, data: bytes, password: str | None, max_pages: int) -> pypdf.PdfReader:
+def open_pdf(path: Path, data: bytes, password: str | None, max_pages: int) -> tuple[pypdf.PdfReader, bool]:
+    """Open with pypdf (decryption, page count limit); True when the xref had to be rebuilt."""
     name = path.name
-    damaged = DamagedFileError(
-        f"{name}: unreadable PDF structure",
-        f"Le PDF « {name} » est trop endommagé pour être lu. Exportez-le à nouveau depuis le logiciel "
-        "d’origine (Fichier > Exporter en PDF) puis redéposez-le.",
-    )
+    damaged = _damaged(name)
+    rebuilt = False
     try:
         reader, n = _open(data, name, password)
     except (EncryptedError, TooLargeError):
@@ -234,6 +79,7 @@ def open_pdf(path: Path, data: bytes, password: str | None, max_pages: int) -> p
             raise damaged from first
         try:
             reader, n = _open(data[:cut] + b"startxref\n0\n%%EOF\n", name, password)
+            rebuilt = True
         except (EncryptedError, TooLargeError):
             raise
         except Exception:
@@ -244,10 +90,18 @@ def open_pdf(path: Path, data: bytes, password: str | None, max_pages: int) -> p
     if n > max_pages:
         raise TooLargeError(
             f"{name}: {n} pages exceeds the limit of {max_pages}",
-            f"Le PDF « {name} » compte {n} pages, au-delà de la limite de {max_pages}. Déposez le dossier "
+            f"Le PDF « {name} » compte {n} pages, au-delà de la limite de {max_pages} pages. Déposez le dossier "
             "sans ses annexes volumineuses, ou demandez à l’administrateur de relever la limite.",
         )
-    return reader
+    return reader, rebuilt
+
+
+def _damaged(name: str) -> DamagedFileError:
+    return DamagedFileError(
+        f"{name}: unreadable PDF structure",
+        f"Le PDF « {name} » est trop endommagé pour être lu. Exportez-le à nouveau depuis le logiciel "
+        "d’origine (Fichier > Exporter en PDF) puis redéposez-le.",
+    )
 
 
 def _open(data: bytes, name: str, password: str | None) -> tuple[pypdf.PdfReader, int]:
@@ -283,6 +137,56 @@ def _decrypt(reader: pypdf.PdfReader, name: str, password: str | None) -> None:
     )
 
 
+def _touch_objects(reader: pypdf.PdfReader, limit: int = 20_000) -> None:
+    """Read every object the cross-reference table lists, so that pypdf reports what it had to repair."""
+    seen = 0
+    try:
+        for gen, ids in list(reader.xref.items()):
+            for idnum in list(ids):
+                seen += 1
+                if seen > limit:
+                    return
+                try:
+                    reader.get_object(pypdf.generic.IndirectObject(idnum, gen, reader))
+                except Exception:
+                    continue
+    except Exception:  # an unreadable table is reported by the open itself
+        return
+    for page in reader.pages:  # and decompress the page contents (a damaged stream warns here)
+        try:
+            contents = page.get("/Contents")
+            contents = contents.get_object() if contents is not None else None
+            for stream in contents if isinstance(contents, pypdf.generic.ArrayObject) else [contents]:
+                if stream is not None:
+                    stream.get_object().get_data()
+        except Exception:
+            continue
+
+
+def _outline(reader: pypdf.PdfReader) -> list[tuple[str, int, int | None]]:
+    """(title, level 1.., 0-based page or None) of each bookmark, in order."""
+    out: list[tuple[str, int, int | None]] = []
+
+    def walk(items: Any, level: int) -> None:
+        for it in items:
+            if isinstance(it, list):
+                walk(it, level + 1)
+                continue
+            try:
+                title = str(it.title or "").strip()
+                page = reader.get_destination_page_number(it)
+            except Exception:
+                continue
+            if title and len(out) < 2000:
+                out.append((title, level, page if page is not None and page >= 0 else None))
+
+    try:
+        walk(reader.outline, 1)
+    except Exception:  # a broken outline only costs the headings it would have given
+        return []
+    return out
+
+
 class _Collect(logging.Handler):
     """Collects pypdf's warnings (repairs it made) instead of printing them."""
 
@@ -300,46 +204,417 @@ def parse_pdf(path: Path, data: bytes, password: str | None, max_pages: int, max
     pypdf_log.addHandler(collect)
     propagate, pypdf_log.propagate = pypdf_log.propagate, False
     try:
-        raw = _parse_pdf(path, data, password, max_pages, max_chars)
+        reader, rebuilt = open_pdf(path, data, password, max_pages)
+        _touch_objects(reader)
+        outline = _outline(reader)
+        has_images = partial(_has_images, reader)
+        repairs = [m for m in collect.messages if _REPAIR.search(m) and not _OFFSET_ZERO.search(m)]
     finally:
         pypdf_log.removeHandler(collect)
         pypdf_log.propagate = propagate
-    repairs = [m for m in collect.messages if _REPAIR.search(m) and "fontTools" not in m]
-    if repairs:
-        log.info("%s: pypdf repaired the structure: %s", path.name, "; ".join(repairs[:5]))
+    doc = _open_pdfium(path.name, data, password, reader)
+    try:
+        xref_ok = bool(pdfium_c.FPDF_DocumentHasValidCrossReferenceTable(doc))
+        raw = _read(path, doc, max_chars, outline, has_images)
+    finally:
+        doc.close()
+    # pypdf warns about things poppler and PDFium read without complaint (Quartz lists free objects
+    # as in use at offset 0): those warnings are not damage; PDFium's own xref check is.
+    if repairs or rebuilt or not xref_ok:
+        log.info("%s: structure repaired: %s", path.name, "; ".join(repairs[:5]))
         raw.findings.append(
             RawFinding(
                 kind="damage",
-                text=f"structure du PDF réparée à la lecture ({len(repairs)} anomalie(s))",
+                text=f"structure du PDF réparée à la lecture ({max(len(repairs), 1)} anomalie(s))",
                 detail="Le PDF est partiellement endommagé ; le texte a été récupéré, vérifiez qu’il est complet.",
             )
         )
     return raw
 
 
-def _parse_pdf(path: Path, data: bytes, password: str | None, max_pages: int, max_chars: int) -> RawDoc:
-    reader = open_pdf(path, data, password, max_pages)
-    n = len(reader.pages)
-    pages: list[list[_Line]] = []
+def _open_pdfium(name: str, data: bytes, password: str | None, reader: pypdf.PdfReader) -> pdfium.PdfDocument:
+    """PDFium on the original bytes; else on pypdf's decrypted or repaired copy (an owner password
+    that pypdf accepts empty, a structure only pypdf's scan recovers)."""
+    try:
+        return pdfium.PdfDocument(data, password=password or None)
+    except pdfium.PdfiumError as first:
+        try:
+            out = io.BytesIO()
+            pypdf.PdfWriter(clone_from=reader).write(out)
+            return pdfium.PdfDocument(out.getvalue())
+        except Exception as e:
+            log.warning("PDFium cannot open %s: %s; pypdf copy: %s: %s", name, first, type(e).__name__, e)
+            if "password" in str(first).lower():
+                raise EncryptedError(f"{name}: encrypted (pdfium): {first}", _ask_password(name)) from first
+            raise _damaged(name) from first
+
+
+# --- characters (PDFium) ---------------------------------------------------------------------------
+
+
+# FPDFText_GetTextObject with the address as a plain integer (a typed pointer costs a cast per character)
+_text_object_address = ctypes.cast(
+    pdfium_c.FPDFText_GetTextObject, ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)
+)
+
+
+@dataclass
+class _Style:
+    size: float
+    bold: bool
+    lum: float
+    mode: int
+    unmapped: bool  # the font gives no Unicode for this text (Type 3 or symbolic font without ToUnicode)
+
+
+@dataclass(slots=True)
+class _Char:
+    ch: str
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+    obj: int  # text object address, 0 for characters PDFium generated (spaces, line breaks)
+    index: int
+    solid: bool  # drawn by the document, not white space
+    hidden: str | None = None
+
+
+class _PageReader:
+    """One page: its characters with style, then visibility, then lines of fragments."""
+
+    def __init__(self, page: pdfium.PdfPage) -> None:
+        self.page = page
+        self.box = page.get_cropbox()  # (left, bottom, right, top) in the coordinates of the characters
+        self.width, self.height = self.box[2] - self.box[0], self.box[3] - self.box[1]
+        self.rotated = page.get_rotation() != 0
+        self.textpage = page.get_textpage()
+        self.styles: dict[int, _Style] = {}
+        self.handles: dict[int, Any] = {}
+        self.chars = self._chars()
+
+    def close(self) -> None:
+        self.textpage.close()
+
+    def _chars(self) -> list[_Char]:
+        tp = self.textpage
+        n = pdfium_c.FPDFText_CountChars(tp)
+        if n <= 0:
+            return []
+        text = tp.get_text_range(0, n)
+        if len(text) != n:  # characters outside the BMP: read them one by one
+            text = "".join(chr(pdfium_c.FPDFText_GetUnicode(tp, i) or 0xFFFD) for i in range(n))
+        left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+        out: list[_Char] = []
+        styles = self.styles
+        get_box = pdfium_c.FPDFText_GetCharBox
+        raw_tp = tp.raw
+        for i, ch in enumerate(text):
+            key = _text_object_address(raw_tp, i) or 0
+            if key and key not in styles:
+                obj = pdfium_c.FPDFText_GetTextObject(tp, i)
+                styles[key] = self._style(i, obj)
+                self.handles[key] = obj
+            get_box(raw_tp, i, left, right, bottom, top)
+            solid = bool(key) and not ch.isspace()
+            out.append(_Char(ch, left.value, right.value, bottom.value, top.value, key, i, solid))
+        return out
+
+    def _style(self, i: int, obj: Any) -> _Style:
+        tp = self.textpage
+        size = float(pdfium_c.FPDFText_GetFontSize(tp, i))
+        m = pdfium_c.FS_MATRIX()
+        if pdfium_c.FPDFText_GetMatrix(tp, i, m):  # "1 Tf" scaled by the text matrix is not 1 pt
+            size *= abs(m.a * m.d - m.b * m.c) ** 0.5 or 1.0
+        weight = int(pdfium_c.FPDFText_GetFontWeight(tp, i))
+        buf = ctypes.create_string_buffer(128)
+        flags = ctypes.c_int()
+        pdfium_c.FPDFText_GetFontInfo(tp, i, buf, 128, flags)
+        name = buf.value.decode("latin-1", "replace")
+        r, g, b, a = (ctypes.c_uint() for _ in range(4))
+        lum = 0.0
+        if pdfium_c.FPDFText_GetFillColor(tp, i, r, g, b, a):
+            lum = luminance(r.value / 255, g.value / 255, b.value / 255)
+        mode = int(pdfium_c.FPDFTextObj_GetTextRenderMode(obj))
+        unmapped = bool(pdfium_c.FPDFText_HasUnicodeMapError(tp, i))
+        return _Style(size, weight >= 600 or bool(_HEAVY_FONT.search(name)), lum, mode, unmapped)
+
+    def unmapped_share(self) -> float:
+        solid = [c for c in self.chars if c.solid]
+        return sum(self.styles[c.obj].unmapped for c in solid) / len(solid) if len(solid) > 40 else 0.0
+
+    # --- visibility ---
+
+    def decide_visibility(self) -> None:
+        """Hidden reasons per character: render mode and size directly, the rest on the rendered page."""
+        suspects: list[_Char] = []
+        covered = self._covered_objects()
+        for c in self.chars:
+            if not c.solid:
+                continue
+            st = self.styles[c.obj]
+            if st.mode in (3, 7):
+                c.hidden = "texte invisible (mode de rendu 3)"
+            elif 0 < st.size <= _TINY_PT:
+                c.hidden = f"texte minuscule ({st.size:.1f} pt)"
+            elif c.x1 < self.box[0] or c.x0 > self.box[2] or c.y1 < self.box[1] or c.y0 > self.box[3]:
+                c.hidden = "texte hors de la page"
+            elif st.lum >= _LIGHT or c.obj in covered:
+                suspects.append(c)
+        if suspects and not self.rotated:  # (a rotated page is not rendered: its text counts as seen)
+            self._render_check(suspects, covered)
+
+    def _covered_objects(self) -> set[int]:
+        """Text objects overlapped by an image, a filled path or a shading painted after them."""
+        texts: list[tuple[int, tuple[float, float, float, float]]] = []
+        covered: set[int] = set()
+        painters: list[tuple[int, tuple[float, float, float, float]]] = []
+        seq = 0
+
+        def walk(count: int, get: Callable[[int], Any]) -> None:
+            nonlocal seq
+            for k in range(count):
+                obj = get(k)
+                if not obj:
+                    continue
+                seq += 1
+                kind = pdfium_c.FPDFPageObj_GetType(obj)
+                if kind == pdfium_c.FPDF_PAGEOBJ_FORM:
+                    walk(pdfium_c.FPDFFormObj_CountObjects(obj), partial(pdfium_c.FPDFFormObj_GetObject, obj))
+                    continue
+                if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
+                    key = ctypes.cast(obj, ctypes.c_void_p).value or 0
+                    if key in self.styles:
+                        texts.append((seq, _bounds(obj)))
+                        self._seq_key[seq] = key
+                elif kind in (pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_SHADING) or (
+                    kind == pdfium_c.FPDF_PAGEOBJ_PATH and _filled(obj)
+                ):
+                    painters.append((seq, _bounds(obj)))
+
+        self._seq_key: dict[int, int] = {}
+        page = self.page.raw
+        walk(pdfium_c.FPDFPage_CountObjects(page), partial(pdfium_c.FPDFPage_GetObject, page))
+        if not painters or not texts:
+            return covered
+        first_text = min(s for s, _ in texts)
+        later = [(s, b) for s, b in painters if s > first_text and _area(b) > 0]
+        for s, tb in texts:
+            if any(ps > s and _overlap(tb, pb) > 0.3 * max(_area(tb), 1e-6) for ps, pb in later):
+                covered.add(self._seq_key[s])
+        return covered
+
+    def _render_check(self, suspects: list[_Char], covered: set[int]) -> None:
+        scale = min(_RENDER_SCALE, 1600 / max(self.width, self.height, 1.0))
+        with_text = self._render(scale)
+        objs = {c.obj for c in suspects}
+        modes = {k: self.styles[k].mode for k in objs}
+        try:
+            for k in objs:
+                pdfium_c.FPDFTextObj_SetTextRenderMode(self.handles[k], 3)
+            without = self._render(scale)
+        finally:
+            for k, m in modes.items():
+                pdfium_c.FPDFTextObj_SetTextRenderMode(self.handles[k], m)
+        diff = np.abs(with_text - without).max(axis=2)
+        h, w = diff.shape
+        left, top = self.box[0], self.box[3]
+        for c in suspects:
+            px0, px1 = max(int((c.x0 - left) * scale) - 1, 0), min(int(np.ceil((c.x1 - left) * scale)) + 1, w)
+            py0, py1 = max(int((top - c.y1) * scale) - 1, 0), min(int(np.ceil((top - c.y0) * scale)) + 1, h)
+            region = diff[py0:py1, px0:px1]
+            if region.size == 0 or int(region.max()) < _VISIBLE_DIFF:
+                c.hidden = (
+                    "texte recouvert par une image ou une forme"
+                    if c.obj in covered and self.styles[c.obj].lum < _LIGHT
+                    else "texte blanc sur fond blanc"
+                    if self.styles[c.obj].lum >= 0.92
+                    else "texte de couleur claire sur fond clair"
+                )
+
+    def _render(self, scale: float) -> np.ndarray:
+        bitmap = self.page.render(scale=scale, may_draw_forms=False, grayscale=False)
+        try:
+            return bitmap.to_numpy()[:, :, :3].astype(np.int16)
+        finally:
+            bitmap.close()
+
+    # --- lines ---
+
+    def lines(self) -> list[Line]:
+        """Lines as PDFium breaks them; each split into fragments at cell gaps and visibility changes."""
+        seen: dict[tuple[str, int, int], int] = {}
+        lines: list[Line] = []
+        cur: list[_Char] = []
+        last: _Char | None = None
+        for c in self.chars:
+            if not c.obj:
+                if c.ch in "\r\n":
+                    if cur:
+                        lines.append(self._line(cur))
+                    cur, last = [], None
+                    continue
+            elif c.solid:
+                if last is not None and c.y1 < last.y0 and c.x0 < last.x0:
+                    lines.append(self._line(cur))  # a word PDFium joined across a hyphenated line end
+                    cur = []
+                last = c
+                key = (c.ch, int(c.x0), int(c.y0))
+                # the same glyph drawn again at the same place (overprinted text); the characters of
+                # one ligature glyph share a box but follow each other
+                if seen.setdefault(key, c.index) < c.index - 3:
+                    continue
+            cur.append(c)
+        if cur:
+            lines.append(self._line(cur))
+        return [ln for ln in lines if ln.frags]
+
+    def _line(self, chars: list[_Char]) -> Line:
+        """Fragments split where visibility changes or a cell starts: a wide gap, or a gap of more
+        than a character width where a new text object starts (word processors draw each cell apart)."""
+        line = Line()
+        run: list[_Char] = []
+        run_hidden: str | None = None
+        has_solid = False
+        prev: _Char | None = None
+        cell = False
+        styles = self.styles
+        for c in chars:
+            solid = c.solid
+            if solid and prev is not None and run:
+                size = styles[prev.obj].size
+                gap = c.x0 - prev.x1
+                new_cell = gap > 2.0 * size or (c.obj != prev.obj and gap > 1.0 * size) or c.x0 < prev.x0 - 3 * size
+                if new_cell and _is_marker(run):  # "•<tab>text", "1.<tab>text": a list item, not a cell
+                    new_cell = False
+                    run.append(_Char(" ", prev.x1, c.x0, c.y0, c.y1, 0, c.index, False))
+                elif new_cell or c.hidden != run_hidden:
+                    line.frags.append(self._frag(run, cell))
+                    run, cell, has_solid = [], new_cell, False
+            if solid:
+                if not has_solid:
+                    run_hidden, has_solid = c.hidden, True
+                prev = c
+            if run or solid:
+                run.append(c)
+        if run:
+            line.frags.append(self._frag(run, cell))
+        line.frags = [f for f in line.frags if f.text.strip()]
+        return line
+
+    def _size(self, c: _Char) -> float:
+        return self.styles[c.obj].size if c.obj else 10.0
+
+    def _frag(self, run: list[_Char], cell: bool) -> Frag:
+        solid = [c for c in run if c.solid]
+        first = solid[0] if solid else run[0]
+        ox, oy = ctypes.c_double(), ctypes.c_double()
+        y = first.y0
+        if pdfium_c.FPDFText_GetCharOrigin(self.textpage, first.index, ox, oy):
+            y = oy.value
+        text = "".join(_clean(c.ch) for c in run)
+        styles = [self.styles[c.obj] for c in solid]
+        size = max((s.size for s in styles), default=10.0)
+        bold = sum(s.bold for s in styles) > 0.6 * max(len(styles), 1)
+        return Frag(
+            text=text,
+            x0=min((c.x0 for c in solid), default=first.x0),
+            x1=max((c.x1 for c in solid), default=first.x1),
+            y=y,
+            size=size,
+            bold=bold,
+            hidden=_run_hidden(run),
+            cell=cell,
+        )
+
+
+_MARKER = re.compile(r"^(?:[•▪◦●○■□➢➤►▶✓✔❖◆◇→–—*·o-]|[\ue000-\uf8ff]|\d{1,2}(?:\.\d{1,2})*[.)]?|[a-z][.)])$")
+
+
+def _is_marker(run: list[_Char]) -> bool:
+    return bool(_MARKER.match("".join(c.ch for c in run).strip()))
+
+
+def _run_hidden(run: list[_Char]) -> str | None:
+    for c in run:
+        if c.ch.strip():
+            return c.hidden
+    return None
+
+
+def _clean(ch: str) -> str:
+    if ch in "\x02\ufffe":  # PDFium's marks for a hyphen at a line end
+        return "-"
+    if ch in "\r\n\t":
+        return " "
+    if ch < " " or "\x7f" <= ch < "\xa0":  # control codes from fonts PDFium cannot map
+        return ""
+    return ch
+
+
+def _bounds(obj: Any) -> tuple[float, float, float, float]:
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    if not pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
+        return (0.0, 0.0, 0.0, 0.0)
+    return (left.value, bottom.value, right.value, top.value)
+
+
+def _filled(obj: Any) -> bool:
+    fill, stroke = ctypes.c_int(), ctypes.c_int()
+    if not pdfium_c.FPDFPath_GetDrawMode(obj, fill, stroke):
+        return False
+    return fill.value != 0
+
+
+def _area(b: tuple[float, float, float, float]) -> float:
+    return max(b[2] - b[0], 0.0) * max(b[3] - b[1], 0.0)
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return max(w, 0.0) * max(h, 0.0)
+
+
+# --- the document --------------------------------------------------------------------------------
+
+
+def _read(
+    path: Path,
+    doc: pdfium.PdfDocument,
+    max_chars: int,
+    outline: list[tuple[str, int, int | None]],
+    has_images: Callable[[int], bool],
+) -> RawDoc:
+    n = len(doc)
+    pages: list[Page] = []
     findings: list[RawFinding] = []
     lost: list[int] = []
     garbled: list[int] = []
     chars = 0
     for i in range(n):
-        pr = _PageReader()
         try:
-            page = reader.pages[i]
-            page.extract_text(visitor_operand_before=pr.before, visitor_text=pr.text)
-        except Exception as e:  # a damaged page is lost, the others are kept
-            log.warning("page %d of %s unreadable: %s: %s", i + 1, path.name, type(e).__name__, e)
+            page = doc[i]
+        except pdfium.PdfiumError as e:  # a damaged page is lost, the others are kept
+            log.warning("page %d of %s unreadable: %s", i + 1, path.name, e)
             lost.append(i + 1)
-            pages.append([])
+            pages.append(Page([]))
             continue
-        lines = [ln for ln in pr.lines if ln.frags]
-        _accept_ocr_layer(lines, partial(_has_images, reader, i))
-        if _garbled(lines):
+        try:
+            reader = _PageReader(page)
+            try:
+                reader.decide_visibility()
+                lines = reader.lines()
+                unmapped = reader.unmapped_share()
+            finally:
+                reader.close()
+            width, height = reader.width, reader.height
+        finally:
+            page.close()
+        _accept_ocr_layer(lines, partial(has_images, i))
+        if unmapped > 0.5 or _garbled(lines):
             garbled.append(i + 1)
-            pages.append([])
+            pages.append(Page([], width, height))
             continue
         for ln in lines:
             hidden = [f for f in ln.frags if f.hidden and f.text.strip()]
@@ -352,13 +627,14 @@ def _parse_pdf(path: Path, data: bytes, password: str | None, max_pages: int, ma
                         detail=f"Texte invisible à la lecture : {hidden[0].hidden}. Exclu du texte évalué.",
                     )
                 )
-        pages.append([ln for ln in lines if ln.text])
-        chars += sum(len(ln.text) for ln in pages[-1])
+        kept = [ln for ln in lines if ln.text]
+        pages.append(Page(kept, width, height))
+        chars += sum(len(ln.text) for ln in kept)
         if chars > max_chars:
             raise TooLargeError(
                 f"{path.name}: more than {max_chars} characters of text",
                 f"Le PDF « {path.name} » contient plus de {format(max_chars, ',').replace(',', chr(0x202F))} "
-                "caractères de texte, au-delà de la limite. Déposez le dossier sans ses annexes.",
+                "caractères de texte, au-delà de la limite de caractères. Déposez le dossier sans ses annexes.",
             )
     _merge_hidden_findings(findings)
     if lost:
@@ -378,33 +654,9 @@ def _parse_pdf(path: Path, data: bytes, password: str | None, max_pages: int, ma
                 "correspondance Unicode) : leur contenu n’est pas évalué.",
             )
         )
-    if chars == 0 and garbled:
-        raise DamagedFileError(
-            f"{path.name}: text is unreadable (fonts without Unicode mapping) on {len(garbled)} page(s)",
-            f"Le texte du PDF « {path.name} » est illisible : ses polices ne permettent pas de retrouver les "
-            "caractères. Exportez-le à nouveau en incorporant les polices (ou en PDF/A), ou faites-le passer "
-            "par une reconnaissance de caractères (OCR).",
-        )
     if chars == 0:
-        if lost and len(lost) == n:
-            raise DamagedFileError(
-                f"{path.name}: no page could be read",
-                f"Aucune page du PDF « {path.name} » n’a pu être lue : le fichier est endommagé. Exportez-le "
-                "à nouveau depuis le logiciel d’origine.",
-            )
-        if not any(_has_images(reader, i) for i in range(min(n, 20))):
-            raise DamagedFileError(
-                f"{path.name}: no text and no images on {n} page(s)",
-                f"Le PDF « {path.name} » ne contient ni texte ni image lisible : il est vide ou endommagé. "
-                "Exportez-le à nouveau depuis le logiciel d’origine.",
-            )
-        raise NoTextLayerError(
-            f"{path.name}: no text layer on {n} page(s) (scanned?)",
-            f"Le PDF « {path.name} » ne contient pas de texte lisible ({n} page(s)) : c’est probablement un "
-            "scan. Exportez le dossier depuis le traitement de texte plutôt que de le scanner, ou faites-le "
-            "passer par une reconnaissance de caractères (OCR, par ex. `ocrmypdf -l fra`) avant de le déposer.",
-        )
-    empty = [i + 1 for i, p in enumerate(pages) if not p and (i + 1) not in lost]
+        _no_text(path, n, lost, garbled, has_images)
+    empty = [i + 1 for i, p in enumerate(pages) if not p.lines and (i + 1) not in lost]
     if empty and len(empty) >= max(2, n // 4):
         findings.append(
             RawFinding(
@@ -413,25 +665,92 @@ def _parse_pdf(path: Path, data: bytes, password: str | None, max_pages: int, ma
                 detail="Ces pages n’ont pas de couche texte (images ou scans) : leur contenu n’est pas évalué.",
             )
         )
-    _drop_furniture(pages)
-    blocks = _blocks(pages)
+    markup = split_reviewer_markup(pages)
+    if markup:
+        findings.append(
+            RawFinding(
+                kind="reviewer_markup",
+                text=f"{len(markup)} commentaire(s) ou marque(s) de relecture imprimé(s) dans la marge",
+                page=markup[0][0],
+                detail="Le PDF a été imprimé avec les commentaires de relecture (bulles dans la marge) : ils sont "
+                "exclus du texte évalué. Premier : « " + markup[0][1][:160] + " ».",
+            )
+        )
+    drop_furniture(pages)
+    use_outline = apply_outline(pages, outline)
+    blocks = build_blocks(pages, use_outline)
+    findings.extend(_repair_encoding(blocks))
     return RawDoc(blocks=blocks, findings=findings, pages=n)
 
 
-def _accept_ocr_layer(lines: list[_Line], has_images: Callable[[], bool]) -> None:
+def _no_text(path: Path, n: int, lost: list[int], garbled: list[int], has_images: Callable[[int], bool]) -> None:
+    if garbled:
+        raise DamagedFileError(
+            f"{path.name}: text is unreadable (fonts without Unicode mapping) on {len(garbled)} page(s)",
+            f"Le texte du PDF « {path.name} » est illisible : ses polices ne permettent pas de retrouver les "
+            "caractères. Exportez-le à nouveau en incorporant les polices (ou en PDF/A), ou faites-le passer "
+            "par une reconnaissance de caractères (OCR).",
+        )
+    if lost and len(lost) == n:
+        raise DamagedFileError(
+            f"{path.name}: no page could be read",
+            f"Aucune page du PDF « {path.name} » n’a pu être lue : le fichier est endommagé. Exportez-le "
+            "à nouveau depuis le logiciel d’origine.",
+        )
+    if not any(has_images(i) for i in range(min(n, 20))):
+        raise DamagedFileError(
+            f"{path.name}: no text and no images on {n} page(s)",
+            f"Le PDF « {path.name} » ne contient ni texte ni image lisible : il est vide ou endommagé. "
+            "Exportez-le à nouveau depuis le logiciel d’origine.",
+        )
+    raise NoTextLayerError(
+        f"{path.name}: no text layer on {n} page(s) (scanned?)",
+        f"Le PDF « {path.name} » ne contient pas de texte lisible ({n} page(s)) : c’est probablement un "
+        "scan. Exportez le dossier depuis le traitement de texte plutôt que de le scanner, ou faites-le "
+        "passer par une reconnaissance de caractères (OCR, par ex. `ocrmypdf -l fra`) avant de le déposer.",
+    )
+
+
+def _repair_encoding(blocks: list[RawBlock]) -> list[RawFinding]:
+    """Symbols standing for ligatures ('classifica*on'): repaired where certain, otherwise reported."""
+    texts, result = repair_glyphs([b.text for b in blocks])
+    for b, t in zip(blocks, texts, strict=True):
+        if t != b.text and b.rows is not None:
+            b.rows = [[c for c in row.split(" | ")] for row in t.split("\n")]
+        b.text = t
+    bad = len(result.unrepaired)
+    if bad <= 5:
+        return []
+    share = bad / max(result.words, 1)
+    examples = ", ".join(dict.fromkeys(result.unrepaired))[:200]
+    return [
+        RawFinding(
+            kind="encoding",
+            text=f"{bad} mot(s) mal encodé(s) ({share:.1%} des mots) : {examples}".replace(".", ",", 1),
+            detail="Certaines polices du PDF n’ont pas de table Unicode fiable : des ligatures (ti, fi, ff…) sont "
+            "remplacées par des symboles. Les citations de ces passages sont à vérifier sur le document.",
+        )
+    ]
+
+
+def _accept_ocr_layer(lines: list[Line], has_images: Callable[[], bool]) -> None:
     """Invisible text drawn over a page image is an OCR layer: the page's content, not hidden text."""
     frags = [f for ln in lines for f in ln.frags if f.text.strip()]
     invisible = [f for f in frags if f.hidden and f.hidden.startswith("texte invisible")]
     if invisible and has_images() and sum(len(f.text) for f in invisible) >= 0.5 * sum(len(f.text) for f in frags):
         for f in invisible:
             f.hidden = None
+        for ln in lines:
+            ln.__dict__.pop("text", None)  # its cached text is stale now
 
 
-def _garbled(lines: list[_Line]) -> bool:
-    """pypdf returns glyph names ('/0 /1 /i255') for fonts it cannot map to Unicode."""
-    text = " ".join(ln.text for ln in lines)
-    solid = len(text.replace(" ", ""))
-    return solid > 40 and sum(len(m) for m in _GLYPH_NAME.findall(text)) > 0.5 * solid
+def _garbled(lines: list[Line]) -> bool:
+    """Fonts PDFium cannot map to Unicode give control, private-use or replacement characters."""
+    text = "".join(f.text for ln in lines for f in ln.frags).replace(" ", "")
+    if len(text) <= 40:
+        return False
+    bad = sum(1 for ch in text if ch == "\ufffd" or unicodedata.category(ch) in ("Cc", "Co", "Cn"))
+    return bad > 0.5 * len(text)
 
 
 def _has_images(reader: pypdf.PdfReader, i: int) -> bool:
@@ -456,187 +775,3 @@ def _merge_hidden_findings(findings: list[RawFinding]) -> None:
         else:
             merged.append(f)
     findings[:] = merged
-
-
-# --- layout -------------------------------------------------------------------------------------
-
-
-def _furniture_key(text: str) -> str:
-    return re.sub(r"\d+", "#", text.lower()).strip()
-
-
-def _is_page_number(text: str, n_pages: int) -> bool:
-    """'12', 'Page 12', '12 / 40' — but not a year or a figure standing alone on a title page."""
-    if not _PAGE_NUMBER.match(text):
-        return False
-    first = int(re.findall(r"\d+", text)[0])
-    return first <= n_pages + 5
-
-
-def _drop_furniture(pages: list[list[_Line]], zone: int = 3) -> None:
-    """Remove running headers/footers and page numbers (lines repeated in the page margins)."""
-    counts: Counter[str] = Counter()
-    for lines in pages:
-        edge = {_furniture_key(ln.text) for ln in lines[:zone] + lines[-zone:]}
-        counts.update(edge)
-    n = sum(1 for p in pages if p)
-    repeated = {k for k, c in counts.items() if n >= 3 and c >= max(2, 0.4 * n)}
-    for lines in pages:
-        keep: list[_Line] = []
-        for j, ln in enumerate(lines):
-            at_edge = j < zone or j >= len(lines) - zone
-            if at_edge and (_furniture_key(ln.text) in repeated or _is_page_number(ln.text, len(pages))):
-                continue
-            keep.append(ln)
-        if keep or not lines:  # a page whose every line repeats elsewhere is content, not furniture
-            lines[:] = keep
-
-
-def _body_size(pages: list[list[_Line]]) -> float:
-    sizes: Counter[float] = Counter()
-    for lines in pages:
-        for ln in lines:
-            sizes[round(ln.size, 1)] += len(ln.text)
-    return sizes.most_common(1)[0][0] if sizes else 10.0
-
-
-_TOC_LEADER = re.compile(r"(?:\.{3,}|…{2,}|\s{2,})\s*\d{1,3}$")
-
-
-def _heading_levels(pages: list[list[_Line]], body: float) -> dict[float, int]:
-    """Map heading font sizes to levels, learning from numbered headings ("2.3 ...") where there are some."""
-    sizes = sorted(
-        {round(ln.size, 1) for p in pages for ln in p if ln.size >= body * 1.15 and len(ln.text) < 150},
-        reverse=True,
-    )
-    depth: dict[float, Counter[int]] = {}
-    for p in pages:
-        for ln in p:
-            m = _NUMBERED_HEADING.match(ln.text)
-            size = round(ln.size, 1)
-            if m and size in sizes:
-                depth.setdefault(size, Counter())[m.group(1).count(".") + 1] += 1
-    learned = {s: c.most_common(1)[0][0] for s, c in depth.items()}
-    levels: dict[float, int] = {}
-    for rank, size in enumerate(sizes):
-        if size in learned:
-            levels[size] = learned[size]
-        else:
-            below = [learned[s] for s in learned if s <= size]
-            above = [learned[s] for s in learned if s > size]
-            if not learned:
-                levels[size] = rank + 1
-            elif below:
-                levels[size] = min(below)  # same size or larger than a known level: that level
-            else:
-                levels[size] = max(above) + 1
-    return levels
-
-
-def _blocks(pages: list[list[_Line]]) -> list[RawBlock]:
-    body = _body_size(pages)
-    levels = _heading_levels(pages, body)
-    vocab = {w.lower() for p in pages for ln in p for w in re.findall(r"\w+", ln.text)}
-    blocks: list[RawBlock] = []
-    for page_no, lines in enumerate(pages, 1):
-        gaps = [round(a.y - b.y, 1) for a, b in itertools.pairwise(lines) if 0 < a.y - b.y < body * 3]
-        line_gap = Counter(gaps).most_common(1)[0][0] if gaps else body * 1.2
-        cur: RawBlock | None = None
-        prev: _Line | None = None
-        in_toc = False
-        for ln in lines:
-            text = ln.text
-            if TOC_TITLE.match(text.strip(" :")):
-                in_toc = True  # a table of contents repeats the headings: not content
-                continue
-            if in_toc or _TOC_LEADER.search(text):
-                continue
-            kind, level = _line_kind(ln, text, levels)
-            if kind == "list_item":
-                # the bullet or number is layout, not text (a DOCX list has neither in its text)
-                text = _NUMBERED_ITEM.sub("", _BULLET.sub("", text, count=1), count=1).strip() or text
-            gap = (prev.y - ln.y) if prev is not None else 0.0
-            spacing = max(line_gap, (prev.size if prev is not None else body) * 1.25)
-            new_para = gap > spacing * 1.3 or gap < -body  # a jump back up: new column or text box
-            same_size = prev is not None and abs(prev.size - ln.size) < 0.5
-            if (
-                cur is not None
-                and not new_para
-                and (
-                    (kind == "paragraph" and cur.kind in ("paragraph", "list_item") and not ln.is_row)
-                    or (kind == "heading" and cur.kind == "heading" and same_size and not _NUMBERED_HEADING.match(text))
-                )
-            ):
-                cur.text = _join(cur.text, text, vocab)
-            elif cur is not None and kind == "table" and cur.kind == "table":
-                cur.text += "\n" + text
-                assert cur.rows is not None
-                cur.rows.append([c.strip() for c in text.split(" | ")])
-            else:
-                if cur is not None:
-                    blocks.append(cur)
-                cur = RawBlock(kind=cast(BlockKind, kind), text=text, level=level, page=page_no)
-                if kind == "table":
-                    cur.rows = [[c.strip() for c in text.split(" | ")]]
-            prev = ln
-        if cur is not None:
-            blocks.append(cur)
-    return _drop_toc_runs([b for b in blocks if b.text.strip()])
-
-
-def _drop_toc_runs(blocks: list[RawBlock]) -> list[RawBlock]:
-    """Remove runs of 3+ consecutive headings that mostly reappear later: a table of contents."""
-
-    def key(text: str) -> str:
-        return re.sub(r"\W+", "", text.lower())[:20]
-
-    out: list[RawBlock] = []
-    i = 0
-    while i < len(blocks):
-        j = i
-        while (
-            j < len(blocks)
-            and len(blocks[j].text) < 150
-            and (blocks[j].kind == "heading" or _NUMBERED_HEADING.match(blocks[j].text))
-        ):
-            j += 1
-        run = blocks[i:j]
-        later = {key(b.text) for b in blocks[j:] if b.kind == "heading"}
-        if len(run) >= 3 and sum(key(b.text) in later for b in run) >= 0.6 * len(run):
-            i = j
-            continue
-        out.extend(run or blocks[i : i + 1])
-        i = max(j, i + 1)
-    return out
-
-
-def _line_kind(ln: _Line, text: str, levels: dict[float, int]) -> tuple[str, int | None]:
-    if ln.is_row:
-        return "table", None
-    if _BULLET.match(text) and len(text) > 2:
-        return "list_item", None
-    short = len(text) < 150 and not text.endswith((".", ";", ","))
-    size = round(ln.size, 1)
-    numbered = _NUMBERED_HEADING.match(text)
-    if short and size in levels:
-        if numbered:
-            return "heading", min(numbered.group(1).count(".") + 1, 6)
-        return "heading", levels[size]
-    if short and numbered and ln.bold and len(text) < 100:
-        return "heading", min(numbered.group(1).count(".") + 1, 6)
-    if _NUMBERED_ITEM.match(text):
-        return "list_item", None
-    return "paragraph", None
-
-
-def _join(a: str, b: str, vocab: set[str]) -> str:
-    """Join two lines of a paragraph; a line-end hyphen is kept (compound) unless the word
-    written without it occurs elsewhere in the document (word-processor hyphenation)."""
-    m = re.search(r"(\w+)-$", a)
-    if m and b[:1].isalnum():
-        n = re.match(r"\w+", b)
-        whole = (m.group(1) + (n.group(0) if n else "")).lower()
-        if b[:1].islower() and whole in vocab:
-            return a[:-1] + b
-        return a + b
-    return f"{a} {b}"

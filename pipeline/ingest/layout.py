@@ -1,0 +1,543 @@
+"""Lines of a PDF page → blocks: reviewer markup, running furniture, headings, paragraphs, tables.
+
+Pure layout work on what `pdf.py` read (text runs with position, size, weight, visibility);
+no PDF library here. Reading order is the content-stream order the engine reports.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import cast
+
+from pipeline.ingest.lexicon import join_hyphenated
+from pipeline.ingest.raw import TOC_TITLE, RawBlock
+from pipeline.textnorm import fold, normalise
+from pipeline.types import BlockKind
+
+_BULLET_CHARS = "•▪◦●○■□➢➤►▶✓✔❖◆◇→–—*·-"
+_BULLET = re.compile(rf"^\s*(?:[{_BULLET_CHARS}]|[\ue000-\uf8ff])\s*")
+_NUMBERED_ITEM = re.compile(r"^\s*(?:\d{1,2}|[a-z])[.)](?=\s*[A-Za-zÀ-ÿ«\"])\s*")
+_NUMBERED_HEADING = re.compile(
+    r"^(?:(?:partie|chapitre|annexe)\s+)?(\d{1,2}(?:\.\d{1,2}){0,3}|[IVX]{1,4})\.?\s+\S", re.I
+)
+_PAGE_NUMBER = re.compile(r"^(?:page\s*)?\d{1,4}(?:\s*(?:/|sur|of)\s*\d{1,4})?$", re.I)
+_TOC_LEADER = re.compile(r"(?:\.{3,}|…{2,}|\s{2,})\s*\d{1,3}$")
+# Word's printed comment balloons and tracked-change margins ("Commenté [PR1]: ...", "Mis en forme : ...").
+_MARKUP_START = re.compile(
+    r"^(?:Comment(?:é|ed|aire)\s*\[[^\]]{1,24}\]\s*:"
+    r"|(?:Mis en forme|Supprimé|Inséré|Déplacé(?: \(insertion\)| \(suppression\))?|Formatted|Deleted|Inserted|Moved"
+    r"(?: \(insertion\)| \(deletion\))?)\s*(?:\[[^\]]{1,24}\])?\s*:)",
+)
+
+
+@dataclass
+class Frag:
+    """A run of characters on one line: same visibility, no cell-sized gap inside."""
+
+    text: str
+    x0: float
+    x1: float
+    y: float
+    size: float
+    bold: bool
+    hidden: str | None = None
+    cell: bool = False  # starts a new table cell (set by the reader from text-object boundaries)
+
+
+@dataclass
+class Line:
+    frags: list[Frag] = field(default_factory=list)
+    heading_level: int | None = None  # set when the PDF outline names this line
+
+    @property
+    def visible(self) -> list[Frag]:
+        return [f for f in self.frags if not f.hidden and f.text.strip()]
+
+    @cached_property
+    def text(self) -> str:
+        """Visible text, cells separated by ' | ' (computed once: fragments are final when it is read)."""
+        out = ""
+        prev: Frag | None = None
+        for f in self.visible:
+            if prev is not None:
+                if _cell_gap(prev, f):
+                    out = out.rstrip() + " | "
+                elif not out.endswith(" ") and not f.text.startswith(" ") and f.x0 > prev.x1 + 0.15 * f.size:
+                    out += " "
+            out += f.text
+            prev = f
+        return normalise(out)
+
+    @property
+    def is_row(self) -> bool:
+        return any(_cell_gap(a, b) for a, b in itertools.pairwise(self.visible))
+
+    @property
+    def y(self) -> float:
+        vis = self.visible
+        return vis[0].y if vis else 0.0
+
+    @property
+    def x0(self) -> float:
+        vis = self.visible
+        return vis[0].x0 if vis else 0.0
+
+    @property
+    def size(self) -> float:
+        return max((f.size for f in self.visible), default=0.0)
+
+    @property
+    def bold(self) -> bool:
+        vis = self.visible
+        chars = sum(len(f.text.strip()) for f in vis) or 1
+        return sum(len(f.text.strip()) for f in vis if f.bold) / chars > 0.6
+
+
+@dataclass
+class Page:
+    lines: list[Line]
+    width: float = 595.0
+    height: float = 842.0
+
+
+def _cell_gap(a: Frag, b: Frag) -> bool:
+    """True when b starts far to the right of where a ends on the same baseline: a new table cell."""
+    if b.cell:
+        return True
+    if abs(a.y - b.y) > max(a.size, 1.0) * 0.6:
+        return False
+    return b.x0 > a.x1 + 2.0 * max(a.size, 1.0)
+
+
+def assemble_rows(lines: list[Line]) -> list[Line]:
+    """Table rows whose cells wrap: cells are drawn one after the other (each going down, then back up
+    to the row's top for the next cell); gather each row into one line whose fragments are its cells."""
+    units: list[Frag] = []
+    keep: dict[int, tuple[Line, int]] = {}  # first unit of each line -> (line, its number of units)
+    for ln in lines:
+        vis = ln.visible
+        first = len(units)
+        if ln.heading_level is not None or not vis:
+            keep[first] = (ln, 1)  # a barrier: headings never join a row, and stay as they are
+            units.append(Frag("\0", 0, 0, 0, 0, False))
+            continue
+        start = 0
+        for k in range(1, len(vis) + 1):
+            if k == len(vis) or _cell_gap(vis[k - 1], vis[k]):
+                part = vis[start:k]
+                text = Line(frags=list(part)).text
+                units.append(
+                    Frag(
+                        text,
+                        part[0].x0,
+                        part[-1].x1,
+                        part[0].y,
+                        max(f.size for f in part),
+                        sum(f.bold for f in part) * 2 > len(part),
+                    )
+                )
+                start = k
+        keep[first] = (ln, len(units) - first)
+    out: list[Line] = []
+    i = 0
+    while i < len(units):
+        cells = _row_at(units, i)
+        if cells is None:
+            if i in keep:  # not a wrapped row: the line as it was read
+                line, n_units = keep[i]
+                out.append(line)
+                i += n_units
+            else:
+                out.append(_unit_line(units[i]))
+                i += 1
+            continue
+        frags = [
+            Frag(
+                " ".join(u.text for u in cell),
+                cell[0].x0,
+                max(u.x1 for u in cell),
+                cells[0][0].y,
+                max(u.size for u in cell),
+                all(u.bold for u in cell),
+                cell=k > 0,
+            )
+            for k, cell in enumerate(cells)
+        ]
+        out.append(Line(frags=frags))
+        i += sum(len(c) for c in cells)
+    return out
+
+
+def _unit_line(u: Frag) -> Line:
+    parts = u.text.split(" | ")
+    if len(parts) == 1:
+        return Line(frags=[u])
+    return Line(frags=[Frag(t, u.x0, u.x1, u.y, u.size, u.bold, cell=k > 0) for k, t in enumerate(parts)])
+
+
+def _row_at(units: list[Frag], i: int) -> list[list[Frag]] | None:
+    """The cells of a row starting at units[i], when at least one of them wraps over several lines."""
+    top = units[i]
+    if top.text == "\0":
+        return None
+    cells: list[list[Frag]] = [[top]]
+    j = i + 1
+    while j < len(units):
+        u = units[j]
+        cell = cells[-1]
+        last = cell[-1]
+        if u.text == "\0":
+            break
+        if abs(u.x0 - cell[0].x0) < 4 and 0 < last.y - u.y < 2.0 * max(last.size, 1.0) and len(cell) < 6:
+            cell.append(u)
+        elif abs(u.y - top.y) < 2 and u.x0 > cell[0].x0 + 8:
+            cells.append([u])
+        else:
+            break
+        j += 1
+    if len(cells) < 2 or all(len(c) == 1 for c in cells):
+        return None
+    return cells
+
+
+# --- reviewer markup -----------------------------------------------------------------------------
+
+
+def split_reviewer_markup(pages: list[Page]) -> list[tuple[int, str]]:
+    """Remove printed comment balloons / change margins; return (page, text) of each balloon."""
+    found: list[tuple[int, str]] = []
+    for page_no, page in enumerate(pages, 1):
+        starts = [ln for ln in page.lines if _MARKUP_START.match(ln.text)]
+        if not starts:
+            continue
+        zone = min(ln.x0 for ln in starts) - 3.0
+        margin = zone > page.width * 0.45
+        keep: list[Line] = []
+        current: list[str] | None = None
+        for ln in page.lines:
+            text = ln.text
+            in_margin = margin and ln.x0 >= zone
+            if _MARKUP_START.match(text) and (in_margin or text.lower().startswith("comment")):
+                current = [text]
+                found.append((page_no, text))
+                continue
+            if in_margin and current is not None:
+                found[-1] = (page_no, f"{found[-1][1]} {text}")
+                continue
+            current = None
+            keep.append(ln)
+        page.lines = keep
+    return found
+
+
+# --- page furniture ------------------------------------------------------------------------------
+
+
+def _furniture_key(text: str) -> str:
+    return re.sub(r"\d+", "#", text.lower()).strip()
+
+
+def _is_page_number(text: str, n_pages: int) -> bool:
+    """'12', 'Page 12', '12 / 40' — but not a year or a figure standing alone on a title page."""
+    if not _PAGE_NUMBER.match(text):
+        return False
+    first = int(re.findall(r"\d+", text)[0])
+    return first <= n_pages + 5
+
+
+def drop_furniture(pages: list[Page], zone: int = 3) -> None:
+    """Remove running headers/footers and page numbers (lines repeated in the page margins).
+
+    A repeated table header row (a row followed by more rows) is kept once: it is content.
+    """
+    counts: Counter[str] = Counter()
+    for p in pages:
+        lines = p.lines
+        counts.update({_furniture_key(ln.text) for ln in lines[:zone] + lines[-zone:]})
+    n = sum(1 for p in pages if p.lines)
+    repeated = {k for k, c in counts.items() if n >= 3 and c >= max(2, 0.4 * n)}
+    kept_headers: set[str] = set()
+    for p in pages:
+        lines = p.lines
+        keep: list[Line] = []
+        for j, ln in enumerate(lines):
+            at_edge = j < zone or j >= len(lines) - zone
+            key = _furniture_key(ln.text)
+            if at_edge and key in repeated:
+                nxt = lines[j + 1] if j + 1 < len(lines) else None
+                if ln.is_row and nxt is not None and nxt.is_row and key not in kept_headers:
+                    kept_headers.add(key)  # a table header repeated on each page: kept once
+                    keep.append(ln)
+                continue
+            if at_edge and _is_page_number(ln.text, len(pages)):
+                continue
+            keep.append(ln)
+        if keep or not lines:  # a page whose every line repeats elsewhere is content, not furniture
+            p.lines = keep
+
+
+# --- headings -----------------------------------------------------------------------------------
+
+
+def apply_outline(pages: list[Page], outline: list[tuple[str, int, int | None]]) -> bool:
+    """Mark the lines that the PDF outline (bookmarks) names as headings; True when it fits the text.
+
+    An entry matches a line (or consecutive lines, for a wrapped title) on its page, or on the
+    next pages when the destination is off by one.
+    """
+    if len(outline) < 2:
+        return False
+    matched = 0
+    for title, level, page_idx in outline:
+        key = _key(title)
+        if not key:
+            continue
+        start = page_idx if page_idx is not None else 0
+        candidates = range(start, min(start + 2, len(pages))) if page_idx is not None else range(len(pages))
+        if _match_title(pages, candidates, key, level):
+            matched += 1
+    return matched >= max(2, 0.5 * len(outline))
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[\W_]+", "", fold(normalise(text)))
+
+
+def _match_title(pages: list[Page], candidates: range, key: str, level: int) -> bool:
+    for pi in candidates:
+        lines = pages[pi].lines
+        for j, ln in enumerate(lines):
+            if ln.heading_level is not None:
+                continue
+            k = _key(ln.text)
+            if not k or not key.startswith(k):
+                continue
+            if k == key:
+                ln.heading_level = level
+                return True
+            acc, group = k, [ln]
+            for nxt in lines[j + 1 : j + 4]:
+                acc += _key(nxt.text)
+                group.append(nxt)
+                if acc == key:
+                    for g in group:
+                        g.heading_level = level
+                    return True
+                if not key.startswith(acc):
+                    break
+    return False
+
+
+def _body_size(pages: list[Page]) -> float:
+    sizes: Counter[float] = Counter()
+    for p in pages:
+        for ln in p.lines:
+            sizes[round(ln.size, 1)] += len(ln.text)
+    return sizes.most_common(1)[0][0] if sizes else 10.0
+
+
+def _heading_levels(pages: list[Page], body: float) -> dict[float, int]:
+    """Map heading font sizes to levels, learning from numbered headings ("2.3 ...") where there are some."""
+    sizes = sorted(
+        {
+            round(ln.size, 1)
+            for p in pages
+            for ln in p.lines
+            if (ln.size >= body * 1.15 or (ln.size >= body * 1.05 and ln.bold)) and len(ln.text) < 150
+        },
+        reverse=True,
+    )
+    depth: dict[float, Counter[int]] = {}
+    for p in pages:
+        for ln in p.lines:
+            m = _NUMBERED_HEADING.match(ln.text)
+            size = round(ln.size, 1)
+            if m and size in sizes and not m.group(1).isalpha():
+                depth.setdefault(size, Counter())[m.group(1).count(".") + 1] += 1
+    learned = {s: c.most_common(1)[0][0] for s, c in depth.items()}
+    levels: dict[float, int] = {}
+    for rank, size in enumerate(sizes):
+        if size in learned:
+            levels[size] = learned[size]
+        else:
+            below = [learned[s] for s in learned if s <= size]
+            above = [learned[s] for s in learned if s > size]
+            if not learned:
+                levels[size] = min(rank + 1, 6)
+            elif below:
+                levels[size] = min(below)  # same size or larger than a known level: that level
+            else:
+                levels[size] = min(max(above) + 1, 6)
+    return levels
+
+
+# --- blocks -------------------------------------------------------------------------------------
+
+
+def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
+    for p in pages:
+        p.lines = assemble_rows(p.lines)
+    body = _body_size(pages)
+    levels = _heading_levels(pages, body)
+    if use_outline:
+        # the outline names the headings; lines set like them (an unlisted "Foreword") and a title
+        # larger than all of them are added
+        named: dict[float, Counter[int]] = {}
+        for p in pages:
+            for ln in p.lines:
+                if ln.heading_level is not None:
+                    named.setdefault(round(ln.size, 1), Counter())[ln.heading_level] += 1
+        largest = max(named, default=0.0)
+        levels = {s: 1 for s in levels if s > largest + 1.0}
+        levels.update({s: c.most_common(1)[0][0] for s, c in named.items() if s >= body * 1.15})
+    deepest = max(levels.values(), default=0)
+    in_toc = False
+    vocab = {w.lower() for p in pages for ln in p.lines for w in re.findall(r"\w+", ln.text)}
+    blocks: list[RawBlock] = []
+    for page_no, page in enumerate(pages, 1):
+        lines = page.lines
+        gaps = [round(a.y - b.y, 1) for a, b in itertools.pairwise(lines) if 0 < a.y - b.y < body * 3]
+        line_gap = Counter(gaps).most_common(1)[0][0] if gaps else body * 1.2
+        ys = Counter(round(ln.y) for ln in lines)
+        cur: RawBlock | None = None
+        prev: Line | None = None
+        for j, ln in enumerate(lines):
+            text = ln.text
+            if TOC_TITLE.match(text.strip(" :")):
+                in_toc = True  # a table of contents repeats the headings: not content
+                continue
+            if in_toc and _toc_entry(ln, text, body):
+                continue
+            in_toc = False
+            if _TOC_LEADER.search(text) and ln.heading_level is None:
+                continue
+            gap = (prev.y - ln.y) if prev is not None else 0.0
+            spacing = max(line_gap, (prev.size if prev is not None else body) * 1.25)
+            new_para = prev is None or gap > spacing * 1.3 or gap < -body  # a jump back up: column, box
+            nxt = lines[j + 1] if j + 1 < len(lines) else None
+            side_by_side = ys[round(ln.y)] > 1  # cells of a table drawn as separate lines
+            kind, level = _line_kind(ln, text, levels, use_outline, side_by_side, body)
+            if kind == "paragraph" and not use_outline and _bold_heading(ln, text, new_para, nxt, body, side_by_side):
+                numbered = _NUMBERED_HEADING.match(text)
+                kind = "heading"
+                level = min(numbered.group(1).count(".") + 1, 6) if numbered else min(deepest + 1, 6)
+            if kind == "list_item":
+                # the bullet or number is layout, not text (a DOCX list has neither in its text)
+                text = _NUMBERED_ITEM.sub("", _BULLET.sub("", text, count=1), count=1).strip() or text
+            same_size = prev is not None and abs(prev.size - ln.size) < 0.5
+            if (
+                cur is not None
+                and not new_para
+                and (
+                    (kind == "paragraph" and cur.kind in ("paragraph", "list_item") and not ln.is_row)
+                    or (
+                        kind == "heading"
+                        and cur.kind == "heading"
+                        and same_size
+                        and cur.level == level
+                        and not _NUMBERED_HEADING.match(text)
+                    )
+                )
+            ):
+                cur.text = join_lines(cur.text, text, vocab)
+            elif cur is not None and kind == "table" and cur.kind == "table":
+                cur.text += "\n" + text
+                assert cur.rows is not None
+                cur.rows.append([c.strip() for c in text.split(" | ")])
+            else:
+                if cur is not None:
+                    blocks.append(cur)
+                cur = RawBlock(kind=cast(BlockKind, kind), text=text, level=level, page=page_no)
+                if kind == "table":
+                    cur.rows = [[c.strip() for c in text.split(" | ")]]
+            prev = ln
+        if cur is not None:
+            blocks.append(cur)
+    return _drop_toc_runs([b for b in blocks if b.text.strip()])
+
+
+def _toc_entry(ln: Line, text: str, body: float) -> bool:
+    """A line of a table of contents (which may run over several pages)."""
+    return ln.heading_level is None and ln.size < body * 1.15 and len(text) < 150 and not text.endswith((".", ";", ","))
+
+
+def _bold_heading(ln: Line, text: str, new_para: bool, nxt: Line | None, body: float, side: bool) -> bool:
+    """A short bold line of body size standing alone (LaTeX \\paragraph, Word bold titles) is a heading."""
+    if side or ln.is_row or not ln.bold or not new_para or len(text) > 90 or len(text) < 3:
+        return False
+    if text.endswith((".", ";", ",", ":")) or _BULLET.match(text) or _PAGE_NUMBER.match(text):
+        return False
+    if not re.match(r"[A-ZÀ-Ý0-9IVX]", text):
+        return False
+    if nxt is None:
+        return False
+    return not (nxt.bold and abs(nxt.size - ln.size) < 0.5 and 0 < ln.y - nxt.y < body * 1.6)
+
+
+def _drop_toc_runs(blocks: list[RawBlock]) -> list[RawBlock]:
+    """Remove runs of 3+ consecutive headings that mostly reappear later: a table of contents."""
+
+    def key(text: str) -> str:
+        return re.sub(r"\W+", "", text.lower())[:20]
+
+    out: list[RawBlock] = []
+    i = 0
+    while i < len(blocks):
+        j = i
+        while (
+            j < len(blocks)
+            and len(blocks[j].text) < 150
+            and (blocks[j].kind == "heading" or _NUMBERED_HEADING.match(blocks[j].text))
+        ):
+            j += 1
+        run = blocks[i:j]
+        later = {key(b.text) for b in blocks[j:] if b.kind == "heading"} if len(run) >= 3 else set()
+        if len(run) >= 3 and sum(key(b.text) in later for b in run) >= 0.6 * len(run):
+            i = j
+            continue
+        out.extend(run or blocks[i : i + 1])
+        i = max(j, i + 1)
+    return out
+
+
+def _line_kind(
+    ln: Line, text: str, levels: dict[float, int], use_outline: bool, side_by_side: bool, body: float
+) -> tuple[str, int | None]:
+    if ln.heading_level is not None:
+        return "heading", min(ln.heading_level, 6)
+    if ln.is_row:
+        return "table", None
+    if _BULLET.match(text) and len(text) > 2:
+        return "list_item", None
+    short = len(text) < 150 and not text.endswith((".", ";", ","))
+    size = round(ln.size, 1)
+    numbered = _NUMBERED_HEADING.match(text)
+    if short and size in levels and not side_by_side and (not use_outline or not numbered):
+        return "heading", levels[size]
+    if not use_outline and not side_by_side:
+        if short and size in levels:
+            if numbered and not numbered.group(1).isalpha():
+                return "heading", min(numbered.group(1).count(".") + 1, 6)
+            return "heading", levels[size]
+        if short and numbered and ln.bold and len(text) < 100 and not numbered.group(1).isalpha():
+            return "heading", min(numbered.group(1).count(".") + 1, 6)
+    if _NUMBERED_ITEM.match(text):
+        return "list_item", None
+    return "paragraph", None
+
+
+def join_lines(a: str, b: str, vocab: set[str]) -> str:
+    """Join two lines of a paragraph; a line-end hyphen is removed only when the joined word is
+    French or occurs elsewhere in the document (otherwise it is a compound: 'vente-conseil')."""
+    m = re.search(r"(\w+)-$", a)
+    if m and b[:1].isalnum():
+        n = re.match(r"\w+", b)
+        right = n.group(0) if n else ""
+        if b[:1].islower() and join_hyphenated(m.group(1), right, vocab):
+            return a[:-1] + b
+        return a + b
+    return f"{a} {b}"
