@@ -131,3 +131,14 @@ def test_cohort_csv_download_keeps_a_formula_name_as_text(tmp_path: Path) -> Non
     assert rows[0][1] == "'" + formula
     assert not [c for row in rows for c in row if c.startswith(FORMULA_STARTS)]
     app.state.web.jobs.shutdown()
+
+
+def test_the_server_runs_the_retention_schedule(tmp_path: Path) -> None:
+    """With DOSSIER_REVIEW_RETENTION_DAYS set, the server's lifespan starts the daily purge and stops it."""
+    app = create_app(web_settings(tmp_path, retention_days=30))
+    with TestClient(app):
+        assert any(t.name == "retention" and t.is_alive() for t in threading.enumerate())
+    assert not any(t.name == "retention" and t.is_alive() for t in threading.enumerate())
+    without = create_app(web_settings(tmp_path / "off"))
+    with TestClient(without):
+        assert not any(t.name == "retention" for t in threading.enumerate())
