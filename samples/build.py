@@ -9,7 +9,7 @@ Markup of source.md (see samples/README.md):
     front matter between '---' lines (YAML): title, subtitle, candidate, company, date,
     module (M1|M2), formats ([docx, pdf] or [pdf]), layout (portrait|slides|deck);
     optional: style (word|gdocs), lists (real|typed), producer (libreoffice|latex|chromium),
-    toc (bool), header (bool), scan_pages ([N, ...]) -- see samples/README.md
+    toc (bool), header (bool), scan_pages ([N, ...]), columns (1|2, latex only) -- see samples/README.md
     '# ', '## ', '### '          -> Heading 1 / 2 / 3
     blank-line separated text    -> Normal paragraph
     '- item' / '1. item'         -> List Bullet / List Number (numbering restarts per list)
@@ -826,6 +826,7 @@ def latex_pdf(meta: dict, body: str, pdf_path: Path) -> None:
         t = Path(tmp)
         (t / "body.md").write_text(latex_markdown(meta, body), encoding="utf-8")
         (t / "header.tex").write_text(LATEX_HEADER, encoding="utf-8")
+        two = int(meta.get("columns", 1)) == 2
         meta_yaml = {
             "title": str(meta["title"]),
             "subtitle": str(meta.get("subtitle") or ""),
@@ -833,8 +834,9 @@ def latex_pdf(meta: dict, body: str, pdf_path: Path) -> None:
             "date": f"{meta['date']} — Module {meta['module']}",
             "lang": "fr-FR",
             "documentclass": "article",
-            "classoption": ["11pt", "a4paper"],
-            "geometry": "margin=2.4cm",
+            # two columns: 12 pt, title and contents on their own pages (a typical LaTeX report)
+            "classoption": ["11pt", "a4paper"] if not two else ["12pt", "a4paper", "twocolumn", "titlepage"],
+            "geometry": "margin=2.4cm" if not two else "margin=2cm",
             "fontfamily": "lmodern",
             "toc-title": "Table des matières",
         }
