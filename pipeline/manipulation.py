@@ -50,7 +50,7 @@ _GRADER = (
     r"|assessor|evaluator|marker|scorer|rater|notateur)"
 )
 _AI_QUALIFIED = (
-    rf"(?:{_AI_NAME}(?: (?:ia|ai|llm|d'evaluation|de notation|de correction|de pre-?lecture|d'analyse|evaluateur"
+    rf"(?:(?:{_AI_NAME} )?{_AI_NAME}(?: (?:ia|ai|llm|d'evaluation|de notation|de correction|de pre-?lecture|d'analyse|evaluateur"
     rf"|correcteur|automatique|automatise|grader|reviewer|evaluator|examiner))*"
     rf"|{_GRADER}(?: (?:automatique|automatise|ia|ai|bot|llm|robot))?"
     rf"|(?:ai|ia|llm|gpt|automated) {_GRADER}s?)"
@@ -61,7 +61,8 @@ _AUTO_GRADER = (
     rf"(?:(?:correcteur|correctrice|evaluateur|evaluatrice|examinateur) (?:automatique|automatise|ia|virtuel)"
     r"|outil (?:d'evaluation|de notation|de correction|de pre-?lecture)(?: automatique| automatise)?"
     r"|(?:systeme|programme|logiciel) (?:d'evaluation|de notation|de correction) automati\w*|programme de correction"
-    r"|(?:ai|ia|llm|automated|automatic) (?:grader|reviewer|evaluator|examiner|marker|grading|assessor)s?"
+    r"|(?:ai|ia|llm|automated|automatic) (?:grader|reviewer|evaluator|examiner|marker|grading|assessor|assessment)s?"
+    r"|(?:evaluation|notation|correction|pre-?lecture|lecture|analyse) (?:automatique|automatisee|par (?:l'ia|ia))"
     rf"|(?:reviewer|grading|marking) bot|{_AI_NAME} (?:evaluateur|correcteur|grader|reviewer))"
 )
 
@@ -81,9 +82,9 @@ _MAX_MARK = (
     r"|\b3 partout\b|\bun 3\b|\bgrade = max|(?:notez?|noter|mark|rate|score) (?:au|at the) max)"
 )
 _ALL_CRIT = (
-    r"(?:(?:tous|toutes) (?:les |ses )?(?:criteres?|competences?|indicateurs?|lignes)|l'ensemble des (?:criteres?|competences?)"
+    r"(?:(?:tous|toutes) (?:les |ses )?(?:criteres?|competences?|indicateurs?|lignes|attendus|exigences)|l'ensemble des (?:criteres?|competences?)"
     r"|chaque (?:critere|competence|ligne de la grille)|chacun des criteres|(?:all|every|each) (?:the )?(?:rubric )?"
-    r"(?:criteria|criterion|competenc\w*|rubric criteria)|(?:criteres?|competences?) (?:du bloc|c\d) (?:a|au) c?\d)"
+    r"(?:criteria|criterion|competenc\w*|rubric criteria)|(?:criteres?|competences?) (?:du bloc|c\d+(?:\.\d+)?) (?:a|au|to) c?\d+(?:\.\d+)?)"
 )
 _VERDICT = (
     r"(?:\b(?:acquise?s?|maitrise?e?s?|validee?s?|valider|satisfaite?s?|remplie?s?|atteinte?s?|excellente?|mastered"
@@ -91,7 +92,9 @@ _VERDICT = (
     r"|\b3 ?/ ?3\b|\b20 ?/ ?20\b|✔|✓)"
 )
 _SUPPRESS = (
-    r"(?:ne (?:pas |jamais )?(?:\w+ )?(?:signal|relev|mentionn|cit|report|penalis|evoqu)\w*"
+    r"(?:ne (?:pas |jamais )?(?:\w+ )?(?:signal|relev|mentionn|cit|report|penalis|evoqu|comptabilis)\w*"
+    r"|ne (?:pas |jamais |plus )?(?:tenir|tiens|tenez|prendre|prends|prenez) (?:pas )?(?:en )?compte"
+    r"|\bskip (?:the |any )?|\bleave out (?:the |any )?"
     r"|n'(?:est|y a) (?:pas )?(?:lieu|besoin) de (?:signal|relev|mentionn)\w*"
     r"|sans (?:signal|relev|mentionn)\w*|inutile de (?:chercher|verifier|signaler|relever)"
     r"|(?:do not|don't|never|not to) (?:report|mention|flag|cite|list|penali[sz]e|point out)"
@@ -177,6 +180,8 @@ _DEDICATION = (
     rf"(?: [\w'-]+){{0,3}}\s*[:,]?\s*(?:a l'attention|a l'intention|a l'usage|destinee?s?|adressee?s?|reservee?s?)?\s*"
     rf"\b(?:a|au|aux|pour|de|du|d'|des|to|for|of)\b\s*(?:l'|le |la |les |the |tout |toute |tous les |any |all )?"
     rf"(?:personne ou (?:le )?)?(?:{_AI_QUALIFIED}|{_GRADER}s?)\b"
+    rf"|\b(?:demande|prie|supplie|invite|conjure|ask|request|beg|urge)s? (?:a|au|aux|to|the)? ?(?:l'|le |la |les |the )?"
+    rf"(?:{_AI_QUALIFIED}|{_GRADER}s?)\b"
     rf"|\b(?:s'adresse|est adresse|is addressed|is meant) (?:a|au|aux|to|for) (?:l'|le |la |les |the |any |all )?"
     rf"(?:{_AI_QUALIFIED}|{_GRADER}s?)\b"
     rf"|{_LEAD}(?:a l'attention|a l'intention|pour|a|au|aux|to|for|to whoever or whatever)\s+(?:d[eu] |de l'|des )?"
@@ -186,7 +191,8 @@ _CONDITIONAL = (
     rf"\b(?:si|lorsque|quand|dans le cas ou|au cas ou|if|when|in case)\b.{{0,40}}\b(?:tu es|vous etes|you are|you're"
     rf"|(?:ce|le present|this) (?:texte|document|dossier|file|text) (?:est|is|sera|will be)(?: being)?"
     rf" (?:lu|traite|analyse|evalue|corrige|note|read|processed|analy[sz]ed|evaluated|graded|reviewed)"
-    rf"|(?:une|un|an?|the|l') ?{_AI_QUALIFIED} (?:participe|intervient|lit|read|evaluat|grad|process|analy|is))"
+    rf"|(?:une|un|an?|the|l') ?{_AI_QUALIFIED}(?: automatique| automatise)? (?:participe|intervient|lit|read|evaluat|grad"
+    rf"|process|analy|is|resum|summari|corrig|note|traite|examine|relit|review))"
 )
 # « l'IA qui évalue ce dossier », « toi qui notes », « a language model evaluating this document »
 _RELATIVE = (
@@ -366,7 +372,7 @@ _ADDRESSEE_WORDS = _words(
     "assistant assistants chatbot bot bots robot algorithme programme systeme outil logiciel machine correcteur "
     "correcteurs correctrice evaluateur evaluateurs evaluatrice examinateur examinatrice grader graders reviewer "
     "reviewers examiner examiners assessor assessors evaluator evaluators marker markers scorer rater notateur "
-    "toi personne whoever whatever"
+    "toi personne whoever whatever intelligence artificielle"
 )
 _GATES: dict[str, frozenset[str]] = {
     "fake": _words(
