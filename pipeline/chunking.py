@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from pipeline.manipulation import block_flagged_spans
 from pipeline.types import BlockKind, Chunk, Dossier, without_spans
 
 _JOIN = "\n\n"
@@ -36,32 +37,19 @@ class _Piece:
 
 def _pieces(dossier: Dossier) -> list[_Piece]:
     """Blocks with the manipulation spans that fall inside them (a block is never cut)."""
-    spans = sorted(
-        (f.start, f.end)
-        for f in dossier.findings
-        if f.kind == "manipulation" and f.start is not None and f.end is not None
-    )
     pieces: list[_Piece] = []
     for b in dossier.blocks:
         text = b.text.strip()
         if not text:
             continue
-        at = b.start + (len(b.text) - len(b.text.lstrip()))
-        inside = _merge(
-            [(max(s, at) - at, min(e, at + len(text)) - at) for s, e in spans if s < at + len(text) and e > at]
-        )
+        lead = len(b.text) - len(b.text.lstrip())
+        inside = [
+            (max(s - lead, 0), min(e - lead, len(text)))
+            for s, e in block_flagged_spans(dossier, b)
+            if e - lead > 0 and s - lead < len(text)
+        ]
         pieces.append(_Piece(text, b.start, b.end, b.kind, b.page, b.section, inside))
     return pieces
-
-
-def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for s, e in sorted(spans):
-        if out and s <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], e))
-        else:
-            out.append((s, e))
-    return out
 
 
 def _top(section: list[str], piece: _Piece) -> str:

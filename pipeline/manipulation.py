@@ -34,7 +34,7 @@ import re
 import unicodedata
 
 from pipeline.textnorm import fold
-from pipeline.types import Dossier, Finding
+from pipeline.types import Block, Dossier, Finding, without_spans
 
 # --- vocabulary (folded: lower case, accents stripped, apostrophes "'") ---------------------
 
@@ -655,6 +655,30 @@ def detect_manipulation(dossier: Dossier) -> list[Finding]:
                 )
             )
     return findings
+
+
+def block_flagged_spans(dossier: Dossier, block: Block) -> list[tuple[int, int]]:
+    """Spans of `block.text` (relative offsets, merged) that manipulation findings flag."""
+    spans = sorted(
+        (max(f.start, block.start) - block.start, min(f.end, block.end) - block.start)
+        for f in dossier.findings
+        if f.kind == "manipulation" and f.start is not None and f.end is not None
+        if f.start < block.end and f.end > block.start
+    )
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def block_clean_text(dossier: Dossier, block: Block) -> str:
+    """A block's text without its flagged spans: what a search over the dossier's blocks (gaps,
+    mentions) may rely on."""
+    spans = block_flagged_spans(dossier, block)
+    return without_spans(block.text, spans)[0] if spans else block.text
 
 
 def warnings_for(dossier: Dossier) -> list[str]:
