@@ -61,6 +61,52 @@ def _predict(x: np.ndarray, intercept: float, coefs: np.ndarray, cuts: tuple[flo
     return ((intercept + x @ coefs)[:, None] >= np.array(cuts)).sum(axis=1)
 
 
+def _margins(score: np.ndarray, cuts: tuple[float, ...]) -> np.ndarray:
+    return np.min(np.abs(score[:, None] - np.array(cuts)[None, :]), axis=1)
+
+
+def _isotonic(x: np.ndarray, y: np.ndarray) -> tuple[list[float], list[float]]:
+    """Pool-adjacent-violators: the non-decreasing step function of y over x (least squares)."""
+    order = np.argsort(x, kind="stable")
+    blocks: list[list[float]] = []  # [sum_y, count, max_x]
+    for xi, yi in zip(x[order], y[order], strict=True):
+        blocks.append([float(yi), 1.0, float(xi)])
+        while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] >= blocks[-1][0] / blocks[-1][1]:
+            s, n, mx = blocks.pop()
+            blocks[-1][0] += s
+            blocks[-1][1] += n
+            blocks[-1][2] = mx
+    return [round(b[2], 4) for b in blocks], [round(b[0] / b[1], 4) for b in blocks]
+
+
+def calibrate(
+    dev: list[dict[str, Any]], feats: list[str], ridge: float, groups: np.ndarray, y: np.ndarray
+) -> dict[str, Any]:
+    """Confidence = probability that the level is exactly right, from out-of-fold predictions on dev:
+    isotonic in the distance of the score to the nearest cut point; a criterion without any quote
+    gets the dev rate at which "no quote" meant the lowest level."""
+    x = np.array([[float(r["features"].get(f, 0.0)) for f in feats] for r in dev])
+    margin = np.zeros(len(y))
+    correct = np.zeros(len(y))
+    for g in sorted(set(groups)):
+        train, held = groups != g, groups == g
+        b, c, t = _fit(x[train], y[train], ridge)
+        score = b + x[held] @ c
+        margin[held] = _margins(score, t)
+        correct[held] = _predict(x[held], b, c, t) == y[held]
+    quoted = np.array([int(r.get("quotes", 1)) > 0 for r in dev])
+    xs, ps = _isotonic(margin[quoted], correct[quoted])
+    bare = y[~quoted]
+    return {
+        "description": "isotonic fit of exact-level correctness on the score's distance to the nearest cut point, "
+        "leave-one-dossier-out predictions on dev",
+        "margin": xs,
+        "p_exact": ps,
+        "no_evidence_p_exact": round(float((bare == 0).mean()), 4) if len(bare) else None,
+        "rows": int(quoted.sum()),
+    }
+
+
 def fit(rows: list[dict[str, Any]]) -> dict[str, Any]:
     dev = [r for r in rows if r["split"] == "dev" and r["features"]]
     if not dev:
@@ -84,6 +130,7 @@ def fit(rows: list[dict[str, Any]]) -> dict[str, Any]:
     feats = CANDIDATE_SETS[name]
     x = np.array([[float(r["features"].get(f, 0.0)) for f in feats] for r in dev])
     intercept, coefs, cuts = _fit(x, y, ridge)
+    calibration = calibrate(dev, feats, ridge, groups, y)
     dossiers = sorted(str(g) for g in set(groups))
     print(
         f"chosen: {name}, ridge {ridge} (leave-one-dossier-out on dev: QWK {qwk:.3f}, exact {exact:.3f}); "
@@ -96,6 +143,7 @@ def fit(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "coefs": {f: round(float(c), 5) for f, c in zip(feats, coefs, strict=True)},
         "thresholds": [round(t, 3) for t in cuts],
         "evidence_min": 0.2,
+        "calibration": calibration,
         "fitted_on": dossiers,
         "dev_rows": len(dev),
         "selection": {"features": name, "ridge": ridge, "cv_qwk": round(qwk, 4), "cv_exact": round(exact, 4)},

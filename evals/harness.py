@@ -48,6 +48,7 @@ class Row:
     pred: int | None
     features: dict[str, float] = field(default_factory=dict)
     confidence: float = 0.0
+    quotes: int = 0
 
 
 @dataclass
@@ -160,6 +161,7 @@ def run_eval(
                         d.level if d else None,
                         feats,
                         d.confidence if d else 0.0,
+                        len(d.evidence) if d else 0,
                     )
                 )
                 for q in g.get("evidence", []):

@@ -22,6 +22,7 @@ from rich.table import Table
 from pipeline.errors import ReviewError
 from pipeline.referentiel import Referentiel, resolve_referentiel
 from pipeline.settings import Settings
+from pipeline.textnorm import clip
 
 if TYPE_CHECKING:
     from pipeline.db.store import ReviewStore
@@ -183,7 +184,8 @@ def parse(
         for f in dossier.findings:
             where = f" (p. {f.page})" if f.page else (f" ({' > '.join(f.section)})" if f.section else "")
             out.print(
-                f"  [bold]{f.kind}[/]{escape(where)} {escape(f.detail)} « {escape(f.text[:160])} »", highlight=False
+                f"  [bold]{f.kind}[/]{escape(where)} {escape(f.detail)} « {escape(clip(f.text, 160))} »",
+                highlight=False,
             )
     else:
         out.print("Aucun constat (pas de texte caché, langue française, fichier intact).")
@@ -253,7 +255,7 @@ def retrieve(
             f"{h.lexical_score:.2f}",
             f"{h.fused_score:.4f}",
             escape(", ".join(h.matched_terms[:6])),
-            escape(h.chunk.text[:220]),
+            escape(clip(h.chunk.text, 220)),
         )
     out.print(table)
     out.print(_kept_copy_note(dossier.sha256))
@@ -380,6 +382,9 @@ def _store(data_dir: Path | None) -> tuple[Settings, ReviewStore]:
     return settings, ReviewStore(settings.db_url)
 
 
+STATUS_FR = {"suggested": "suggestion", "à revoir": "à revoir"}
+
+
 def _shared_referentiel(store: ReviewStore, run_ids: list[str]) -> Referentiel:
     """The one referentiel of several runs; runs made under different ones are not compared."""
     hashes = {store.run(rid).referentiel_hash for rid in run_ids}
@@ -430,10 +435,13 @@ def finalize(
 def confirm(
     run_id: str = typer.Argument(..., help="Identifiant de l’analyse."),
     assessor: str = typer.Option(..., "--assessor", prompt="Votre nom", help="Nom de l’évaluateur."),
+    doubtful_first: bool = typer.Option(
+        False, "--doubtful-first", help="Présente d’abord les critères les moins sûrs (confiance la plus basse)."
+    ),
     data_dir: Path | None = DataDirOpt,
 ) -> None:
     """Parcourt les critères dans le terminal : accepter, changer le niveau, commenter (reprise possible)."""
-    _, store = _store(data_dir)
+    settings, store = _store(data_dir)
     ref = store.referentiel(run_id)
     run = store.run(run_id)
     review = store.review(run_id)
@@ -443,22 +451,32 @@ def confirm(
         out.print(f"[bold red]⚠ {escape(w)}[/]")
     decided = store.decisions(run_id)
     todo = [s for s in review.criteria if s.criterion_id not in decided]
-    out.print(
-        f"{len(decided)} critère(s) déjà décidé(s), {len(todo)} à traiter. [a] accepter, [0-9] niveau, "
-        "[c] commenter, [s] passer, [q] quitter."
-    )
+    if doubtful_first:
+        todo.sort(key=lambda s: (s.level is not None, s.confidence))
+    scale = ref.scale
+    levels = ", ".join(f"{lv.level} = {lv.label}" for lv in scale.levels)
+    keys = escape(f"[a] accepter la suggestion, [{scale.min_level}-{scale.max_level}] niveau, [c] commenter, ")
+    keys += escape("[s] passer, [q] quitter")
+    out.print(f"{len(decided)} critère(s) déjà décidé(s), {len(todo)} à traiter. {keys}.", highlight=False)
+    out.print(f"Échelle : {escape(levels)}.", highlight=False)
     for i, s in enumerate(todo, 1):
         crit = ref.criteria_by_id[s.criterion_id]
         out.rule(f"{s.criterion_id} ({i}/{len(todo)})")
         out.print(escape(crit.label))
-        label = ref.scale.label(s.level) if s.level is not None else "aucune"
-        out.print(f"[bold]Suggestion :[/] {s.level} ({label}), confiance {s.confidence:.0%} — statut {s.status}")
+        label = scale.label(s.level) if s.level is not None else "aucune"
+        careful = s.confidence < settings.confident_at
+        status = STATUS_FR.get(s.status, s.status) + (" — à lire attentivement" if careful else "")
+        out.print(
+            f"[bold]Suggestion :[/] {s.level if s.level is not None else '—'} ({escape(label)}), "
+            f"confiance {s.confidence:.0%} — {escape(status)}",
+            highlight=False,
+        )
         out.print(escape(s.rationale))
         for e in s.evidence:
             where = f"p. {e.page}" if e.page else e.section
-            out.print(f"  « {escape(e.quote[:300])} » — {escape(where)}", highlight=False)
+            out.print(f"  « {escape(clip(e.quote, 300))} » — {escape(where)}", highlight=False)
         for m in s.missing:
-            out.print(f"  [yellow]Manque :[/] {escape(m)}")
+            out.print(f"  [yellow]Manque :[/] {escape(m)}", highlight=False)
         comment = ""
         while True:
             choice = typer.prompt("Décision", default="a" if s.level is not None else "s").strip().lower()
@@ -466,15 +484,23 @@ def confirm(
                 out.print("Interrompu : relancez la même commande pour reprendre.")
                 return
             if choice == "s":
+                out.print("Critère passé, sans décision.")
                 break
             if choice == "c":
                 comment = typer.prompt("Commentaire", default=comment)
                 continue
-            level = s.level if choice == "a" else (int(choice) if choice.isdigit() else None)
-            if level is None or not ref.scale.min_level <= level <= ref.scale.max_level:
-                out.print("Réponse non comprise.")
+            level = s.level if choice == "a" else (int(choice) if choice.lstrip("-").isdigit() else None)
+            if level is None or not scale.min_level <= level <= scale.max_level:
+                hint = "pas de suggestion à accepter : " if choice == "a" else ""
+                out.print(f"Réponse non comprise ({hint}{keys}). Échelle : {escape(levels)}.", highlight=False)
                 continue
-            store.decide(run_id, s.criterion_id, level, assessor, comment)
+            d = store.decide(run_id, s.criterion_id, level, assessor, comment)
+            agreed = "conforme à la suggestion" if d.agreed else "suggestion modifiée"
+            out.print(
+                f"[green]Enregistré :[/] {d.criterion_id} niveau {d.level} ({escape(scale.label(d.level))}), {agreed}"
+                + (" avec commentaire." if d.comment else "."),
+                highlight=False,
+            )
             break
     left = len(review.criteria) - len(store.decisions(run_id))
     out.print(

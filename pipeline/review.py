@@ -20,6 +20,7 @@ from pipeline.drafting import Drafter
 from pipeline.grounding import Searchable, block_at
 from pipeline.ingest import ingest
 from pipeline.manipulation import warnings_for
+from pipeline.noncontent import NonContent
 from pipeline.referentiel import Referentiel
 from pipeline.retrieve import DossierIndex, retrieve_all
 from pipeline.settings import Settings
@@ -213,8 +214,10 @@ def ground_drafts(dossier: Dossier, chunks: list[Chunk], drafts: dict[str, Crite
     by_id = {c.id: c for c in chunks}
     searchables: dict[str, Searchable] = {}
     full = Searchable(dossier.text)
+    labels = NonContent.of(dossier)
     for draft in drafts.values():
         kept: list[Evidence] = []
+        labels_dropped = 0
         for ev in draft.evidence:
             chunk = by_id.get(ev.chunk_id)
             if chunk is None or chunk.flagged:
@@ -226,6 +229,9 @@ def ground_drafts(dossier: Dossier, chunks: list[Chunk], drafts: dict[str, Crite
                 draft.dropped_quotes += 1
                 continue
             source_text = " ".join(chunk.text[m.start : m.end].split())
+            if source_text in labels:  # a heading, caption or table header alone is not evidence
+                labels_dropped += 1
+                continue
             at = full.find(source_text, fuzzy=False)
             page, section = block_at(dossier, at.start) if at else (None, "")
             kept.append(
@@ -242,6 +248,8 @@ def ground_drafts(dossier: Dossier, chunks: list[Chunk], drafts: dict[str, Crite
                 )
             )
         draft.evidence = kept
+        if labels_dropped:
+            draft.flags.append(f"{labels_dropped} titre(s) ou légende(s) écarté(s) : un intitulé n’est pas une preuve")
         if draft.dropped_quotes:
             draft.flags.append(f"{draft.dropped_quotes} citation(s) introuvable(s) écartée(s)")
         if not kept and draft.status != "à revoir":

@@ -64,3 +64,15 @@ def fold(text: str) -> str:
 def words(text: str) -> list[str]:
     """Lower-case word tokens with typography folded (for token-overlap measures)."""
     return [w.replace("’", "'") for w in _WORD.findall(text.lower())]
+
+
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word boundary and marked « […] » when trimmed."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - 4, 1)]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:") + " […]"

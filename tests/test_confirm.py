@@ -42,3 +42,25 @@ def test_confirm_walks_accepts_sets_comments_and_resumes(tmp_path: Path) -> None
     assert "2 critère(s) déjà décidé(s), 13 à traiter" in second.output
     assert "C6.1 (" not in second.output
     assert len(store.decisions(rid)) == 15 and "finalize" in second.output
+    # every key and the scale are shown as typed; each saved decision is confirmed
+    assert "[a] accepter la suggestion, [0-3] niveau, [c] commenter, [s] passer, [q] quitter" in first.output
+    assert "Échelle : 0 = Non démontré, 1 = Insuffisant, 2 = Satisfaisant, 3 = Maîtrisé." in first.output
+    assert first.output.count("Enregistré :") == 2 and "avec commentaire" in first.output
+    assert "suggested" not in first.output
+
+
+def test_confirm_reminds_the_scale_and_can_walk_doubtful_criteria_first(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    settings = Settings(data_dir=data, embedder="hashing")
+    ref = load_referentiel()
+    store = ReviewStore(settings.db_url)
+    outcome = run_review(SAMPLE, "M2", settings, ref)
+    rid = record_review(store, SAMPLE, outcome, ref, settings).run_id
+    result = CliRunner().invoke(
+        app, ["confirm", rid, "--assessor", "Claire", "--doubtful-first", "--data-dir", str(data)], input="5\n?\nq\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Réponse non comprise") == 2 and "Échelle : 0 = Non démontré" in result.output
+    least = min(outcome.review.criteria, key=lambda c: (c.level is not None, c.confidence))
+    assert f"{least.criterion_id} (1/15)" in result.output
+    assert not store.decisions(rid)

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from pipeline.lexical import tokens
+from pipeline.noncontent import NonContent
 from pipeline.referentiel import Criterion, Referentiel, Vocabulary
 from pipeline.types import Hit
 
@@ -153,7 +154,7 @@ def criterion_features(
     criterion: Criterion,
     hits: list[Hit],
     idf: dict[str, float],
-    headings: frozenset[str],
+    non_content: NonContent,
     evidence_min: float,
 ) -> CriterionFeatures:
     """Features of one criterion from its own retrieved passages (flagged passages never count)."""
@@ -166,7 +167,7 @@ def criterion_features(
     cands: list[Candidate] = []
     for h in usable[:CANDIDATE_PASSAGES]:
         for sent in sentences(h.chunk.text):
-            if sent in headings:  # a heading alone is never evidence
+            if sent in non_content:  # a heading, caption or table header alone is never evidence
                 continue
             s = sum(weight[x] for x in stems(sent) & query) / total
             cands.append(Candidate(sent, h, s * evidence_weight(patterns, sent, h.chunk.section)))

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 from pipeline.drafting.features import FEATURES
 from pipeline.errors import ReferentielError
 from pipeline.referentiel import Referentiel
@@ -23,8 +25,11 @@ from pipeline.referentiel import Referentiel
 CONFIDENCE_FLOOR = 0.35
 CONFIDENCE_CEILING = 0.95
 CONFIDENCE_SPAN = 0.5
-# Confidence of a draft without any evidence sentence: the level is a floor, not a reading.
+# Confidence of a draft without any evidence sentence when the model carries no calibration.
 CONFIDENCE_NO_EVIDENCE = 0.3
+# Calibrated confidences are kept off 0 and 1: a few dozen dev rows per step never justify certainty.
+CALIBRATED_FLOOR = 0.05
+CALIBRATED_CEILING = 0.97
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,9 @@ class LevelModel:
     thresholds: tuple[float, ...]  # score cut points between consecutive levels
     fitted_on: tuple[str, ...]
     evidence_min: float = 0.25  # least sentence score shown as evidence (fitted with the model)
+    # calibration on dev (evals/fit_offline.py): distance to the nearest cut -> P(exact level)
+    calibration: tuple[tuple[float, ...], tuple[float, ...]] | None = None
+    no_evidence_confidence: float = CONFIDENCE_NO_EVIDENCE
 
     @property
     def label(self) -> str:
@@ -49,7 +57,13 @@ class LevelModel:
         return max(min_level, min(max_level, min_level + sum(score >= t for t in self.thresholds)))
 
     def confidence(self, score: float) -> float:
+        """Probability that the level is exactly right: calibrated on dev when the model carries a
+        calibration, else a rough ramp on the distance to the nearest cut point."""
         gap = min((abs(score - t) for t in self.thresholds), default=CONFIDENCE_SPAN)
+        if self.calibration is not None:
+            margins, probs = self.calibration
+            p = float(np.interp(gap, margins, probs))
+            return round(min(max(p, CALIBRATED_FLOOR), CALIBRATED_CEILING), 2)
         span = CONFIDENCE_CEILING - CONFIDENCE_FLOOR
         return round(min(CONFIDENCE_CEILING, CONFIDENCE_FLOOR + span * min(1.0, gap / CONFIDENCE_SPAN)), 2)
 
@@ -59,6 +73,7 @@ def _read(path: Path) -> LevelModel:
     raw = path.read_bytes()
     try:
         data = json.loads(raw)
+        cal = data.get("calibration")
         return LevelModel(
             id=str(data.get("id", path.stem)),
             hash=hashlib.sha256(raw).hexdigest(),
@@ -68,6 +83,8 @@ def _read(path: Path) -> LevelModel:
             thresholds=tuple(float(t) for t in data["thresholds"]),
             fitted_on=tuple(data.get("fitted_on", [])),
             evidence_min=float(data.get("evidence_min", 0.25)),
+            calibration=(tuple(cal["margin"]), tuple(cal["p_exact"])) if cal else None,
+            no_evidence_confidence=float((cal or {}).get("no_evidence_p_exact") or CONFIDENCE_NO_EVIDENCE),
         )
     except (ValueError, KeyError, TypeError) as e:
         raise ReferentielError(

@@ -9,21 +9,32 @@ the draft in French. A module without a fitted level model gets evidence and gap
 from __future__ import annotations
 
 import json
+import re
 import time
 
-from pipeline.drafting.evidence import select_evidence
-from pipeline.drafting.features import CriterionFeatures, add_dossier_features, criterion_features, idf_over
+from pipeline.drafting.evidence import choose_evidence
+from pipeline.drafting.features import (
+    CriterionFeatures,
+    add_dossier_features,
+    criterion_features,
+    idf_over,
+    signal_patterns,
+)
+from pipeline.drafting.gaps import DossierSearch, stems, where
 from pipeline.drafting.level import CONFIDENCE_NO_EVIDENCE, LevelModel, level_model_for
+from pipeline.noncontent import NonContent
 from pipeline.referentiel import Criterion, Referentiel
-from pipeline.types import CriterionDraft, Dossier, Evidence, Gap, GapKind, Hit, Provenance
+from pipeline.types import CriterionDraft, Dossier, Evidence, Gap, GapKind, GapMention, Hit, Provenance
 
 # Evidence threshold without a level model (evidence-only mode): the value fitted for the
 # bundled referentiel's models, a sentence sharing a fifth of the criterion's rare stems.
 EVIDENCE_MIN_DEFAULT = 0.2
 # Indicator coverage under which the expected vocabulary is reported as a gap.
 VOCABULARY_GAP_BELOW = 0.5
-# Expected notions named in a vocabulary gap.
+# Expected notions named in the vocabulary gaps of one criterion (more is noise to the reader).
 VOCABULARY_GAP_TERMS = 5
+# Figures, dates, sources or methods quoted as examples in "Présent".
+PRESENT_EXAMPLES = 3
 # Precision signals whose absence is a gap when some evidence exists.
 GAP_SIGNALS: tuple[GapKind, ...] = ("figures", "dates", "sources")
 
@@ -40,11 +51,16 @@ class OfflineDrafter:
         model = self.model or level_model_for(ref, module)
         evidence_min = model.evidence_min if model else EVIDENCE_MIN_DEFAULT
         idf = idf_over(hits)
-        headings = frozenset(b.text for b in dossier.blocks if b.kind == "heading")
+        non_content = NonContent.of(dossier)
         criteria = ref.criteria_for(module)
-        per = {c.id: criterion_features(ref, c, hits.get(c.id, []), idf, headings, evidence_min) for c in criteria}
+        per = {c.id: criterion_features(ref, c, hits.get(c.id, []), idf, non_content, evidence_min) for c in criteria}
         add_dossier_features(ref, hits, per)
-        return {c.id: draft_criterion(ref, c, hits.get(c.id, []), per[c.id], model, evidence_min) for c in criteria}
+        evidence = choose_evidence({c.id: per[c.id].candidates for c in criteria}, evidence_min)
+        search = DossierSearch(dossier)
+        return {
+            c.id: draft_criterion(ref, c, hits.get(c.id, []), per[c.id], evidence[c.id], model, search)
+            for c in criteria
+        }
 
 
 def draft_criterion(
@@ -52,27 +68,27 @@ def draft_criterion(
     criterion: Criterion,
     hits: list[Hit],
     feats: CriterionFeatures,
+    evidence: list[Evidence],
     model: LevelModel | None,
-    evidence_min: float,
+    search: DossierSearch,
 ) -> CriterionDraft:
     t0 = time.perf_counter()
     scale = ref.scale
-    evidence = select_evidence(feats.candidates, evidence_min)
     level: int | None = None
     score: float | None = None
     confidence = CONFIDENCE_NO_EVIDENCE
     if model is not None:
         score = model.score(feats.values)
         level = model.level(score, scale.min_level, scale.max_level) if evidence else scale.min_level
-        confidence = model.confidence(score) if evidence else CONFIDENCE_NO_EVIDENCE
-    gaps = _gaps(ref, feats, evidence)
+        confidence = model.confidence(score) if evidence else model.no_evidence_confidence
+    gaps = _gaps(ref, feats, evidence, hits, search)
     flags = [] if model else ["pas de niveau suggéré : aucun modèle de niveau ajusté pour ce module (preuves seules)"]
     return CriterionDraft(
         criterion_id=criterion.id,
         level=level,
         confidence=confidence,
         rationale=_rationale(ref, feats, evidence, level),
-        present=_present(ref, feats, evidence),
+        present=_present(ref, evidence, hits),
         missing=[g.text for g in gaps],
         gaps=gaps,
         evidence=evidence,
@@ -94,33 +110,80 @@ def _labels(ref: Referentiel, feats: CriterionFeatures) -> list[str]:
     return [ref.vocabulary.signal_labels[k] for k, v in feats.signals.items() if v]
 
 
-def _present(ref: Referentiel, feats: CriterionFeatures, evidence: list[Evidence]) -> list[str]:
-    present = [f"{label} dans les passages retenus" for label in _labels(ref, feats)]
-    if evidence:
-        sections = list(dict.fromkeys(e.section for e in evidence))
-        present.insert(0, "Traité dans : " + " ; ".join(sections[:3]))
+def _examples(rx: re.Pattern[str], text: str) -> list[str]:
+    return list(dict.fromkeys(" ".join(m.group(0).split()) for m in rx.finditer(text)))[:PRESENT_EXAMPLES]
+
+
+def _present(ref: Referentiel, evidence: list[Evidence], hits: list[Hit]) -> list[str]:
+    """What this criterion's own quotes show: where, and the figures, dates, sources, methods they hold."""
+    if not evidence:
+        return []
+    labels = ref.vocabulary.signal_labels
+    patterns = signal_patterns(ref.vocabulary)
+    quotes = " ".join(e.quote for e in evidence)
+    sections = list(dict.fromkeys(e.section for e in evidence))
+    present = ["Traité dans : " + " ; ".join(sections[:3])]
+    for key in ("figures", "dates", "sources", "methods"):
+        found = _examples(getattr(patterns, key), quotes)
+        if found:
+            present.append(f"{labels[key].capitalize()} : " + ", ".join(f"« {x} »" for x in found))
+    chunks = {e.chunk_id for e in evidence}
+    if any("table" in h.chunk.kinds for h in hits if h.chunk.id in chunks):
+        present.append(f"{labels['tables'].capitalize()} parmi les passages cités")
     return present
 
 
-def _gaps(ref: Referentiel, feats: CriterionFeatures, evidence: list[Evidence]) -> list[Gap]:
+def _gaps(
+    ref: Referentiel, feats: CriterionFeatures, evidence: list[Evidence], hits: list[Hit], search: DossierSearch
+) -> list[Gap]:
     labels = ref.vocabulary.signal_labels
     gaps: list[Gap] = []
     if not evidence:
-        gaps.append(Gap(text="Aucun passage du dossier ne traite clairement ce critère.", kind="no_evidence"))
-    if feats.missing_indicators and feats.values["coverage"] < VOCABULARY_GAP_BELOW:
-        terms = feats.missing_indicators[:VOCABULARY_GAP_TERMS]
+        nearest = [
+            GapMention(page=h.chunk.pages[0] if h.chunk.pages else None, section=h.chunk.section_label)
+            for h in hits[:1]
+        ]
         gaps.append(
             Gap(
-                text="Vocabulaire attendu pour ce critère absent des passages retenus (à vérifier) : "
-                + ", ".join(terms)
-                + ".",
-                kind="vocabulary",
-                terms=terms,
+                text="Aucun passage du dossier ne traite clairement ce critère"
+                + (f" ; le plus proche : {where(nearest)}." if nearest else "."),
+                kind="no_evidence",
+                mentioned=nearest,
             )
         )
+    if feats.missing_indicators and feats.values["coverage"] < VOCABULARY_GAP_BELOW:
+        quoted = stems(" ".join(e.quote for e in evidence))
+        absent: list[str] = []
+        for term in feats.missing_indicators:
+            if len(absent) + len(gaps) > VOCABULARY_GAP_TERMS:
+                break
+            if stems(term) <= quoted:  # the criterion's own quotes hold it: no gap
+                continue
+            places = search.places(term)
+            if places:
+                gaps.append(
+                    Gap(
+                        text=f"« {term} » : mentionné {where(places)}, non développé pour ce critère.",
+                        kind="vocabulary",
+                        terms=[term],
+                        mentioned=places,
+                    )
+                )
+            else:
+                absent.append(term)
+        if absent:
+            gaps.append(
+                Gap(
+                    text="Notions attendues pour ce critère, absentes du dossier : " + ", ".join(absent) + ".",
+                    kind="vocabulary",
+                    terms=absent,
+                )
+            )
     if evidence:
+        quotes = " ".join(e.quote for e in evidence)
+        patterns = signal_patterns(ref.vocabulary)
         for key in GAP_SIGNALS:
-            if not feats.signals[key]:
+            if not feats.signals[key] and not getattr(patterns, key).search(quotes):
                 gaps.append(Gap(text=f"Pas de {labels[key]} à l’appui.", kind=key))
     return gaps
 

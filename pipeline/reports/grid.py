@@ -29,6 +29,7 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from pipeline.reports.grid_data import CompetencyBlock, CriterionLine, EvidenceRef, GridDoc
+from pipeline.textnorm import clip as clip_words
 
 TEMPLATES = Path(__file__).with_name("templates")
 PASSAGE_MAX_CHARS = 600
@@ -59,8 +60,7 @@ def xml_safe(text: str) -> str:
 
 
 def clip(text: str, limit: int = PASSAGE_MAX_CHARS) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return clip_words(text, limit)
 
 
 def fmt_datetime(value: dt.datetime | None, with_time: bool = True) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.referentiel import Referentiel
+from pipeline.textnorm import clip
 from pipeline.types import Review
 
 
@@ -74,7 +75,7 @@ def review_markdown(review: Review, ref: Referentiel) -> str:
         manip = [f for f in review.findings if f.kind in ("manipulation", "hidden_text")]
         for f in manip:
             where = f"p. {f.page}" if f.page else (" > ".join(f.section) or "emplacement inconnu")
-            lines.append(f"  - {where} — {f.detail} : « {f.text[:300]} »")
+            lines.append(f"  - {where} — {f.detail} : « {clip(f.text, 300)} »")
         lines.append("")
     lines += ["## Synthèse par compétence", "", "| Compétence | Verdict suggéré | Niveaux |", "|---|---|---|"]
     for c in review.competencies:
@@ -101,10 +102,7 @@ def review_markdown(review: Review, ref: Referentiel) -> str:
                 where = ", ".join(x for x in (f"p. {e.page}" if e.page else "", e.section) if x)
                 lines.append(f"- « {e.quote} » — {where}")
             lines.append("")
-        if d.present:
-            lines += ["**Présent :** " + " ; ".join(d.present), ""]
-        if d.missing:
-            lines += ["**Manque :** " + " ; ".join(d.missing), ""]
-        if d.flags:
-            lines += ["**Signalements :** " + " ; ".join(d.flags), ""]
+        for title, items in (("Présent", d.present), ("Manque", d.missing), ("Signalements", d.flags)):
+            if items:
+                lines += [f"**{title} :**", *[f"- {x}" for x in items], ""]
     return "\n".join(lines) + "\n"

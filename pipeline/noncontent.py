@@ -1,0 +1,57 @@
+"""Units of a dossier that label content rather than hold it: never evidence.
+
+A heading alone, a caption alone ("Tableau 15 : Synthèse des décisions proposées"), the header
+row of a table ("Axe | Sources principales | Responsable") and a table-of-contents line say
+that something is there; a quote must show the thing itself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pipeline.textnorm import fold
+from pipeline.types import Dossier
+
+_CAPTION = re.compile(
+    r"^(?:tableau|table|figure|fig\.|graphique|sch[ée]ma|illustration|annexe|carte|encadr[ée])\s*"
+    r"(?:n[°o]\s*)?[\dIVXivx]+[a-z]?\s*[:.\-–—]",
+    re.I,
+)
+# a table-of-contents line: a title, leader dots or spaces, a page number
+_TOC_LINE = re.compile(r"^.{3,150}?(?:\.{3,}|…+|\s{2,})\s*\d{1,3}$")
+_SPACE = re.compile(r"\s+")
+
+
+def _key(text: str) -> str:
+    return _SPACE.sub(" ", fold(text)).strip(" .:;")
+
+
+@dataclass(frozen=True)
+class NonContent:
+    """The labels of one dossier (folded), to test candidate quotes against."""
+
+    labels: frozenset[str]
+
+    @classmethod
+    def of(cls, dossier: Dossier) -> NonContent:
+        labels: set[str] = set()
+        for b in dossier.blocks:
+            if b.kind in ("heading", "caption"):
+                labels.add(_key(b.text))
+            elif b.kind == "table" and b.rows and len(b.rows) > 1:
+                header = b.rows[0]
+                labels.add(_key(" | ".join(header)))
+                labels.update(_key(c) for c in header if c.strip())
+        labels.discard("")
+        return cls(frozenset(labels))
+
+    def __contains__(self, text: object) -> bool:
+        """True when `text` is only a label: a heading, a caption, a header row or cell, a contents line."""
+        if not isinstance(text, str):
+            return False
+        key = _key(text)
+        if not key or key in self.labels:
+            return True
+        flat = text.strip()
+        return bool(_CAPTION.match(flat) and len(flat) < 160) or bool(_TOC_LINE.match(flat))

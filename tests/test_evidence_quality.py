@@ -1,0 +1,112 @@
+"""Evidence an assessor can use: content not labels, specific not generic, gaps that are true."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import docx
+import pytest
+
+from evals.quality import audit_quotes
+from pipeline.drafting.evidence import MAX_REUSE
+from pipeline.noncontent import NonContent
+from pipeline.referentiel import Referentiel, resolve_referentiel
+from pipeline.review import run_review
+from pipeline.settings import Settings
+from pipeline.textnorm import clip
+
+GENERIC = "Cette politique commerciale n’est donc plus cohérente avec la stratégie globale de l’entreprise."
+
+
+@pytest.fixture(scope="module")
+def ref() -> Referentiel:
+    return resolve_referentiel()
+
+
+def _dossier(path: Path) -> Path:
+    """An M1 dossier whose labels (headings, captions, table headers) use the criteria's own words."""
+    d = docx.Document()
+    d.add_heading("Système de veille et sources d’information", level=1)
+    d.add_paragraph(
+        "Nous avons mis en place en janvier 2025 un dispositif de veille concurrentielle et réglementaire : "
+        "chaque lundi, la responsable marketing consulte les alertes Google, les flux RSS de LSA et les "
+        "publications de l’INSEE, puis diffuse une synthèse de deux pages au comité de direction."
+    )
+    d.add_paragraph("Tableau 3 : Plan de veille, sources principales, responsables et fréquence de diffusion")
+    t = d.add_table(rows=3, cols=5)
+    for i, h in enumerate(("Axe de veille", "Sources principales", "Responsable", "Fréquence", "Diffusion")):
+        t.rows[0].cells[i].text = h
+    for r, row in enumerate(
+        (
+            ("Concurrence", "LSA, sites des concurrents", "Marketing", "Hebdomadaire", "Comité de direction"),
+            ("Réglementation", "Légifrance, fédération", "Qualité", "Mensuelle", "Équipe qualité"),
+        ),
+        1,
+    ):
+        for i, v in enumerate(row):
+            t.rows[r].cells[i].text = v
+    d.add_heading("Analyse du marché et de la concurrence", level=1)
+    d.add_paragraph(
+        "Selon Xerfi (2024), le marché français du biscuit pèse 2,1 milliards d’euros et progresse de 1,8 % par "
+        "an ; les trois premiers concurrents détiennent 46 % des parts de marché en grande distribution."
+    )
+    d.add_paragraph(GENERIC)
+    d.add_heading("Positionnement et stratégie", level=1)
+    d.add_paragraph(GENERIC)
+    d.add_paragraph(
+        "Notre positionnement premium repose sur le beurre AOP et une fabrication artisanale ; le prix moyen au "
+        "kilo est 28 % au-dessus de la moyenne du rayon, ce que confirment nos tests consommateurs de mars 2025."
+    )
+    d.add_heading("Engagements RSE", level=1)
+    d.add_paragraph("Notre bilan carbone 2024 montre que 71 % des émissions viennent des matières premières.")
+    d.save(str(path))
+    return path
+
+
+def test_labels_are_never_evidence_and_generic_sentences_are_not_everywhere(tmp_path: Path, ref: Referentiel) -> None:
+    path = _dossier(tmp_path / "d.docx")
+    outcome = run_review(path, "M1", Settings(data_dir=tmp_path / "data", embedder="hashing"), ref)
+    labels = NonContent.of(outcome.dossier)
+    quotes = [e.quote for d in outcome.review.criteria for e in d.evidence]
+    assert quotes, "the dossier has content: some criteria must be evidenced"
+    assert not [q for q in quotes if q in labels]
+    assert "Axe de veille | Sources principales | Responsable | Fréquence | Diffusion" not in quotes
+    assert not any(q.startswith("Tableau 3") for q in quotes)
+    # a general sentence is shown for MAX_REUSE criteria at most when other content is available
+    assert Counter(quotes)[GENERIC] <= MAX_REUSE
+    audit = audit_quotes("case", "test", outcome.dossier, outcome.review, ref)
+    assert audit.non_content == 0
+
+
+def test_gaps_are_checked_against_the_quotes_and_the_whole_dossier(tmp_path: Path, ref: Referentiel) -> None:
+    path = _dossier(tmp_path / "d.docx")
+    outcome = run_review(path, "M1", Settings(data_dir=tmp_path / "data", embedder="hashing"), ref)
+    audit = audit_quotes("case", "test", outcome.dossier, outcome.review, ref)
+    assert audit.contradicted == 0  # no gap names what the criterion's own quotes show
+    for d in outcome.review.criteria:
+        assert [g.text for g in d.gaps] == d.missing
+        for g in d.gaps:
+            if g.kind == "vocabulary" and g.mentioned:
+                assert "mentionné" in g.text and "non développé" in g.text
+                assert all(m.section for m in g.mentioned)
+            if g.kind == "no_evidence":
+                assert not d.evidence
+
+
+def test_present_says_what_this_criterions_quotes_show(tmp_path: Path, ref: Referentiel) -> None:
+    path = _dossier(tmp_path / "d.docx")
+    review = run_review(path, "M1", Settings(data_dir=tmp_path / "data", embedder="hashing"), ref).review
+    with_figures = [d for d in review.criteria if any("46 %" in e.quote for e in d.evidence)]
+    for d in with_figures:
+        assert any(p.startswith("Données chiffrées : ") and "46 %" in p for p in d.present)
+    presents = {tuple(d.present) for d in review.criteria if d.evidence}
+    assert len(presents) > 1  # not the same generic list for every criterion
+
+
+def test_clipped_quotes_end_at_a_word_with_an_ellipsis() -> None:
+    text = "Le chiffre d’affaires progresse de 12 % grâce à la refonte du site marchand et des boutiques"
+    short = clip(text, 40)
+    assert short.endswith(" […]") and len(short) <= 40
+    assert text.startswith(short.removesuffix(" […]"))
+    assert clip("court", 40) == "court"
