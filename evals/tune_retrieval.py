@@ -26,6 +26,7 @@ def main() -> None:
     ap.add_argument("--data-dir", type=Path, default=None)
     ap.add_argument("--dense", type=float, nargs="*", default=[1.0, 1.5, 2.0, 3.0], help="dense RRF weights to try")
     ap.add_argument("--mmr", type=float, nargs="*", default=[0.6, 0.75, 0.9, 1.0], help="MMR lambdas to try")
+    ap.add_argument("--fusion", nargs="*", default=["rrf"], choices=["rrf", "dbsf"], help="fusion methods to try")
     ap.add_argument("--embed-max-chars", type=int, default=None, help="truncate embedded chunk text")
     a = ap.parse_args()
     extra = {"embed_max_chars": a.embed_max_chars} if a.embed_max_chars is not None else {}
@@ -39,10 +40,10 @@ def main() -> None:
         for fname in gold["files"]:
             _, chunks = read_and_chunk(gold_file.parent / fname, base)
             cases.append((splits.get(gold_file.parent.name, "test"), gold, chunks))
-    grid = list(itertools.product(a.dense, [1.0], a.mmr))
-    print(f"{'dense':>5} {'lex':>4} {'mmr':>5} | recall@{a.k} dev | test")
-    for dw, lw, lam in grid:
-        s = base.model_copy(update={"dense_weight": dw, "lexical_weight": lw, "mmr_lambda": lam})
+    grid = list(itertools.product(a.fusion, a.dense, [1.0], a.mmr))
+    print(f"{'fusion':>6} {'dense':>5} {'lex':>4} {'mmr':>5} | recall@{a.k} dev | test")
+    for fusion, dw, lw, lam in grid:
+        s = base.model_copy(update={"fusion": fusion, "dense_weight": dw, "lexical_weight": lw, "mmr_lambda": lam})
         found = {"dev": [0, 0], "test": [0, 0]}
         for split, gold, chunks in cases:
             hits = retrieve_all(DossierIndex(chunks, s), ref, gold["module"], a.k)
@@ -52,7 +53,7 @@ def main() -> None:
                     found[split][1] += 1
         dev = found["dev"][0] / max(found["dev"][1], 1)
         test = found["test"][0] / max(found["test"][1], 1)
-        print(f"{dw:5.1f} {lw:4.1f} {lam:5.2f} | {dev:.3f} | {test:.3f}")
+        print(f"{fusion:>6} {dw:5.1f} {lw:4.1f} {lam:5.2f} | {dev:.3f} | {test:.3f}")
 
 
 if __name__ == "__main__":

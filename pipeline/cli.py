@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from pipeline import cli_fr
 from pipeline.errors import ReviewError
 from pipeline.referentiel import Referentiel, resolve_referentiel
 from pipeline.settings import Settings
@@ -27,6 +28,7 @@ from pipeline.textnorm import clip
 if TYPE_CHECKING:
     from pipeline.db.store import ReviewStore
 
+cli_fr.install()
 app = typer.Typer(
     help="dossier-review : pré-lecture des dossiers de certification (preuves citées, manques, note suggérée).",
     no_args_is_help=True,
@@ -668,3 +670,6 @@ def _wire_web() -> None:
 
 
 _wire_web()
+from pipeline.sessions_cli import session_app  # noqa: E402  (the sub-app imports this module's helpers)
+
+app.add_typer(session_app, name="session", help="Sessions : analyse en lot, double correction, procès-verbal.")

@@ -73,10 +73,16 @@ class DossierIndex:
         lex_rank = _ranks(lex) if mode != "dense" and lex.any() else None
         fused = np.zeros(n)
         s = self.settings
-        if dense_rank is not None:
-            fused += s.dense_weight / (s.rrf_k + dense_rank)
-        if lex_rank is not None:
-            fused += s.lexical_weight / (s.rrf_k + lex_rank)
+        if s.fusion == "dbsf":  # score-aware: a clear win on one side is not drowned by the other's ranks
+            if dense_rank is not None:
+                fused += s.dense_weight * _dbsf(dense)
+            if lex_rank is not None:
+                fused += s.lexical_weight * _dbsf(lex)
+        else:
+            if dense_rank is not None:
+                fused += s.dense_weight / (s.rrf_k + dense_rank)
+            if lex_rank is not None:
+                fused += s.lexical_weight / (s.rrf_k + lex_rank)
         order = self._mmr(fused, k) if mode == "hybrid" else list(np.argsort(-fused, kind="stable")[:k])
         hits = []
         for rank, i in enumerate(order, 1):
@@ -123,6 +129,17 @@ class DossierIndex:
             chosen.append(int(best))
             candidates.remove(best)
         return chosen
+
+
+def _dbsf(scores: np.ndarray) -> np.ndarray:
+    """Distribution-based score normalisation: (x - (mean - 3 sd)) / (6 sd), clipped to [0, 1].
+
+    Dense similarities of one dossier crowd into a narrow band (0.84-0.89): min-max would blow
+    up noise, ranks would erase a clear lead; three standard deviations keep the lead's size."""
+    sd = float(scores.std())
+    if sd == 0.0:
+        return np.zeros_like(scores)
+    return np.clip((scores - (float(scores.mean()) - 3 * sd)) / (6 * sd), 0.0, 1.0)
 
 
 def _ranks(scores: np.ndarray) -> np.ndarray:

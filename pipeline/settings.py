@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     max_pages: int = Field(default=400, description="Largest accepted PDF page count.")
     max_chars: int = Field(default=2_000_000, description="Largest accepted extracted text.")
     max_unzipped_bytes: int = Field(default=200 * 1024 * 1024, description="Zip-bomb guard for DOCX.")
+    max_paragraphs: int = Field(
+        default=30_000, description="Largest accepted DOCX paragraph count, counted while reading (before parsing)."
+    )
+    max_xml_elements: int = Field(
+        default=1_500_000, description="Largest accepted number of XML elements in a DOCX body, counted while reading."
+    )
 
     ocr: bool = Field(default=False, description="Run OCR (ocrmypdf, French) on PDFs without a text layer.")
 
@@ -49,6 +55,11 @@ class Settings(BaseSettings):
     dense_weight: float = Field(default=1.5, ge=0, description="RRF weight of the dense ranking (tuned on dev).")
     lexical_weight: float = Field(default=1.0, ge=0, description="RRF weight of the BM25 ranking.")
     rrf_k: int = Field(default=60, ge=1)
+    fusion: Literal["rrf", "dbsf"] = Field(
+        default="rrf",
+        description="rrf: weighted reciprocal rank fusion; dbsf: weighted sum of scores normalised per query "
+        "over the dossier (mean ± 3 sd), which keeps a decisive lexical or dense win.",
+    )
     mmr_lambda: float = Field(
         default=0.9, ge=0, le=1, description="1 = relevance only, 0 = diversity only (tuned on dev)."
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.lexical import tokens
+from pipeline.manipulation import block_clean_text
 from pipeline.types import Dossier, GapMention
 
 # Places named for one notion mentioned elsewhere: enough to find it, short enough to read.
@@ -29,11 +30,12 @@ class _Unit:
 
 
 class DossierSearch:
-    """Where a notion occurs in a dossier, block by block (headings and captions excluded)."""
+    """Where a notion occurs in a dossier, block by block (headings, captions and text flagged as
+    manipulation excluded)."""
 
     def __init__(self, dossier: Dossier) -> None:
         self.units = [
-            _Unit(stems(b.text), b.page, " > ".join(b.section))
+            _Unit(stems(block_clean_text(dossier, b)), b.page, " > ".join(b.section))
             for b in dossier.blocks
             if b.kind not in ("heading", "caption")
         ]
