@@ -14,7 +14,7 @@ from pipeline.errors import (
     ReviewError,
     TooLargeError,
 )
-from pipeline.ingest.docx import parse_docx
+from pipeline.ingest.docx import DocxLimits, parse_docx
 from pipeline.ingest.language import detect_language
 from pipeline.ingest.ocr import ocr_pdf
 from pipeline.ingest.pdf import parse_pdf
@@ -92,7 +92,9 @@ def _parse(path: Path, data: bytes, fmt: str, sha: str, settings: Settings, pass
         raw = (
             parse_pdf(path, data, password, settings.max_pages, settings.max_chars)
             if fmt == "pdf"
-            else parse_docx(path, data)
+            else parse_docx(
+                path, data, DocxLimits(settings.max_paragraphs, settings.max_xml_elements, settings.max_chars)
+            )
         )
     except ReviewError:
         raise

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +20,7 @@ import docx
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from lxml import etree
 
-from pipeline.errors import DamagedFileError
+from pipeline.errors import DamagedFileError, TooLargeError
 from pipeline.ingest.raw import RawBlock, RawDoc, RawFinding, luminance
 from pipeline.textnorm import normalise
 from pipeline.types import BlockKind
@@ -43,6 +45,8 @@ class _Style:
     hidden: bool | None = None
     color: str | None = None
     size: int | None = None
+    bold: bool | None = None
+    page_break_before: bool = False
 
 
 @dataclass
@@ -52,11 +56,67 @@ class _Ctx:
     rendered_breaks: bool
     dark_table_styles: set[str] = field(default_factory=set)
     page: int = 1
+    paged: bool = False  # the document tells where pages break (rendered, explicit or section breaks)
+    fresh_page: bool = True  # no text since the last page break (a rendered break here is the same page)
+    formats: dict[int, tuple[bool, float | None]] = field(default_factory=dict)  # block -> (bold, size pt)
     blocks: list[RawBlock] = field(default_factory=list)
     findings: list[RawFinding] = field(default_factory=list)
 
 
-def parse_docx(path: Path, data: bytes) -> RawDoc:
+@dataclass(frozen=True)
+class DocxLimits:
+    paragraphs: int
+    elements: int
+    chars: int
+
+
+def check_limits(path: Path, data: bytes, limits: DocxLimits) -> None:
+    """Count paragraphs, elements and characters of the body while streaming it, before any parse
+    builds it in memory: a small zip of millions of tiny paragraphs is refused within the first ones."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        stream = zf.open("word/document.xml")
+    except (KeyError, zipfile.BadZipFile, OSError, ValueError):
+        return  # python-docx reports the damage with its own message
+    paragraphs = elements = chars = 0
+    p_tag, t_tag = q("p"), q("t")
+    try:
+        with stream:
+            for _, el in etree.iterparse(stream, events=("end",), huge_tree=False, resolve_entities=False):
+                elements += 1
+                if el.tag == p_tag:
+                    paragraphs += 1
+                elif el.tag == t_tag and el.text:
+                    chars += len(el.text)
+                if paragraphs > limits.paragraphs:
+                    _too_large(path, f"plus de {_n(limits.paragraphs)} paragraphes", "limite de paragraphes")
+                if elements > limits.elements:
+                    _too_large(path, f"plus de {_n(limits.elements)} éléments XML", "limite d’éléments")
+                if chars > limits.chars:
+                    _too_large(path, f"plus de {_n(limits.chars)} caractères de texte", "limite de caractères")
+                if el.getparent() is not None and el.tag in (p_tag, q("tbl"), q("sdt")):
+                    el.clear(keep_tail=False)
+                    while el.getprevious() is not None:  # free what was already counted
+                        del el.getparent()[0]
+    except etree.XMLSyntaxError:
+        return  # the full parse raises a damage error
+
+
+def _n(value: int) -> str:
+    return format(value, ",").replace(",", "\u202f")
+
+
+def _too_large(path: Path, what: str, limit: str) -> None:
+    raise TooLargeError(
+        f"{path.name}: DOCX body over the {limit} ({what})",
+        f"Le document « {path.name} » contient {what} ({limit} dépassée). Déposez le dossier sans ses "
+        "annexes, ou exportez-le en PDF.",
+    )
+
+
+def parse_docx(path: Path, data: bytes, limits: DocxLimits | None = None) -> RawDoc:
+    if limits is not None:
+        check_limits(path, data, limits)
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as e:  # python-docx raises many types on a broken package
@@ -78,7 +138,9 @@ def parse_docx(path: Path, data: bytes) -> RawDoc:
         rendered_breaks=bool(body.findall(f".//{q('lastRenderedPageBreak')}")),
         dark_table_styles=_dark_table_styles(document),
     )
+    ctx.paged = ctx.rendered_breaks or _has_explicit_breaks(body, ctx)
     _walk(body, ctx)
+    _headings_from_formatting(ctx)
     notes = list(_notes(document, ctx))
     ctx.blocks.extend(notes)
     comments = _comment_count(document)
@@ -90,8 +152,74 @@ def parse_docx(path: Path, data: bytes) -> RawDoc:
                 detail="Le document contient des commentaires de relecture ; ils sont exclus du texte évalué.",
             )
         )
-    pages = ctx.page if ctx.rendered_breaks else None
+    pages = ctx.page if ctx.paged else None
+    if pages is not None and ctx.rendered_breaks:
+        # Word marks only the page breaks that fall between runs; the page count it saved is its layout's
+        pages = max(pages, _saved_page_count(data))
     return RawDoc(blocks=ctx.blocks, findings=ctx.findings, pages=pages)
+
+
+def _saved_page_count(data: bytes) -> int:
+    """<Pages> of docProps/app.xml (written by Word at save time), 0 when absent."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            info = zf.getinfo("docProps/app.xml")
+            if info.file_size > 100_000:
+                return 0
+            m = re.search(rb"<(?:\w+:)?Pages>(\d{1,5})<", zf.read(info))
+    except (KeyError, zipfile.BadZipFile, OSError, ValueError):
+        return 0
+    return int(m.group(1)) if m else 0
+
+
+def _on(el: Any) -> bool:
+    return el is not None and el.get(q("val"), "true") not in ("0", "false", "off")
+
+
+def _has_explicit_breaks(body: Any, ctx: _Ctx) -> bool:
+    if any(br.get(q("type")) == "page" for br in body.iter(q("br"))):
+        return True
+    if any(_on(el) for el in body.iter(q("pageBreakBefore"))):
+        return True
+    if any(st.page_break_before for st in ctx.styles.values()):
+        return True
+    return any(_section_breaks_page(sp) for sp in body.iter(q("sectPr")) if sp.getparent().tag == q("pPr"))
+
+
+def _section_breaks_page(sect: Any) -> bool:
+    kind = sect.find(q("type"))
+    return kind is None or kind.get(q("val")) in (None, "nextPage", "oddPage", "evenPage")
+
+
+def _headings_from_formatting(ctx: _Ctx) -> None:
+    """A document without heading styles (Google Docs, typed titles): short paragraphs set in bold
+    or larger than the body become headings, levels by size (then bold at body size), numbering first."""
+    if any(b.kind == "heading" for b in ctx.blocks):
+        return
+    sizes: Counter[float] = Counter()
+    for i, (_, size) in ctx.formats.items():
+        sizes[size or 0.0] += len(ctx.blocks[i].text)
+    if not sizes:
+        return
+    body = sizes.most_common(1)[0][0]
+    candidates: dict[int, float] = {}
+    for i, (bold, size) in ctx.formats.items():
+        b = ctx.blocks[i]
+        text = b.text
+        big = size is not None and body and size >= body * 1.15
+        if b.kind not in ("paragraph", "list_item") or not (bold or big):
+            continue
+        if len(text) > 120 or text.endswith((".", ";", ",", ":")) or not re.match(r"[A-ZÀ-Ý0-9IVX«]", text):
+            continue
+        candidates[i] = (size or body) + (0.5 if bold else 0.0)
+    if not candidates:
+        return
+    ranks = {s: r + 1 for r, s in enumerate(sorted(set(candidates.values()), reverse=True))}
+    for i, key in candidates.items():
+        b = ctx.blocks[i]
+        numbered = re.match(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+\S", b.text)
+        b.kind = "heading"
+        b.level = min(numbered.group(1).count(".") + 1, 6) if numbered else min(ranks[key], 6)
 
 
 # --- styles -----------------------------------------------------------------------------------
@@ -115,9 +243,12 @@ def _read_styles(document: Any) -> dict[str, _Style]:
             if ol is not None and (ol.get(q("val")) or "").isdigit():
                 st.outline = int(ol.get(q("val")) or 9)
             st.numbered = ppr.find(q("numPr")) is not None
+            st.page_break_before = _on(ppr.find(q("pageBreakBefore")))
         rpr = s.find(q("rPr"))
         if rpr is not None:
             st.hidden, st.color, st.size = _run_props(rpr)
+            b = rpr.find(q("b"))
+            st.bold = _on(b) if b is not None else None
         styles[sid] = st
     return styles
 
@@ -239,6 +370,7 @@ def _walk(container: Any, ctx: _Ctx) -> None:
         tag = child.tag
         if tag == q("p"):
             _paragraph(child, ctx)
+            _end_of_section(child, ctx)
         elif tag == q("tbl"):
             _table(child, ctx)
         elif tag in (q("sdt"), q("customXml"), q("smartTag")):
@@ -289,20 +421,27 @@ def _paragraph(p: Any, ctx: _Ctx, in_table: bool = False) -> str:
     style_id = _para_style_id(p)
     visible: list[str] = []
     hidden: list[tuple[str, str]] = []
+    if _page_break_before(p, ctx, style_id) and not ctx.fresh_page and ctx.blocks:
+        _new_page(ctx, explicit=True)
     start_page = ctx.page
     textboxes: list[Any] = []
+    bold_chars = all_chars = 0
+    sizes: Counter[int] = Counter()
     for node in p.iter(q("r")):
-        if _inside_textbox(node, p):
+        if _inside_textbox(node, p) or _in_fallback(node, p):
             continue
-        textboxes += node.findall(f".//{q('txbxContent')}")
+        textboxes += [b for b in node.findall(f".//{q('txbxContent')}") if not _in_fallback(b, p)]
         reason = _hidden_reason(ctx, node, style_id)
+        bold, size = _run_format(ctx, node, style_id)
         for child in node.iterchildren():
-            if child.tag == q("lastRenderedPageBreak"):
-                # a break before any text of the paragraph moves the paragraph itself
-                if ctx.rendered_breaks:
-                    ctx.page += 1
-                    if not "".join(visible).strip():
-                        start_page = ctx.page
+            if child.tag == q("lastRenderedPageBreak") or (child.tag == q("br") and child.get(q("type")) == "page"):
+                # Word writes a rendered break after an explicit one: the same new page
+                if child.tag == q("br"):
+                    _new_page(ctx, explicit=True)
+                elif ctx.rendered_breaks and not ctx.fresh_page:
+                    _new_page(ctx)
+                if not "".join(visible).strip():  # a break before any text moves the paragraph itself
+                    start_page = ctx.page
                 continue
             text = _child_text(child)
             if not text:
@@ -311,6 +450,13 @@ def _paragraph(p: Any, ctx: _Ctx, in_table: bool = False) -> str:
                 hidden.append((text, reason))
             else:
                 visible.append(text)
+                if text.strip():
+                    ctx.fresh_page = False
+                    n = len(text.strip())
+                    all_chars += n
+                    bold_chars += n if bold else 0
+                    if size is not None:
+                        sizes[size] += n
     if hidden:
         by_reason: dict[str, list[str]] = {}
         for text, reason in hidden:
@@ -322,7 +468,7 @@ def _paragraph(p: Any, ctx: _Ctx, in_table: bool = False) -> str:
                     RawFinding(
                         kind="hidden_text",
                         text=content,
-                        page=start_page if ctx.rendered_breaks else None,
+                        page=start_page if ctx.paged else None,
                         block_index=len(ctx.blocks),
                         detail=f"Texte invisible à la lecture : {reason}. Exclu du texte évalué.",
                     )
@@ -331,19 +477,71 @@ def _paragraph(p: Any, ctx: _Ctx, in_table: bool = False) -> str:
     if not in_table and text:
         kind, level = _classify(p, ctx, style_id)
         if kind != "toc":  # a table of contents repeats the headings: not evidence
+            pt = sizes.most_common(1)[0][0] / 2 if sizes else None
+            ctx.formats[len(ctx.blocks)] = (all_chars > 0 and bold_chars >= 0.8 * all_chars, pt)
             ctx.blocks.append(
-                RawBlock(
-                    kind=cast(BlockKind, kind), text=text, level=level, page=start_page if ctx.rendered_breaks else None
-                )
+                RawBlock(kind=cast(BlockKind, kind), text=text, level=level, page=start_page if ctx.paged else None)
             )
     for box in textboxes:
         for inner in box.iter(q("p")):
             inner_text = _paragraph(inner, ctx, in_table=True)
             if inner_text:
-                ctx.blocks.append(
-                    RawBlock(kind="textbox", text=inner_text, page=ctx.page if ctx.rendered_breaks else None)
-                )
+                ctx.blocks.append(RawBlock(kind="textbox", text=inner_text, page=ctx.page if ctx.paged else None))
     return text
+
+
+def _new_page(ctx: _Ctx, explicit: bool = False) -> None:
+    """Explicit breaks (page break, section break, break before) are followed by Word's rendered
+    break mark for the same page: that mark is not counted again until some text has been read."""
+    ctx.page += 1
+    ctx.fresh_page = explicit
+
+
+def _page_break_before(p: Any, ctx: _Ctx, style_id: str | None) -> bool:
+    el = p.find(f"{q('pPr')}/{q('pageBreakBefore')}")
+    if el is not None:
+        return _on(el)
+    return any(st.page_break_before for st in _style_chain(ctx, style_id))
+
+
+def _end_of_section(p: Any, ctx: _Ctx) -> None:
+    """A paragraph carrying a section break that starts the next section on a new page."""
+    sect = p.find(f"{q('pPr')}/{q('sectPr')}")
+    if sect is not None and _section_breaks_page(sect) and not ctx.fresh_page:
+        _new_page(ctx, explicit=True)
+
+
+def _run_format(ctx: _Ctx, run: Any, para_style: str | None) -> tuple[bool, int | None]:
+    """(bold, size in half-points) of a run, from its properties, its character style, then its paragraph style."""
+    bold: bool | None = None
+    size: int | None = None
+    rpr = run.find(q("rPr"))
+    chain: list[_Style] = []
+    if rpr is not None:
+        b = rpr.find(q("b"))
+        bold = _on(b) if b is not None else None
+        _, _, size = _run_props(rpr)
+        rstyle = rpr.find(q("rStyle"))
+        if rstyle is not None:
+            chain += list(_style_chain(ctx, rstyle.get(q("val"))))
+    chain += list(_style_chain(ctx, para_style or ctx.default_para_style))
+    for st in chain:
+        bold = st.bold if bold is None else bold
+        size = st.size if size is None else size
+    return bool(bold), size
+
+
+_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+
+
+def _in_fallback(run: Any, stop: Any) -> bool:
+    """Runs of the VML copy Word keeps for old readers (mc:Fallback) repeat the mc:Choice content."""
+    node = run.getparent()
+    while node is not None and node is not stop:
+        if node.tag == _FALLBACK:
+            return True
+        node = node.getparent()
+    return False
 
 
 def _inside_textbox(run: Any, stop: Any) -> bool:
@@ -371,7 +569,10 @@ def _table(tbl: Any, ctx: _Ctx) -> None:
     rows: list[list[str]] = []
     for tr in tbl.findall(q("tr")):
         cells: list[str] = []
+        row_start, row_end = (ctx.page, ctx.fresh_page), (ctx.page, ctx.fresh_page)
         for tc in tr.findall(q("tc")):
+            # a row split over two pages carries a rendered break in each of its cells: count it once
+            ctx.page, ctx.fresh_page = row_start
             parts: list[str] = []
             for child in tc.iterchildren():
                 if child.tag == q("p"):
@@ -385,11 +586,13 @@ def _table(tbl: Any, ctx: _Ctx) -> None:
                     ctx.page = nested.page
                     parts += [b.text for b in nested.blocks]
             cells.append(normalise(" ".join(x for x in parts if x)))
+            row_end = max(row_end, (ctx.page, ctx.fresh_page))
+        ctx.page, ctx.fresh_page = row_end
         if any(cells):
             rows.append(cells)
     if rows:
         text = "\n".join(" | ".join(c for c in row) for row in rows)
-        ctx.blocks.append(RawBlock(kind="table", text=text, rows=rows, page=page if ctx.rendered_breaks else None))
+        ctx.blocks.append(RawBlock(kind="table", text=text, rows=rows, page=page if ctx.paged else None))
 
 
 # --- notes and comments -----------------------------------------------------------------------
