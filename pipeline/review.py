@@ -115,7 +115,7 @@ def run_review(
         module=module,
         referentiel=ref.ref,
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        warnings=warnings_for(dossier),
+        warnings=warnings_for(dossier) + module_fit_warnings(ref, module, criteria),
         findings=[f for f in dossier.findings if f.kind != "language" or dossier.language != "fr"],
         criteria=criteria,
         competencies=aggregate(ref, module, drafts),
@@ -123,6 +123,23 @@ def run_review(
     )
     progress("terminé", STEPS, STEPS)
     return ReviewOutcome(review, dossier, chunks, index, hits)
+
+
+# Share of criteria left without any quote above which the dossier probably is not a dossier of
+# this module (a weak dossier of the right module still has quotes for most criteria).
+MODULE_MISMATCH_SHARE = 0.6
+
+
+def module_fit_warnings(ref: Referentiel, module: str, criteria: list[CriterionDraft]) -> list[str]:
+    """A warning when most criteria found nothing: the wrong module (or a dossier of another kind)."""
+    bare = sum(1 for d in criteria if not d.evidence)
+    if not criteria or bare / len(criteria) <= MODULE_MISMATCH_SHARE:
+        return []
+    modality = ref.modality(module)
+    return [
+        f"Ce dossier correspond mal au module {modality.id} ({modality.title}) : {bare} critère(s) sur "
+        f"{len(criteria)} sans aucun passage pertinent. Vérifiez le module choisi avant d’évaluer."
+    ]
 
 
 def _provenance(

@@ -110,3 +110,20 @@ def test_clipped_quotes_end_at_a_word_with_an_ellipsis() -> None:
     assert short.endswith(" […]") and len(short) <= 40
     assert text.startswith(short.removesuffix(" […]"))
     assert clip("court", 40) == "court"
+
+
+def test_a_dossier_that_does_not_fit_its_module_is_warned_about(tmp_path: Path, ref: Referentiel) -> None:
+    d = docx.Document()
+    d.add_heading("Recette de la tarte aux pommes", level=1)
+    for _ in range(3):
+        d.add_paragraph("Éplucher six pommes, les couper en lamelles et les disposer sur la pâte brisée étalée.")
+        d.add_paragraph("Cuire quarante minutes à four chaud puis laisser tiédir avant de servir avec de la crème.")
+    d.save(str(tmp_path / "recette.docx"))
+    review = run_review(
+        tmp_path / "recette.docx", "M1", Settings(data_dir=tmp_path / "data", embedder="hashing"), ref
+    ).review
+    assert any(w.startswith("Ce dossier correspond mal au module M1") for w in review.warnings)
+    fitting = run_review(
+        _dossier(tmp_path / "d.docx"), "M1", Settings(data_dir=tmp_path / "data", embedder="hashing"), ref
+    )
+    assert not any("correspond mal" in w for w in fitting.review.warnings)
