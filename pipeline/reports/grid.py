@@ -24,6 +24,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.oxml.xmlchemy import BaseOxmlElement
+from docx.section import Section
 from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
@@ -163,18 +164,62 @@ def suggestion_note(line: CriterionLine) -> str:
     return ", ".join(notes)
 
 
+def referentiel_text(doc: GridDoc) -> str:
+    """The referentiel's title, with its version only when the title does not already say it."""
+    title, version = doc.referentiel_title, doc.referentiel_version
+    return title if not version or version in title else f"{title} (version {version})"
+
+
+def candidate_text(doc: GridDoc) -> str:
+    return doc.candidate_ref.strip() or f"non renseigné (dossier « {doc.file_name} »)"
+
+
+def blocs_text(doc: GridDoc) -> str:
+    return " ; ".join(f"{b.id} — {b.title}" for b in doc.blocs)
+
+
 def header_rows(doc: GridDoc) -> list[tuple[str, str]]:
     decided, total = progress(doc)
-    return [
-        ("Référentiel", f"{doc.referentiel_title} (version {doc.referentiel_version})"),
+    rows = [("Candidat", candidate_text(doc))]
+    if doc.session:
+        rows.append(("Session", doc.session))
+    rows += [
+        ("Référentiel", referentiel_text(doc)),
         ("Module", f"{doc.module} — {doc.module_title}"),
+    ]
+    if doc.blocs:
+        rows.append(("Bloc de compétences", blocs_text(doc)))
+    rows += [
         ("Dossier", doc.file_name),
-        ("Candidat", doc.candidate_ref),
         ("Analyse automatique", f"{fmt_datetime(doc.reviewed_at)} — moteur : {doc.backend} — n° {doc.run_id}"),
-        ("Évaluateur", ", ".join(assessors(doc)) or "—"),
+        ("Correcteur(s)" if doc.markers else "Évaluateur", ", ".join(doc.markers or assessors(doc)) or "non affecté"),
+    ]
+    if doc.moderators:
+        rows.append(("Modération", ", ".join(doc.moderators)))
+    rows += [
         ("Validation", validation_text(doc)),
         ("Avancement", f"{decided} critère(s) décidé(s) sur {total}"),
     ]
+    return rows
+
+
+def running_header(doc: GridDoc) -> str:
+    parts = ["Grille d’évaluation", candidate_text(doc) if doc.candidate_ref.strip() else doc.file_name]
+    if doc.session:
+        parts.append(doc.session)
+    parts.append(f"module {doc.module}")
+    return " — ".join(parts)
+
+
+def module_result_rows(doc: GridDoc) -> list[tuple[str, str]]:
+    """(what, result) for every competency then every bloc; `à décider` while criteria are open."""
+    rows = []
+    for block in doc.competencies:
+        verdict, confirmed = competency_verdict(block)
+        rows.append((f"Compétence {block.id}", verdict if confirmed else f"{UNDECIDED} (suggestion : {verdict})"))
+    for b in doc.blocs:
+        rows.append((f"Bloc {b.id} — {b.title}", b.result or UNDECIDED))
+    return rows
 
 
 @cache
@@ -307,9 +352,14 @@ def _on(tag: str) -> BaseOxmlElement:
     return el
 
 
-def page_furniture(document: DocxDocument, left: str, right: str = "", right_red: bool = False) -> None:
-    """Running header (`left`, `right` flush right) and a `page N / M` footer."""
-    section = document.sections[0]
+def page_furniture(
+    document: DocxDocument, left: str, right: str = "", right_red: bool = False, section: Section | None = None
+) -> None:
+    """Running header (`left`, `right` flush right) and a `page N / M` footer, on `section` (default: the first)."""
+    section = section or document.sections[0]
+    if section is not document.sections[0]:
+        section.header.is_linked_to_previous = False
+        section.footer.is_linked_to_previous = False
     head = section.header.paragraphs[0]
     head.style = document.styles["Normal"]  # the "Header" style's own tab stops would catch the tab first
     head.paragraph_format.tab_stops.add_tab_stop(usable_width(document), alignment=WD_TAB_ALIGNMENT.RIGHT)
@@ -322,6 +372,26 @@ def page_furniture(document: DocxDocument, left: str, right: str = "", right_red
     _field(foot, "PAGE")
     add_run(foot, " / ", size=8, color=_GREY)
     _field(foot, "NUMPAGES")
+
+
+def signature_block(document: DocxDocument, signers: list[tuple[str, str]]) -> None:
+    """One box per signer (role, name): name, date and a space to sign, kept together on one page."""
+    title = document.add_paragraph()
+    title.paragraph_format.space_before = Pt(10)
+    title.paragraph_format.keep_with_next = True
+    add_run(title, "Signatures", bold=True, color=_DARK)
+    table = document.add_table(rows=1, cols=len(signers))
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    box_borders(table, "BFBFBF")
+    set_widths(table, [int(usable_width(document) / len(signers))] * len(signers))
+    table.rows[0]._tr.get_or_add_trPr().append(_on("w:cantSplit"))
+    for cell, (role, name) in zip(table.rows[0].cells, signers, strict=True):
+        add_run(cell_par(cell, first=True), role, bold=True, size=9)
+        add_run(cell_par(cell), f"Nom : {name}" if name else "Nom : " + "." * 40, size=9)
+        add_run(cell_par(cell), "Date : " + "." * 20, size=9)
+        add_run(cell_par(cell), "Signature :", size=9)
+        for _ in range(3):
+            cell_par(cell)
 
 
 def _field(par: Paragraph, code: str) -> None:
@@ -355,11 +425,14 @@ _COLUMNS = [
 def grid_docx(doc: GridDoc, path: Path) -> None:
     """Write the grid as an A4 landscape Word document at `path`."""
     document = new_document(landscape=True)
+    write_grid(document, doc, document.sections[0])
+    document.save(str(path))
+
+
+def write_grid(document: DocxDocument, doc: GridDoc, section: Section) -> None:
+    """The whole grid of one dossier, from `section` on (a session writes one section per candidate)."""
     page_furniture(
-        document,
-        f"Grille d’évaluation — {doc.candidate_ref} — module {doc.module}",
-        "" if is_final(doc) else DRAFT_STATUS,
-        right_red=True,
+        document, running_header(doc), "" if is_final(doc) else DRAFT_STATUS, right_red=True, section=section
     )
     document.add_heading(xml_safe("Grille d’évaluation"), level=0)
     if doc.warnings or doc.manipulation_passages:
@@ -367,9 +440,9 @@ def grid_docx(doc: GridDoc, path: Path) -> None:
     _header_block(document, doc)
     for block in doc.competencies:
         _competency(document, block)
+    _module_result(document, doc)
     _legend(document, doc)
     _signature(document, doc)
-    document.save(str(path))
 
 
 def _alert_box(document: DocxDocument, doc: GridDoc) -> None:
@@ -504,14 +577,35 @@ def _legend(document: DocxDocument, doc: GridDoc) -> None:
     )
 
 
+def _module_result(document: DocxDocument, doc: GridDoc) -> None:
+    """Verdict per competency and result per bloc, with the rules that produce them."""
+    heading = document.add_heading(level=1)
+    add_run(heading, f"Résultat du module {doc.module}")
+    heading.paragraph_format.keep_with_next = True
+    rows = module_result_rows(doc)
+    table = document.add_table(rows=len(rows), cols=2)
+    box_borders(table, "8C8C8C")
+    set_widths(table, [Cm(16.0), usable_width(document) - Cm(16.0)])
+    for i, (what, result) in enumerate(rows):
+        is_bloc = what.startswith("Bloc")
+        shade(table.cell(i, 0), _HEAD_FILL)
+        add_run(cell_par(table.cell(i, 0), first=True), what, bold=is_bloc, size=9)
+        add_run(cell_par(table.cell(i, 1), first=True), result, bold=True, size=9.5 if is_bloc else 9)
+        table.rows[i]._tr.get_or_add_trPr().append(_on("w:cantSplit"))
+        for par in table.cell(i, 0).paragraphs + table.cell(i, 1).paragraphs:
+            par.paragraph_format.keep_with_next = i < len(rows) - 1
+    rule = document.add_paragraph()
+    rule.paragraph_format.space_before = Pt(3)
+    add_run(rule, "Règles : ", bold=True, size=8.5)
+    add_run(rule, " ".join(x for x in (doc.rule, doc.bloc_rule) if x), size=8.5)
+
+
 def _signature(document: DocxDocument, doc: GridDoc) -> None:
-    par = document.add_paragraph()
-    par.paragraph_format.space_before = Pt(18)
-    par.paragraph_format.keep_with_next = True
-    name = doc.finalized_by if is_final(doc) and doc.finalized_by else "…" * 20
-    date = fmt_datetime(doc.finalized_at, with_time=False) if is_final(doc) else "…" * 10
-    add_run(par, f"Évaluateur : {name}        Date : {date}        Signature : ", bold=True)
-    add_run(par, "_" * 40)
+    names = ", ".join(doc.markers or assessors(doc))
+    signature_block(
+        document,
+        [("Correcteur(s)" if len(doc.markers) > 1 else "Évaluateur", names), ("Le président du jury", "")],
+    )
 
 
 # --- HTML grid ------------------------------------------------------------------------------------

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.db.store import ReviewStore
-from pipeline.referentiel import Vocabulary, full_label
+from pipeline.referentiel import Bloc, Referentiel, Vocabulary, full_label
 from pipeline.types import Gap
 
 
@@ -54,6 +55,12 @@ class CompetencyBlock(_M):
     criteria: list[CriterionLine]
 
 
+class BlocLine(_M):
+    id: str
+    title: str
+    result: str | None = Field(default=None, description="validé / non validé once every competency is confirmed.")
+
+
 class GridDoc(_M):
     referentiel_title: str
     referentiel_version: str
@@ -71,6 +78,14 @@ class GridDoc(_M):
     manipulation_passages: list[str]
     competencies: list[CompetencyBlock]
     self_check: bool = Field(default=False, description="A candidate's own draft: formative use only.")
+    blocs: list[BlocLine] = Field(default_factory=list, description="The blocs the module's competencies belong to.")
+    rule: str = Field(default="", description="The competency rule, stated in French.")
+    bloc_rule: str = Field(default="", description="The bloc rule, stated in French.")
+    session: str = Field(default="", description="The certification session's name, when the dossier is in one.")
+    markers: list[str] = Field(
+        default_factory=list, description="Assessors of a session dossier (double marking: two)."
+    )
+    moderators: list[str] = Field(default_factory=list, description="Who settled double-marking disagreements.")
     locked: bool
     finalized_by: str | None
     finalized_at: dt.datetime | None
@@ -130,6 +145,8 @@ def build_grid_doc(store: ReviewStore, run_id: str) -> GridDoc:
             )
         )
     modality = ref.modality(run.module)
+    comp_verdicts = {c.id: c.confirmed_verdict for c in comps}
+    results = bloc_results(ref, run.module, comp_verdicts) if all(comp_verdicts.values()) else {}
     manip = [f.text for f in review.findings if f.kind in ("manipulation", "hidden_text")]
     return GridDoc(
         referentiel_title=ref.title,
@@ -148,7 +165,38 @@ def build_grid_doc(store: ReviewStore, run_id: str) -> GridDoc:
         manipulation_passages=manip,
         self_check=dossier.kind == "self_check",
         competencies=comps,
+        blocs=[BlocLine(id=b.id, title=b.title, result=results.get(b.id)) for b in module_blocs(ref, run.module)],
+        rule=rule_text(ref),
+        bloc_rule=bloc_rule_text(run.module),
         locked=grid.locked,
         finalized_by=grid.finalized_by,
         finalized_at=grid.finalized_at,
     )
+
+
+def rule_text(ref: Referentiel) -> str:
+    """The competency rule of the referentiel's scale, as the jury reads it."""
+    n = ref.scale.rule.acquired_min_level
+    return (
+        f"Une compétence est acquise lorsque aucun de ses critères n’est noté en dessous de {n} "
+        f"({ref.scale.label(n)}) ; sinon elle est non acquise."
+    )
+
+
+def bloc_rule_text(module: str) -> str:
+    return f"Le bloc est validé lorsque toutes ses compétences évaluées par le module {module} sont acquises."
+
+
+def module_blocs(ref: Referentiel, module: str) -> list[Bloc]:
+    wanted = {c.bloc for c in ref.competencies_for(module)}
+    return [b for b in ref.blocs if b.id in wanted]
+
+
+def bloc_results(ref: Referentiel, module: str, verdicts: Mapping[str, str | None]) -> dict[str, str]:
+    """Per bloc of the module: `validé` when every competency of it assessed here is acquise."""
+    out = {}
+    for b in module_blocs(ref, module):
+        comps = [c.id for c in ref.competencies_for(module) if c.bloc == b.id]
+        if all(verdicts.get(c) for c in comps):
+            out[b.id] = "validé" if all(verdicts[c] == "acquise" for c in comps) else "non validé"
+    return out

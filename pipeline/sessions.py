@@ -1,0 +1,580 @@
+"""Certification sessions: many candidates' dossiers reviewed in one batch, assessors assigned
+(one, or two under double marking), disagreements moderated, and the jury's final result.
+
+The batch calls the one review path (`review_and_record`) per dossier; it never orders stages
+itself. Each manifest row becomes a member whose status is stored after every dossier, so a
+killed batch resumes where it stopped and a rerun reviews nothing twice (a file already
+reviewed with the same hash and settings is reused, not reviewed again).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from pipeline.db.models import DossierRow, RunRow
+from pipeline.db.sessions import AssignmentRow, ExamSessionRow, Moderation, SessionMemberRow, SessionStore
+from pipeline.db.store import ReviewStore
+from pipeline.errors import ReviewError, StorageError
+from pipeline.referentiel import Referentiel
+from pipeline.reports.grid_data import bloc_results
+from pipeline.review import review_and_record
+from pipeline.settings import Settings
+from pipeline.types import Dossier
+
+log = logging.getLogger(__name__)
+
+# settings that change where things are stored or who may connect, never what a review says
+_NOT_REVIEW_SETTINGS = frozenset(
+    {"data_dir", "llm_api_key", "database_url", "retention_days", "trusted_proxies", "max_file_bytes"}
+)
+STATE_LABELS = {
+    "pending": "en attente",
+    "running": "en cours",
+    "failed": "erreur",
+    "unassigned": "à affecter",
+    "marking": "en évaluation",
+    "moderation": "à modérer",
+    "closed": "clos",
+}
+
+
+class SessionError(ReviewError):
+    """A manifest or a session command that cannot be carried out."""
+
+
+# --- settings identity ----------------------------------------------------------------------------
+
+
+def _key(settings: dict[str, Any], ref_hash: str, module: str) -> str:
+    kept = {k: v for k, v in settings.items() if k not in _NOT_REVIEW_SETTINGS}
+    blob = json.dumps({"settings": kept, "referentiel": ref_hash, "module": module}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def settings_key(settings: Settings, ref: Referentiel, module: str) -> str:
+    """What makes two reviews of the same file the same review: settings, referentiel, module."""
+    return _key(settings.model_dump(mode="json", exclude={"llm_api_key", "data_dir"}), ref.snapshot_hash, module)
+
+
+def run_settings_key(run: RunRow) -> str:
+    return _key(run.settings or {}, run.referentiel_hash, run.module)
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+# --- manifest -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ManifestRow:
+    line: int
+    candidate: str
+    file: Path
+    group: str = ""
+    assessors: tuple[str, ...] = ()
+
+
+def read_manifest(path: Path) -> list[ManifestRow]:
+    """`candidate,file[,group][,assessor]` (`;`-separated CSV accepted too); relative files are
+    read from the manifest's folder; two assessors of one dossier are separated by `|` or `/`."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise SessionError(f"{path}: no such manifest", f"Manifeste introuvable : {path}.") from None
+    except (UnicodeDecodeError, IsADirectoryError):
+        raise SessionError(
+            f"{path}: not a UTF-8 CSV",
+            f"« {path.name} » n’est pas un CSV en UTF-8 (enregistrez-le en CSV UTF-8).",
+        ) from None
+    delimiter = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
+    reader = csv.DictReader(text.splitlines(), delimiter=delimiter)
+    columns = {(c or "").strip().lower(): c for c in reader.fieldnames or []}
+    missing = [c for c in ("candidate", "file") if c not in columns]
+    if missing:
+        raise SessionError(
+            f"{path}: missing columns {missing}",
+            f"Le manifeste « {path.name} » doit avoir les colonnes candidate,file (et, au choix, group, assessor) ; "
+            f"il manque : {', '.join(missing)}.",
+        )
+    rows = []
+    for i, raw in enumerate(reader, start=2):
+
+        def cell(name: str, raw: dict[str, str | None] = raw) -> str:
+            col = columns.get(name)
+            return (raw.get(col) or "").strip() if col else ""
+
+        candidate, file = cell("candidate"), cell("file")
+        if not candidate and not file:
+            continue
+        p = Path(file).expanduser()
+        if not p.is_absolute():
+            p = path.parent / p
+        assessors = tuple(a.strip() for a in cell("assessor").replace("/", "|").split("|") if a.strip())
+        rows.append(ManifestRow(i, candidate, p, cell("group"), assessors))
+    if not rows:
+        raise SessionError(f"{path}: empty manifest", f"Le manifeste « {path.name} » ne liste aucun dossier.")
+    return rows
+
+
+# --- the batch ------------------------------------------------------------------------------------
+
+
+@dataclass
+class BatchItem:
+    candidate: str
+    file: str
+    outcome: str  # reviewed | reused | skipped | failed
+    message: str = ""
+    run_id: str | None = None
+
+
+@dataclass
+class BatchReport:
+    items: list[BatchItem] = field(default_factory=list)
+
+    def count(self, outcome: str) -> int:
+        return sum(1 for i in self.items if i.outcome == outcome)
+
+    @property
+    def failed(self) -> list[BatchItem]:
+        return [i for i in self.items if i.outcome == "failed"]
+
+
+Started = Callable[[int, int, str], None]  # (index, total, candidate)
+Finished = Callable[[BatchItem], None]
+
+
+def _nothing(*_: Any) -> None:
+    return None
+
+
+def add_manifest(
+    store: ReviewStore,
+    session_id: str,
+    manifest: Path,
+    settings: Settings,
+    ref: Referentiel,
+    actor: str = "cli",
+    started: Started = _nothing,
+    finished: Finished = _nothing,
+) -> BatchReport:
+    """Review every dossier of the manifest into the session; a bad file is reported, never fatal."""
+    sessions = SessionStore(store)
+    sess = sessions.get(session_id)
+    rows = read_manifest(manifest)
+    module = ref.modality(sess.module).id
+    key = settings_key(settings, ref, module)
+    report = BatchReport()
+    for i, row in enumerate(rows):
+        started(i, len(rows), row.candidate or row.file.name)
+        item = _add_one(store, sessions, sess, row, settings, ref, module, key, actor)
+        report.items.append(item)
+        finished(item)
+    return report
+
+
+def _add_one(
+    store: ReviewStore,
+    sessions: SessionStore,
+    sess: ExamSessionRow,
+    row: ManifestRow,
+    settings: Settings,
+    ref: Referentiel,
+    module: str,
+    key: str,
+    actor: str,
+) -> BatchItem:
+    name = row.file.name
+    if not row.candidate:
+        return BatchItem("", name, "failed", f"ligne {row.line} : nom du candidat manquant, dossier ignoré.")
+    member = sessions.member_for(sess.id, row.candidate, name, row.group, str(row.file))
+    item = BatchItem(row.candidate, name, "failed")
+    try:
+        if not row.file.is_file():
+            raise SessionError(f"{row.file}: not found", f"fichier introuvable : {row.file}")
+        sha = file_sha256(row.file)
+        if member.status == "reviewed" and member.run_id:
+            if (member.sha256, member.settings_key) == (sha, key):
+                item.outcome, item.run_id, item.message = "skipped", member.run_id, "déjà analysé"
+            else:
+                item.outcome, item.run_id = "skipped", member.run_id
+                item.message = (
+                    "déjà analysé avec un autre fichier ou d’autres réglages : analyse conservée ; pour une "
+                    "nouvelle version, ajoutez-la sous un autre nom de fichier"
+                )
+            _assign_from_manifest(store, sessions, sess, member.id, row.assessors, settings, actor)
+            return item
+        sessions.update_member(member.id, status="running", sha256=sha, settings_key=key, error=None)
+        found = _recorded(store, sha, key, row.candidate)
+        if found is not None:  # same file, same settings: reuse the stored review
+            dossier_id, run_id, own = found
+            if not own:
+                dossier_id, run_id = copy_run(store, settings, dossier_id, run_id, row.candidate, actor)
+            item.outcome, item.message = "reused", "même fichier déjà analysé avec les mêmes réglages : repris"
+        else:
+            _, recorded = review_and_record(
+                store,
+                row.file,
+                module,
+                settings,
+                ref,
+                actor=actor,
+                candidate_ref=row.candidate,
+                kind="assessment",
+            )
+            dossier_id, run_id = recorded.dossier_id, recorded.run_id
+            item.outcome = "reviewed"
+        sessions.update_member(member.id, status="reviewed", dossier_id=dossier_id, run_id=run_id)
+        item.run_id = run_id
+        _assign_from_manifest(store, sessions, sess, member.id, row.assessors, settings, actor)
+    except ReviewError as e:
+        log.info("session %s, %s: %s", sess.id, name, e)
+        item.message = e.user_message
+        sessions.update_member(member.id, status="failed", error=e.user_message)
+    except Exception as e:  # a batch of hundreds must not stop on one file; the error is kept
+        log.exception("session %s, %s: unexpected error", sess.id, name)
+        item.message = (
+            f"erreur inattendue à la lecture de ce fichier ({type(e).__name__}) : vérifiez-le ou signalez-le."
+        )
+        sessions.update_member(member.id, status="failed", error=item.message)
+    return item
+
+
+def _recorded(store: ReviewStore, sha: str, key: str, candidate: str) -> tuple[str, str, bool] | None:
+    """A stored run of this file under the same settings: (dossier, run, belongs to this candidate and
+    to no session member yet — a batch killed between the record and the member update)."""
+    with store.session() as s:
+        q = (
+            select(RunRow, DossierRow)
+            .join(DossierRow, DossierRow.id == RunRow.dossier_id)
+            .where(DossierRow.sha256 == sha, DossierRow.erased_at.is_(None), RunRow.status == "done")
+            .order_by(RunRow.created_at)
+        )
+        candidates = [(r, d) for r, d in s.execute(q).tuples() if run_settings_key(r) == key]
+        if not candidates:
+            return None
+        linked = set(s.scalars(select(SessionMemberRow.run_id).where(SessionMemberRow.run_id.is_not(None))))
+        linked |= set(s.scalars(select(AssignmentRow.run_id).where(AssignmentRow.run_id.is_not(None))))
+    for r, d in candidates:
+        if d.candidate_ref == candidate and d.kind == "assessment" and r.id not in linked:
+            return d.id, r.id, True
+    r, d = candidates[0]
+    return d.id, r.id, False
+
+
+def copy_run(
+    store: ReviewStore,
+    settings: Settings,
+    dossier_id: str,
+    run_id: str,
+    candidate: str,
+    actor: str,
+    assessor_id: str | None = None,
+) -> tuple[str, str]:
+    """A dossier row and a run of their own holding the same stored review (nothing is reviewed again)."""
+    d = store.dossier(dossier_id)
+    if d.parsed is None or not d.stored_path or not Path(d.stored_path).is_file():
+        raise StorageError(f"dossier {dossier_id}: no stored file", "Le fichier de ce dossier n’est plus conservé.")
+    review = store.review(run_id)
+    ref = store.referentiel(run_id)
+    new_dossier = store.add_dossier(
+        Path(d.stored_path),
+        Dossier.model_validate(d.parsed),
+        d.module,
+        settings.files_dir,
+        candidate_ref=candidate,
+        uploaded_by=actor,
+        kind="assessment",
+        assessor_id=assessor_id,
+    )
+    new_run = store.add_run(new_dossier, review.model_copy(update={"run_id": uuid.uuid4().hex}), ref, actor=actor)
+    return new_dossier, new_run
+
+
+# --- assessors ------------------------------------------------------------------------------------
+
+
+def assign(
+    store: ReviewStore,
+    settings: Settings,
+    member_id: str,
+    assessors: list[tuple[str, str | None]],
+    by: str,
+) -> list[AssignmentRow]:
+    """Give the dossier to one assessor (two under double marking: `(name, user id or None)`).
+
+    The first marks the member's run; the second gets a run of their own on the same review.
+    """
+    sessions = SessionStore(store)
+    member = sessions.member(member_id)
+    sess = sessions.get(member.session_id)
+    want = 2 if sess.double_marking else 1
+    names = [n for n, _ in assessors]
+    if not assessors or len(assessors) > want:
+        raise SessionError(
+            "wrong number of assessors",
+            f"Ce dossier attend {want} évaluateur(s) ({'double correction' if want == 2 else 'simple correction'}).",
+        )
+    if len(set(n.casefold() for n in names)) != len(names):
+        raise SessionError("same assessor twice", "Les deux correcteurs d’un dossier doivent être deux personnes.")
+    if member.run_id is None or member.dossier_id is None:
+        raise SessionError(
+            f"member {member_id} not reviewed", f"Le dossier de {member.candidate} n’a pas encore été analysé."
+        )
+    current = {a.rank: a for a in sessions.assignments(member_id)}
+    out = []
+    for rank, (name, user_id) in enumerate(assessors, start=1):
+        dossier_id: str | None = member.dossier_id
+        run_id: str | None = member.run_id
+        if rank == 2:
+            prev = current.get(2)
+            if prev is not None and prev.run_id:
+                dossier_id, run_id = prev.dossier_id, prev.run_id
+            else:
+                dossier_id, run_id = copy_run(
+                    store, settings, member.dossier_id, member.run_id, member.candidate, by, user_id
+                )
+        if user_id and dossier_id:
+            _give_dossier(store, dossier_id, user_id)
+        out.append(sessions.set_assignment(member_id, rank, name, by, user_id, dossier_id, run_id))
+    return out
+
+
+def _give_dossier(store: ReviewStore, dossier_id: str, user_id: str) -> None:
+    with store.session.begin() as s:
+        d = s.get(DossierRow, dossier_id)
+        if d is not None:
+            d.assessor_id = user_id
+
+
+def _assign_from_manifest(
+    store: ReviewStore,
+    sessions: SessionStore,
+    sess: ExamSessionRow,
+    member_id: str,
+    names: tuple[str, ...],
+    settings: Settings,
+    actor: str,
+) -> None:
+    if not names or sessions.assignments(member_id):
+        return
+    assign(store, settings, member_id, [(n, None) for n in names[: 2 if sess.double_marking else 1]], actor)
+
+
+def assign_in_turn(
+    store: ReviewStore, settings: Settings, session_id: str, names: list[str], by: str
+) -> list[tuple[str, list[str]]]:
+    """Every reviewed dossier without assessors gets the next one(s) of `names`, in turn."""
+    sessions = SessionStore(store)
+    sess = sessions.get(session_id)
+    want = 2 if sess.double_marking else 1
+    if len(names) < want:
+        raise SessionError("too few assessors", "La double correction demande au moins deux évaluateurs.")
+    done: list[tuple[str, list[str]]] = []
+    turn = 0
+    for m in sessions.members(session_id):
+        if m.status != "reviewed" or len(sessions.assignments(m.id)) >= want:
+            continue
+        chosen = [names[(turn + j) % len(names)] for j in range(want)]
+        turn += 1
+        assign(store, settings, m.id, [(n, None) for n in chosen], by)
+        done.append((m.candidate, chosen))
+    return done
+
+
+# --- results --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Marker:
+    rank: int
+    assessor: str
+    run_id: str | None
+    dossier_id: str | None
+    finalized: bool
+    finalized_at: Any = None
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    criterion_id: str
+    levels: tuple[int, ...]
+    assessors: tuple[str, ...]
+    moderation: Moderation | None
+
+
+@dataclass(frozen=True)
+class FinalLevel:
+    level: int
+    comment: str
+    decided_by: str
+    decided_at: Any
+    moderated: bool = False
+
+
+@dataclass
+class MemberResult:
+    session: ExamSessionRow
+    member: SessionMemberRow
+    markers: list[Marker]
+    state: str
+    disagreements: list[Disagreement] = field(default_factory=list)
+    final: dict[str, FinalLevel] = field(default_factory=dict)
+    verdicts: dict[str, str] = field(default_factory=dict)
+    blocs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def closed(self) -> bool:
+        return self.state == "closed"
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS[self.state]
+
+
+def member_result(store: ReviewStore, sess: ExamSessionRow, member: SessionMemberRow) -> MemberResult:
+    """Where a dossier stands, and its final levels once every assessor has finalized (and, under
+    double marking, every disagreement is moderated). Nothing of one assessor's levels is exposed
+    before both have finalized."""
+    sessions = SessionStore(store)
+    markers = []
+    for a in sessions.assignments(member.id):
+        grid = store.grid(a.run_id) if a.run_id else None
+        markers.append(
+            Marker(a.rank, a.assessor, a.run_id, a.dossier_id, bool(grid and grid.locked), grid and grid.finalized_at)
+        )
+    if member.status in ("pending", "running", "failed") or member.run_id is None:
+        return MemberResult(sess, member, markers, member.status if member.status != "reviewed" else "pending")
+    want = 2 if sess.double_marking else 1
+    if len(markers) < want:
+        return MemberResult(sess, member, markers, "unassigned")
+    if not all(m.finalized for m in markers):
+        return MemberResult(sess, member, markers, "marking")
+    ref = store.referentiel(member.run_id)
+    criteria = [d.criterion_id for d in store.review(member.run_id).criteria]
+    decisions = [store.decisions(m.run_id) for m in markers if m.run_id]
+    moderations = sessions.moderations(member.id)
+    result = MemberResult(sess, member, markers, "closed")
+    for cid in criteria:
+        ds = [d[cid] for d in decisions]
+        levels = tuple(d.level for d in ds)
+        if len(set(levels)) == 1:
+            comments = [d.comment for d in ds if d.comment]
+            if len(ds) > 1 and comments:
+                comments = [f"{m.assessor} : {d.comment}" for m, d in zip(markers, ds, strict=True) if d.comment]
+            result.final[cid] = FinalLevel(
+                levels[0], " / ".join(comments), ", ".join(d.assessor for d in ds), max(d.decided_at for d in ds)
+            )
+            continue
+        mod = moderations.get(cid)
+        result.disagreements.append(Disagreement(cid, levels, tuple(m.assessor for m in markers), mod))
+        if mod is not None:
+            result.final[cid] = FinalLevel(mod.level, mod.comment, mod.moderator, mod.decided_at, moderated=True)
+    if len(result.final) < len(criteria):
+        result.state = "moderation"
+        return result
+    for comp in ref.competencies_for(member_module(store, member)):
+        result.verdicts[comp.id] = ref.verdict([result.final[k.id].level for k in comp.criteria])
+    result.blocs = bloc_results(ref, member_module(store, member), result.verdicts)
+    return result
+
+
+def member_module(store: ReviewStore, member: SessionMemberRow) -> str:
+    return store.run(member.run_id).module if member.run_id else ""
+
+
+def session_results(store: ReviewStore, session_id: str) -> tuple[ExamSessionRow, list[MemberResult]]:
+    sessions = SessionStore(store)
+    sess = sessions.get(session_id)
+    return sess, [member_result(store, sess, m) for m in sessions.members(session_id)]
+
+
+def moderate(
+    store: ReviewStore,
+    session_id: str,
+    member_key: str,
+    criterion_id: str,
+    level: int,
+    moderator: str,
+    comment: str = "",
+) -> Moderation:
+    """Settle a disagreement: only once both assessors have finalized, by someone who is neither."""
+    sessions = SessionStore(store)
+    sess = sessions.get(session_id)
+    member = sessions.find_member(session_id, member_key)
+    if not moderator.strip():
+        raise SessionError("moderation without moderator", "Indiquez le nom du modérateur (--moderator).")
+    result = member_result(store, sess, member)
+    if result.state not in ("moderation", "closed"):
+        raise SessionError(
+            f"member {member.id} is {result.state}",
+            f"Le dossier de {member.candidate} est « {result.state_label} » : la modération vient après la "
+            "validation des deux grilles.",
+        )
+    if moderator.strip().casefold() in {m.assessor.casefold() for m in result.markers}:
+        raise SessionError(
+            "moderator is an assessor", "Le modérateur doit être une troisième personne, pas l’un des deux correcteurs."
+        )
+    dis = next((d for d in result.disagreements if d.criterion_id == criterion_id), None)
+    if dis is None:
+        raise SessionError(
+            f"no disagreement on {criterion_id}",
+            f"Pas de désaccord sur le critère {criterion_id} pour {member.candidate} : rien à modérer.",
+        )
+    scale = store.referentiel(member.run_id or "").scale
+    if not scale.min_level <= level <= scale.max_level:
+        raise SessionError(
+            "level outside the scale", f"Niveau {level} hors échelle ({scale.min_level} à {scale.max_level})."
+        )
+    return sessions.moderate(member.id, criterion_id, level, list(dis.levels), comment, moderator.strip())
+
+
+def status_json(store: ReviewStore, session_id: str) -> dict[str, Any]:
+    """`{session, module, dossiers: [{candidate, file, run_id, status, assessors, verdicts}]}`."""
+    sess, results = session_results(store, session_id)
+    return {
+        "session": sess.name,
+        "session_id": sess.id,
+        "module": sess.module,
+        "referentiel": sess.referentiel,
+        "double_marking": sess.double_marking,
+        "dossiers": [
+            {
+                "candidate": r.member.candidate,
+                "file": r.member.file_name,
+                "group": r.member.group_name,
+                "member_id": r.member.id,
+                "run_id": r.member.run_id,
+                "status": r.state_label,
+                "error": r.member.error,
+                "assessors": [{"name": m.assessor, "run_id": m.run_id, "finalized": m.finalized} for m in r.markers],
+                "disagreements": [
+                    {
+                        "criterion": d.criterion_id,
+                        "levels": list(d.levels),
+                        "moderated": d.moderation is not None,
+                    }
+                    for d in r.disagreements
+                ],
+                "verdicts": r.verdicts,
+                "blocs": r.blocs,
+            }
+            for r in results
+        ],
+    }
