@@ -102,6 +102,7 @@ class Page:
     lines: list[Line]
     width: float = 595.0
     height: float = 842.0
+    bottom: float = 0.0  # y of the page's lower edge in the coordinates of the lines
 
 
 def _cell_gap(a: Frag, b: Frag) -> bool:
@@ -241,6 +242,13 @@ def _furniture_key(text: str) -> str:
     return re.sub(r"\d+", "#", text.lower()).strip()
 
 
+def _row_key(lines: list[Line], j: int) -> str:
+    """Furniture key; a row inside a table keeps its figures ('Action 13' is not 'Action 1')."""
+    ln = lines[j]
+    in_table = ln.is_row and any(0 <= k < len(lines) and lines[k].is_row for k in (j - 1, j + 1))
+    return ln.text.lower().strip() if in_table else _furniture_key(ln.text)
+
+
 def _is_page_number(text: str, n_pages: int) -> bool:
     """'12', 'Page 12', '12 / 40' — but not a year or a figure standing alone on a title page."""
     if not _PAGE_NUMBER.match(text):
@@ -257,7 +265,8 @@ def drop_furniture(pages: list[Page], zone: int = 3) -> None:
     counts: Counter[str] = Counter()
     for p in pages:
         lines = p.lines
-        counts.update({_furniture_key(ln.text) for ln in lines[:zone] + lines[-zone:]})
+        edge = [*range(min(zone, len(lines))), *range(max(len(lines) - zone, zone), len(lines))]
+        counts.update({_row_key(lines, j) for j in edge})
     n = sum(1 for p in pages if p.lines)
     repeated = {k for k, c in counts.items() if n >= 3 and c >= max(2, 0.4 * n)}
     kept_headers: set[str] = set()
@@ -266,7 +275,7 @@ def drop_furniture(pages: list[Page], zone: int = 3) -> None:
         keep: list[Line] = []
         for j, ln in enumerate(lines):
             at_edge = j < zone or j >= len(lines) - zone
-            key = _furniture_key(ln.text)
+            key = _row_key(lines, j)
             if at_edge and key in repeated:
                 nxt = lines[j + 1] if j + 1 < len(lines) else None
                 if ln.is_row and nxt is not None and nxt.is_row and key not in kept_headers:

@@ -304,10 +304,10 @@ class _PageReader:
         text = tp.get_text_range(0, n)
         if len(text) != n:  # characters outside the BMP: read them one by one
             text = "".join(chr(pdfium_c.FPDFText_GetUnicode(tp, i) or 0xFFFD) for i in range(n))
-        left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+        rect = pdfium_c.FS_RECTF()
         out: list[_Char] = []
         styles = self.styles
-        get_box = pdfium_c.FPDFText_GetCharBox
+        get_box = pdfium_c.FPDFText_GetLooseCharBox  # advance-width boxes: a gap between them is real space
         raw_tp = tp.raw
         for i, ch in enumerate(text):
             key = _text_object_address(raw_tp, i) or 0
@@ -315,9 +315,9 @@ class _PageReader:
                 obj = pdfium_c.FPDFText_GetTextObject(tp, i)
                 styles[key] = self._style(i, obj)
                 self.handles[key] = obj
-            get_box(raw_tp, i, left, right, bottom, top)
+            get_box(raw_tp, i, rect)
             solid = bool(key) and not ch.isspace()
-            out.append(_Char(ch, left.value, right.value, bottom.value, top.value, key, i, solid))
+            out.append(_Char(ch, rect.left, rect.right, rect.bottom, rect.top, key, i, solid))
         return out
 
     def _style(self, i: int, obj: Any) -> _Style:
@@ -512,7 +512,7 @@ class _PageReader:
         y = first.y0
         if pdfium_c.FPDFText_GetCharOrigin(self.textpage, first.index, ox, oy):
             y = oy.value
-        text = "".join(_clean(c.ch) for c in run)
+        text = _spaced(run, self.styles)
         styles = [self.styles[c.obj] for c in solid]
         size = max((s.size for s in styles), default=10.0)
         bold = sum(s.bold for s in styles) > 0.6 * max(len(styles), 1)
@@ -533,6 +533,41 @@ _MARKER = re.compile(r"^(?:[•▪◦●○■□➢➤►▶✓✔❖◆◇→�
 
 def _is_marker(run: list[_Char]) -> bool:
     return bool(_MARKER.match("".join(c.ch for c in run).strip()))
+
+
+def _spaced(run: list[_Char], styles: dict[int, _Style]) -> str:
+    """The run's text, with a space wherever two glyphs stand a word space apart but the document
+    drew no space character between them (fragments positioned one by one)."""
+    out: list[str] = []
+    prev: _Char | None = None
+    accent: _Char | None = None
+    for c in run:
+        if c.ch in _SPACING_ACCENTS and c.solid and accent is None:
+            accent = c  # TeX's \`a draws the accent, then the letter under it
+            continue
+        over = accent is not None and c.ch in "aeiouAEIOUcC" and c.x0 < accent.x1 and accent.x0 < c.x1
+        if accent is not None and not over:
+            out.append(accent.ch)
+        if c.solid and prev is not None and c.x0 - prev.x1 > 0.15 * styles[c.obj].size and c.x0 > prev.x0:
+            out.append(" ")
+        ch = _clean(c.ch)
+        out.append(unicodedata.normalize("NFC", ch + _SPACING_ACCENTS[accent.ch]) if over and accent else ch)
+        accent = None
+        prev = c if c.solid else None
+    if accent is not None:
+        out.append(accent.ch)
+    return "".join(out)
+
+
+_SPACING_ACCENTS = {
+    "`": "\u0300",
+    "´": "\u0301",
+    "ˆ": "\u0302",
+    "^": "\u0302",
+    "¨": "\u0308",
+    "˜": "\u0303",
+    "¸": "\u0327",
+}
 
 
 def _run_hidden(run: list[_Char]) -> str | None:
@@ -608,13 +643,13 @@ def _read(
                 unmapped = reader.unmapped_share()
             finally:
                 reader.close()
-            width, height = reader.width, reader.height
+            width, height, bottom = reader.width, reader.height, reader.box[1]
         finally:
             page.close()
         _accept_ocr_layer(lines, partial(has_images, i))
         if unmapped > 0.5 or _garbled(lines):
             garbled.append(i + 1)
-            pages.append(Page([], width, height))
+            pages.append(Page([], width, height, bottom))
             continue
         for ln in lines:
             hidden = [f for f in ln.frags if f.hidden and f.text.strip()]
@@ -628,7 +663,7 @@ def _read(
                     )
                 )
         kept = [ln for ln in lines if ln.text]
-        pages.append(Page(kept, width, height))
+        pages.append(Page(kept, width, height, bottom))
         chars += sum(len(ln.text) for ln in kept)
         if chars > max_chars:
             raise TooLargeError(
