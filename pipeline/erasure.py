@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from pipeline.db.models import DossierRow
 from pipeline.db.store import ReviewStore
-from pipeline.embeddings import get_embedder
+from pipeline.embeddings import embedder_for
 from pipeline.errors import ReviewError
 from pipeline.ingest import parsed_cache_files
 from pipeline.settings import Settings
@@ -30,7 +30,7 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 def _chunk_store(settings: Settings) -> ChunkStore:
-    return ChunkStore(settings.chroma_dir, get_embedder(settings.embedder), settings.embed_max_chars)
+    return ChunkStore(settings.chroma_dir, embedder_for(settings), settings.embed_max_chars, url=settings.chroma_url)
 
 
 def _erase_copies(settings: Settings, sha256: str) -> None:

@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 
-from pipeline.embeddings import Embedder, Vectors, get_embedder
+from pipeline.embeddings import Embedder, Vectors, embedder_for
 from pipeline.lexical import LexicalIndex
 from pipeline.referentiel import Criterion, Referentiel
 from pipeline.settings import Settings
@@ -51,8 +51,8 @@ class DossierIndex:
         self.chunks = [c for c in chunks if not c.flagged]
         self._usable = [c.usable() for c in self.chunks]  # what hits carry: drafters never see a flagged span
         chunks = self.chunks
-        self.embedder = embedder or get_embedder(settings.embedder)
-        self.store = ChunkStore(settings.chroma_dir, self.embedder, settings.embed_max_chars)
+        self.embedder = embedder or embedder_for(settings)
+        self.store = ChunkStore(settings.chroma_dir, self.embedder, settings.embed_max_chars, url=settings.chroma_url)
         self.vectors: Vectors = self.store.index(chunks)
         self.embedded = self.store.embedded_last
         self.lexical = LexicalIndex([c.clean_text for c in chunks])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -12,6 +13,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 def _default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("dossier-review", appauthor=False))
+
+
+def default_workers() -> int:
+    """Two reviews at once where there are two cores or more (a review is one busy core), up to four."""
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 class Settings(BaseSettings):
@@ -87,6 +93,39 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL (postgresql+psycopg://...); default: SQLite under data_dir."
     )
 
+    # queue, workers and shared stores (several machines; pipeline/jobqueue/)
+    queue: Literal["embedded", "postgres"] = Field(
+        default="embedded",
+        description="embedded: reviews run in child processes of the web server, nothing to start; postgres: "
+        "jobs go to a PostgreSQL queue (procrastinate) served by `dossier-review worker` on any machine.",
+    )
+    workers: int = Field(
+        default_factory=lambda: default_workers(),
+        ge=1,
+        le=64,
+        description="Reviews run at once: the web server's embedded worker, or `worker` without --concurrency.",
+    )
+    review_memory_mb: int = Field(default=2048, ge=256, description="Address-space limit of one review process.")
+    review_cpu_s: int = Field(default=600, ge=10, description="CPU-time limit of one review process.")
+    review_timeout_s: int = Field(default=900, ge=10, description="Wall-clock limit of one review process.")
+    job_attempts: int = Field(default=3, ge=1, le=10, description="Runs of a job whose worker died, at most.")
+    worker_grace_s: int = Field(
+        default=60, ge=0, description="On SIGTERM, a worker finishes its reviews for this long, then releases them."
+    )
+    shared_dir: Path | None = Field(
+        default=None,
+        description="Folder shared by the web server and the workers (uploads and stored files); default: data_dir.",
+    )
+    chroma_url: str | None = Field(
+        default=None, description="chromadb server (`chroma run`), e.g. http://chroma:8000; default: local index."
+    )
+    embed_base_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible embeddings endpoint serving the same model (`dossier-review embed-server`, "
+        "TEI, vLLM); default: the model runs in each worker.",
+    )
+    embed_api_key: SecretStr | None = None
+
     # retention (RGPD) and web server
     retention_days: int = Field(
         default=0,
@@ -106,7 +145,11 @@ class Settings(BaseSettings):
 
     @property
     def files_dir(self) -> Path:
-        return self.data_dir / "files"
+        return (self.shared_dir or self.data_dir) / "files"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return (self.shared_dir or self.data_dir) / "uploads"
 
     @property
     def chroma_dir(self) -> Path:

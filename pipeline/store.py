@@ -23,6 +23,7 @@ import sqlite3
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import chromadb
 import numpy as np
@@ -53,15 +54,18 @@ def embedding_text(chunk: Chunk, max_chars: int = 0) -> str:
 
 
 class ChunkStore:
-    def __init__(self, path: Path, embedder: Embedder, embed_max_chars: int = 0) -> None:
+    def __init__(self, path: Path, embedder: Embedder, embed_max_chars: int = 0, url: str | None = None) -> None:
         self.path = path
+        self.url = url  # a chromadb server (`chroma run`) shared by the workers of several machines
         self.embed_max_chars = embed_max_chars
-        path.mkdir(parents=True, exist_ok=True)
         try:
-            self._client = chromadb.PersistentClient(
-                path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-            )
+            self._client = _client(path, url)
         except Exception as e:
+            if url:
+                raise RetrievalError(
+                    f"chromadb server {url} unreachable: {e}",
+                    f"Le serveur d’index ({url}, DOSSIER_REVIEW_CHROMA_URL) ne répond pas : vérifiez qu’il est lancé.",
+                ) from e
             raise RetrievalError(
                 f"chromadb cannot open {path}: {e}",
                 f"L’index local ({path}) ne peut pas être ouvert : vérifiez les droits du dossier de données "
@@ -163,6 +167,9 @@ class ChunkStore:
 
     def compact(self) -> None:
         """Make deleted collections unrecoverable: remove their HNSW folders, rewrite chroma.sqlite3."""
+        if self.url:  # the server's files are on its own host: compact there (README, "Scaling")
+            log.info("chromadb server %s: deleted collections are compacted on the server's host", self.url)
+            return
         db_file = self.path / "chroma.sqlite3"
         try:
             with sqlite3.connect(db_file, timeout=120, isolation_level=None) as db:
@@ -179,6 +186,31 @@ class ChunkStore:
                 "L’index local n’a pas pu être compacté (il est peut-être occupé par une analyse en cours) : "
                 "relancez l’effacement dans quelques minutes ; rien n’a encore été retiré de la base.",
             ) from e
+
+
+def _client(path: Path, url: str | None) -> Any:
+    settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if url:
+        parts = urlsplit(url)
+        return chromadb.HttpClient(
+            host=parts.hostname or "localhost",
+            port=parts.port or (443 if parts.scheme == "https" else 8000),
+            ssl=parts.scheme == "https",
+            settings=settings,
+        )
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=settings)
+
+
+def vector_store_ok(path: Path, url: str | None) -> bool:
+    """The index answers (a heartbeat to the server, or the local index opens)."""
+    try:
+        client = _client(path, url)
+        client.heartbeat()
+        return True
+    except Exception as e:
+        log.warning("vector store check failed: %s", e)
+        return False
 
 
 def _meta(c: Chunk, key: str) -> dict[str, str | int | bool]:

@@ -45,7 +45,11 @@ def _fail(e: ReviewError) -> typer.Exit:
 
 
 def serve(
-    host: str = "127.0.0.1", port: int = 8000, data_dir: Path | None = None, trust_proxy: bool = False, workers: int = 1
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    data_dir: Path | None = None,
+    trust_proxy: bool = False,
+    workers: int | None = None,
 ) -> None:
     """Start the web workspace with uvicorn (one process; reviews run in a small thread pool)."""
     import uvicorn
@@ -80,7 +84,9 @@ def serve_command(
         help="Derrière un proxy sur cette machine : croire X-Forwarded-For/Proto venant de 127.0.0.1 ou ::1 "
         "(adresse du client, cookies Secure). Proxy ailleurs : DOSSIER_REVIEW_TRUSTED_PROXIES=IP,réseau/CIDR.",
     ),
-    workers: int = typer.Option(1, "--workers", min=1, max=4, help="Analyses menées en parallèle."),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, max=64, help="Analyses menées en parallèle (défaut : une par cœur, au plus 4)."
+    ),
     data_dir: Path | None = DataDirOpt,
 ) -> None:
     """Lance l’espace web de relecture (évaluateurs, formateurs, candidats)."""
