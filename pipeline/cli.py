@@ -589,8 +589,9 @@ def export(
 
     if fmt not in ("docx", "html", "json") or kind not in ("grid", "feedback"):
         raise ReviewError(f"bad export {fmt}/{kind}", "Formats : docx, html, json ; types : grid, feedback.")
-    _, store = _store(data_dir)
+    settings, store = _store(data_dir)
     doc = build_grid_doc(store, run_id)
+    org = settings.organisation
     out_file.parent.mkdir(parents=True, exist_ok=True)
     if kind == "grid":
         if fmt == "docx":
@@ -600,12 +601,13 @@ def export(
         else:
             out_file.write_text(doc.model_dump_json(indent=2), encoding="utf-8")
     elif fmt == "docx":
-        feedback_docx(doc, out_file, show_levels=levels)
+        feedback_docx(doc, out_file, show_levels=levels, organisation=org)
     elif fmt == "html":
-        out_file.write_text(feedback_html(doc, show_levels=levels), encoding="utf-8")
+        out_file.write_text(feedback_html(doc, show_levels=levels, organisation=org), encoding="utf-8")
     else:
         out_file.write_text(
-            json.dumps(feedback_json(doc, show_levels=levels), ensure_ascii=False, indent=2), encoding="utf-8"
+            json.dumps(feedback_json(doc, show_levels=levels, organisation=org), ensure_ascii=False, indent=2),
+            encoding="utf-8",
         )
     state = "validée" if doc.locked else "NON validée (brouillon)"
     out.print(f"Écrit : {escape(str(out_file))} ({'grille' if kind == 'grid' else 'retour candidat'}, {state})")

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 # settings that change where things are stored or who may connect, never what a review says
 _NOT_REVIEW_SETTINGS = frozenset(
-    {"data_dir", "llm_api_key", "database_url", "retention_days", "trusted_proxies", "max_file_bytes"}
+    {"data_dir", "llm_api_key", "database_url", "retention_days", "trusted_proxies", "organisation", "max_file_bytes"}
 )
 STATE_LABELS = {
     "pending": "en attente",
@@ -378,23 +378,23 @@ def _assign_from_manifest(
 
 
 def assign_in_turn(
-    store: ReviewStore, settings: Settings, session_id: str, names: list[str], by: str
+    store: ReviewStore, settings: Settings, session_id: str, assessors: list[tuple[str, str | None]], by: str
 ) -> list[tuple[str, list[str]]]:
-    """Every reviewed dossier without assessors gets the next one(s) of `names`, in turn."""
+    """Every reviewed dossier without assessors gets the next one(s) of `assessors` (name, user id), in turn."""
     sessions = SessionStore(store)
     sess = sessions.get(session_id)
     want = 2 if sess.double_marking else 1
-    if len(names) < want:
+    if len(assessors) < want:
         raise SessionError("too few assessors", "La double correction demande au moins deux évaluateurs.")
     done: list[tuple[str, list[str]]] = []
     turn = 0
     for m in sessions.members(session_id):
         if m.status != "reviewed" or len(sessions.assignments(m.id)) >= want:
             continue
-        chosen = [names[(turn + j) % len(names)] for j in range(want)]
+        chosen = [assessors[(turn + j) % len(assessors)] for j in range(want)]
         turn += 1
-        assign(store, settings, m.id, [(n, None) for n in chosen], by)
-        done.append((m.candidate, chosen))
+        assign(store, settings, m.id, chosen, by)
+        done.append((m.candidate, [n for n, _ in chosen]))
     return done
 
 

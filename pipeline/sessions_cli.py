@@ -153,7 +153,7 @@ def assign(
         for r in rows:
             out.print(f"{escape(member.candidate)} : correcteur {r.rank} {escape(r.assessor)} — analyse {r.run_id}")
         return
-    done = assign_in_turn(store, settings, session_id, assessors, by or "cli")
+    done = assign_in_turn(store, settings, session_id, [(a, None) for a in assessors], by or "cli")
     for cand, names in done:
         out.print(f"{escape(cand)} : {escape(', '.join(names))}")
     out.print(f"{len(done)} dossier(s) affecté(s).")

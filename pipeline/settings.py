@@ -133,6 +133,9 @@ class Settings(BaseSettings):
         description="Erase dossiers older than N days, with their runs, and parses and indexes of files never "
         "stored as dossiers; 0 keeps everything. Applied by `dossier-review purge` and daily by the web server.",
     )
+    organisation: str = Field(
+        default="", description="Who sends the candidate feedback and the jury documents (training organisation)."
+    )
     trusted_proxies: str = Field(
         default="",
         description="Reverse proxies whose X-Forwarded-For/-Proto are believed: comma-separated IPs or CIDRs. "

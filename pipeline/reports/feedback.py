@@ -8,6 +8,7 @@ all start from that one `Feedback` object.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from pipeline.reports.grid import (
     add_run,
     clip,
     evidence_place,
+    fmt_datetime,
     is_final,
     new_document,
     page_furniture,
@@ -53,6 +55,11 @@ class FeedbackCriterion(_M):
     present: list[str]
     missing: list[str]
     advice: list[str] = Field(description="'Pour progresser': one actionable suggestion per missing item.")
+    comment: str = Field(default="", description="The assessor's comment, once the grid is validated.")
+    assessment: str | None = Field(
+        default=None, description="What the confirmed level means (the scale's wording), once the grid is validated."
+    )
+    credited: bool = Field(default=False, description="Validated grid: the assessor found something in it.")
     level: int | None = Field(default=None, description="Confirmed level; only with show_levels.")
     label: str | None = Field(default=None, description="Confirmed label, or 'en attente de validation'.")
 
@@ -75,6 +82,10 @@ class Feedback(_M):
     show_levels: bool
     scale: list[tuple[int, str, str]] = Field(description="(level, label, meaning); empty unless show_levels.")
     competencies: list[FeedbackCompetency]
+    strengths: list[str] = Field(default_factory=list, description="Criteria the dossier handles well (summary).")
+    priorities: list[str] = Field(default_factory=list, description="Criteria to work on first (summary).")
+    organisation: str = Field(default="", description="Who sends the feedback.")
+    dated: str = Field(default="", description="The date the feedback stands for (validation date, else today).")
 
 
 # --- advice: each gap turned into something to do ------------------------------------------------
@@ -171,22 +182,69 @@ def _closest_clause(item: str, criterion_text: str) -> str | None:
     return best[2] if best[0] > 0 else None
 
 
-def advice_list(line: CriterionLine, vocabulary: Vocabulary) -> list[str]:
-    """'Pour progresser' for one criterion: one suggestion per gap, or the criterion itself if untouched."""
+def advice_list(line: CriterionLine, vocabulary: Vocabulary, final: bool = False, top: bool = False) -> list[str]:
+    """'Pour progresser' for one criterion: one suggestion per gap, or the criterion itself if untouched.
+
+    Once the grid is validated (`final`), the advice follows the assessor: nothing says a criterion
+    is untouched when the assessor found something in it, and a criterion at the top of the scale
+    (`top`) gets no advice.
+    """
+    if final and top:
+        return []
     given: set[str] = set()
-    gaps = list(line.gaps)
-    if not gaps and not line.evidence:
+    gaps = shown_gaps(line, final)
+    if not gaps and not line.evidence and not (final and _credited(line)):
         gaps.append(Gap(text="Aucun passage du dossier ne traite ce critère.", kind="no_evidence"))
     out = [advice_for(g, line.label if g.kind == "no_evidence" else line.text, vocabulary, given) for g in gaps]
     return list(dict.fromkeys(a for a in out if a))
 
 
+def _credited(line: CriterionLine) -> bool:
+    """The assessor found something in this criterion (a level above the bottom of the scale)."""
+    return line.confirmed_level is not None and line.confirmed_level > 0
+
+
+def shown_gaps(line: CriterionLine, final: bool) -> list[Gap]:
+    """The tool's gaps a candidate may read: a validated grid never contradicts the assessor."""
+    if final and _credited(line):
+        return [g for g in line.gaps if g.kind != "no_evidence"]
+    return list(line.gaps)
+
+
+_JARGON = (
+    (re.compile(r"\s*\(à vérifier\)"), ""),
+    (re.compile(r"absente?s? des passages retenus", re.I), "non trouvé dans le dossier"),
+    (re.compile(r"\s*;\s*le plus proche\s*:.*$"), "."),
+)
+
+
+def plain_missing(gap: Gap) -> str:
+    """A gap in plain French for the candidate (no tool wording such as retrieved passages)."""
+    if gap.kind == "no_evidence":
+        return "Ce critère n’est pas traité de façon repérable dans le dossier."
+    if gap.kind == "vocabulary" and gap.terms:
+        return "Notions attendues à développer : " + ", ".join(gap.terms) + "."
+    text = gap.text
+    for pattern, repl in _JARGON:
+        text = pattern.sub(repl, text)
+    return text.strip()
+
+
 # --- the candidate-facing document ---------------------------------------------------------------
 
 
-def build_feedback(doc: GridDoc, show_levels: bool = False) -> Feedback:
-    """What the candidate may see of a grid: never a suggested level, a rationale or an alert."""
+def build_feedback(doc: GridDoc, show_levels: bool = False, organisation: str = "") -> Feedback:
+    """What the candidate may see of a grid: never a suggested level, a rationale or an alert.
+
+    Once the grid is validated, each criterion opens with the assessor's comment and the meaning of
+    the confirmed level (its number only with `show_levels`), and nothing contradicts the assessor.
+    """
+    final = is_final(doc) and not doc.self_check
+    meanings = {level: meaning for level, _, meaning in doc.scale}
+    top = max(meanings) if meanings else None
     comps = []
+    strengths: list[str] = []
+    priorities: list[str] = []
     for block in doc.competencies:
         criteria = []
         for line in block.criteria:
@@ -194,6 +252,9 @@ def build_feedback(doc: GridDoc, show_levels: bool = False) -> Feedback:
             label = None
             if show_levels:
                 label = PENDING_LEVEL if level is None else (line.confirmed_label or str(level))
+            confirmed = line.confirmed_level if final else None
+            at_top = confirmed is not None and confirmed == top
+            gaps = [] if final and at_top else shown_gaps(line, final)
             criteria.append(
                 FeedbackCriterion(
                     id=line.id,
@@ -203,12 +264,16 @@ def build_feedback(doc: GridDoc, show_levels: bool = False) -> Feedback:
                         FoundQuote(quote=clip(e.quote, QUOTE_MAX_CHARS), where=evidence_place(e)) for e in line.evidence
                     ],
                     present=list(line.present),
-                    missing=list(line.missing),
-                    advice=advice_list(line, doc.vocabulary),
+                    missing=[plain_missing(g) for g in gaps],
+                    advice=advice_list(line, doc.vocabulary, final=final, top=at_top),
+                    comment=line.comment.strip() if final else "",
+                    assessment=meanings.get(confirmed) if confirmed is not None else None,
+                    credited=final and _credited(line),
                     level=level,
                     label=label,
                 )
             )
+            _summarise(line, doc, final, strengths, priorities)
         comps.append(
             FeedbackCompetency(
                 id=block.id,
@@ -217,27 +282,46 @@ def build_feedback(doc: GridDoc, show_levels: bool = False) -> Feedback:
                 criteria=criteria,
             )
         )
+    when = doc.finalized_at if final and doc.finalized_at else dt.datetime.now(dt.UTC)
     return Feedback(
         referentiel_title=doc.referentiel_title,
         module=doc.module,
         module_title=doc.module_title,
         candidate_ref=doc.candidate_ref,
         file_name=doc.file_name,
-        provisional=not is_final(doc) and not doc.self_check,
+        provisional=not final and not doc.self_check,
         self_check=doc.self_check,
         show_levels=show_levels,
         scale=list(doc.scale) if show_levels else [],
         competencies=comps,
+        strengths=strengths,
+        priorities=priorities,
+        organisation=organisation.strip(),
+        dated=fmt_datetime(when, with_time=False),
     )
 
 
-def feedback_json(doc: GridDoc, show_levels: bool = False) -> dict[str, Any]:
-    return build_feedback(doc, show_levels).model_dump(mode="json")
+def _summarise(line: CriterionLine, doc: GridDoc, final: bool, strengths: list[str], priorities: list[str]) -> None:
+    """A criterion goes to the strengths or the priorities: by the assessor's level once validated
+    (the competency rule's level), else by what the pre-reading found."""
+    name = f"{line.id} — {clip(line.text, 110)}"
+    if final and line.confirmed_level is not None and doc.acquired_min_level is not None:
+        (strengths if line.confirmed_level >= doc.acquired_min_level else priorities).append(name)
+    elif not final:
+        if not line.evidence or any(g.kind == "no_evidence" for g in line.gaps):
+            priorities.append(name)
+        elif len(line.gaps) <= 1:
+            strengths.append(name)
 
 
-def feedback_html(doc: GridDoc, show_levels: bool = False) -> str:
+def feedback_json(doc: GridDoc, show_levels: bool = False, organisation: str = "") -> dict[str, Any]:
+    return build_feedback(doc, show_levels, organisation).model_dump(mode="json")
+
+
+def feedback_html(doc: GridDoc, show_levels: bool = False, organisation: str = "") -> str:
     """Standalone printable HTML page (A4 portrait)."""
-    return template_env().get_template("feedback.html.j2").render(fb=build_feedback(doc, show_levels), texts=_TEXTS)
+    fb = build_feedback(doc, show_levels, organisation)
+    return template_env().get_template("feedback.html.j2").render(fb=fb, texts=_TEXTS, closing=closing(fb))
 
 
 _TEXTS = {
@@ -252,18 +336,37 @@ _TEXTS = {
     "missing": "Ce qui manque",
     "advice": "Pour progresser",
     "nothing_found": "Aucun passage de votre dossier n’a été rattaché à ce critère.",
+    "credited": "Votre évaluateur a relevé des éléments sur ce critère (voir son commentaire).",
+    "comment": "Commentaire de l’évaluateur",
+    "assessment": "Appréciation",
+    "summary": "En résumé",
+    "strengths": "Points forts",
+    "priorities": "Priorités de travail",
+    "no_strengths": "Aucun critère n’atteint encore le niveau attendu : appuyez-vous sur les pistes ci-dessus.",
+    "no_priorities": "Aucun critère en dessous du niveau attendu.",
     "nothing_missing": "Aucun manque particulier n’a été relevé sur ce critère.",
     "nothing_advice": "Continuez ainsi : vous pouvez encore renforcer ce point en chiffrant et en justifiant vos "
     "choix.",
+    "top": "Ce critère est pleinement traité : rien à ajouter.",
     "level": "Niveau retenu",
     "verdict": "Compétence",
     "scale": "Échelle de notation",
 }
 
 
-def feedback_docx(doc: GridDoc, path: Path, show_levels: bool = False) -> None:
+def closing(fb: Feedback) -> str:
+    """The sender and the date that end the feedback."""
+    who = fb.organisation or "L’équipe d’évaluation"
+    return f"{who}, le {fb.dated}"
+
+
+def nothing_found_text(crit: FeedbackCriterion) -> str:
+    return _TEXTS["credited"] if crit.credited else _TEXTS["nothing_found"]
+
+
+def feedback_docx(doc: GridDoc, path: Path, show_levels: bool = False, organisation: str = "") -> None:
     """Write the feedback as an A4 portrait Word document at `path`."""
-    fb = build_feedback(doc, show_levels)
+    fb = build_feedback(doc, show_levels, organisation)
     document = new_document(landscape=False)
     page_furniture(document, f"{_TEXTS['title']} — {fb.candidate_ref} — module {fb.module}")
     document.add_heading(xml_safe(_TEXTS["title"]), level=0)
@@ -290,6 +393,19 @@ def feedback_docx(doc: GridDoc, path: Path, show_levels: bool = False) -> None:
             par = document.add_paragraph(style="List Bullet")
             add_run(par, f"{level} — {label} : ", bold=True, size=9)
             add_run(par, meaning, size=9)
+    heading = document.add_heading(level=1)
+    add_run(heading, _TEXTS["summary"])
+    heading.paragraph_format.keep_with_next = True
+    for title, items, empty in (
+        (_TEXTS["strengths"], fb.strengths, _TEXTS["no_strengths"]),
+        (_TEXTS["priorities"], fb.priorities, _TEXTS["no_priorities"]),
+    ):
+        _docx_subhead(document, title)
+        for item in items or [empty]:
+            add_run(document.add_paragraph(style="List Bullet"), item)
+    par = document.add_paragraph()
+    par.paragraph_format.space_before = Pt(12)
+    add_run(par, closing(fb), bold=True)
     document.save(str(path))
 
 
@@ -304,6 +420,14 @@ def _docx_criterion(document: DocxDocument, crit: FeedbackCriterion, show_levels
         par = document.add_paragraph()
         add_run(par, f"{_TEXTS['level']} : ", bold=True)
         add_run(par, f"{crit.level} — {crit.label}" if crit.level is not None else str(crit.label))
+    if crit.comment:
+        par = document.add_paragraph()
+        add_run(par, f"{_TEXTS['comment']} : ", bold=True, color=_DARK)
+        add_run(par, crit.comment)
+    if crit.assessment:
+        par = document.add_paragraph()
+        add_run(par, f"{_TEXTS['assessment']} : ", bold=True, color=_DARK)
+        add_run(par, crit.assessment)
 
     _docx_subhead(document, _TEXTS["found"])
     for item in crit.present:
@@ -314,7 +438,7 @@ def _docx_criterion(document: DocxDocument, crit: FeedbackCriterion, show_levels
         if q.where:
             add_run(par, f" ({q.where})", size=9, color=_GREY)
     if not crit.found and not crit.present:
-        add_run(document.add_paragraph(), _TEXTS["nothing_found"], italic=True, color=_GREY)
+        add_run(document.add_paragraph(), nothing_found_text(crit), italic=True, color=_GREY)
 
     _docx_subhead(document, _TEXTS["missing"])
     for item in crit.missing:
@@ -323,7 +447,8 @@ def _docx_criterion(document: DocxDocument, crit: FeedbackCriterion, show_levels
         add_run(document.add_paragraph(), _TEXTS["nothing_missing"], italic=True, color=_GREY)
 
     _docx_subhead(document, _TEXTS["advice"])
-    for item in crit.advice or [_TEXTS["nothing_advice"]]:
+    default = _TEXTS["top"] if crit.assessment and not crit.advice and not crit.missing else _TEXTS["nothing_advice"]
+    for item in crit.advice or [default]:
         add_run(document.add_paragraph(style="List Bullet"), item)
 
 

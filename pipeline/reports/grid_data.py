@@ -80,6 +80,7 @@ class GridDoc(_M):
     self_check: bool = Field(default=False, description="A candidate's own draft: formative use only.")
     blocs: list[BlocLine] = Field(default_factory=list, description="The blocs the module's competencies belong to.")
     rule: str = Field(default="", description="The competency rule, stated in French.")
+    acquired_min_level: int | None = Field(default=None, description="The rule's level: a criterion below it fails.")
     bloc_rule: str = Field(default="", description="The bloc rule, stated in French.")
     session: str = Field(default="", description="The certification session's name, when the dossier is in one.")
     markers: list[str] = Field(
@@ -167,6 +168,7 @@ def build_grid_doc(store: ReviewStore, run_id: str) -> GridDoc:
         competencies=comps,
         blocs=[BlocLine(id=b.id, title=b.title, result=results.get(b.id)) for b in module_blocs(ref, run.module)],
         rule=rule_text(ref),
+        acquired_min_level=ref.scale.rule.acquired_min_level,
         bloc_rule=bloc_rule_text(run.module),
         locked=grid.locked,
         finalized_by=grid.finalized_by,

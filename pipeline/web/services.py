@@ -392,20 +392,22 @@ def grid_docx_bytes(state: WebState, run: RunRow) -> bytes:
 
 
 def feedback_docx_bytes(state: WebState, run: RunRow, show_levels: bool) -> bytes:
-    return _docx_bytes(feedback_docx, grid_doc(state, run), show_levels=show_levels)
+    return _docx_bytes(
+        feedback_docx, grid_doc(state, run), show_levels=show_levels, organisation=state.settings.organisation
+    )
 
 
 def feedback_page(state: WebState, run: RunRow, show_levels: bool) -> str:
-    return feedback_html(grid_doc(state, run), show_levels=show_levels)
+    return feedback_html(grid_doc(state, run), show_levels=show_levels, organisation=state.settings.organisation)
 
 
 def feedback_data(state: WebState, run: RunRow, show_levels: bool) -> dict[str, Any]:
-    return feedback_json(grid_doc(state, run), show_levels=show_levels)
+    return feedback_json(grid_doc(state, run), show_levels=show_levels, organisation=state.settings.organisation)
 
 
 def formative(state: WebState, run: RunRow) -> Feedback:
     """The candidate's view: found, missing, advice; never a level."""
-    return build_feedback(grid_doc(state, run), show_levels=False)
+    return build_feedback(grid_doc(state, run), show_levels=False, organisation=state.settings.organisation)
 
 
 def review_export(state: WebState, run: RunRow, dossier: DossierRow) -> dict[str, Any]:
