@@ -7,9 +7,11 @@ finalize stored; none may be committed after the lock.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import queue
 import threading
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,7 @@ import sqlalchemy as sa
 from pipeline.db.models import AuditRow
 from pipeline.db.store import ReviewStore
 from pipeline.referentiel import load_referentiel
-from pipeline.review import record_review, run_review
+from pipeline.review import ReviewOutcome, record_review, run_review
 from pipeline.settings import Settings
 from tests.race_worker import contend
 from tests.test_store import SAMPLE, db_url  # noqa: F401  (db_url: the SQLite/PostgreSQL fixture, used by name)
@@ -28,9 +30,10 @@ REF = load_referentiel()
 RACERS = 12
 
 
-def _fresh_run(store: ReviewStore, settings: Settings) -> tuple[str, list[str]]:
-    """A stored run of the M2 sample whose criteria are all decided at the top level."""
-    rid = record_review(store, SAMPLE, run_review(SAMPLE, "M2", settings, REF), REF, settings).run_id
+def _fresh_run(store: ReviewStore, settings: Settings, outcome: ReviewOutcome) -> tuple[str, list[str]]:
+    """A new stored run of the review whose criteria are all decided at the top level."""
+    again = dataclasses.replace(outcome, review=outcome.review.model_copy(update={"run_id": uuid.uuid4().hex}))
+    rid = record_review(store, SAMPLE, again, REF, settings).run_id
     crits = [d.criterion_id for d in store.review(rid).criteria]
     for c in crits:
         store.decide(rid, c, REF.scale.max_level, "alice")
@@ -99,9 +102,10 @@ def test_finalize_racing_twelve_decisions(db_url: str, tmp_path: Path, processes
     settings.ensure_dirs()
     store = ReviewStore(db_url)
     counted = refused = 0
-    delays = [0.0, 0.002, 0.01] if processes else [0.0, 0.0005, 0.001, 0.002, 0.005, 0.01]
+    delays = [0.0, 0.005] if processes else [0.0, 0.0005, 0.001, 0.002, 0.005]
+    outcome = run_review(SAMPLE, "M2", settings, REF)
     for delay in delays:
-        rid, crits = _fresh_run(store, settings)
+        rid, crits = _fresh_run(store, settings, outcome)
         assert len(crits) >= RACERS
         c, r = _check_round(store, rid, _race(db_url, rid, crits, delay, processes))
         counted, refused = counted + c, refused + r
