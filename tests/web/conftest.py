@@ -97,7 +97,10 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
 
     app = create_app(web_settings(tmp_path), WebOptions())
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    config = uvicorn.Config(  # as `serve` runs it: forwarded headers are the application's business
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", proxy_headers=False
+    )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
