@@ -266,7 +266,7 @@ def _recorded(store: ReviewStore, sha: str, key: str, candidate: str) -> tuple[s
             .where(DossierRow.sha256 == sha, DossierRow.erased_at.is_(None), RunRow.status == "done")
             .order_by(RunRow.created_at)
         )
-        candidates = [(r, d) for r, d in s.execute(q).tuples() if run_settings_key(r) == key]
+        candidates = [(r, d) for r, d in s.execute(q).all() if run_settings_key(r) == key]
         if not candidates:
             return None
         linked = set(s.scalars(select(SessionMemberRow.run_id).where(SessionMemberRow.run_id.is_not(None))))

@@ -112,6 +112,10 @@ def create_app(settings: Settings, options: WebOptions | None = None, ref: Refer
     )
     app.state.web = state
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    from pipeline.web import sessions as exam_sessions  # certification sessions (pages and API)
+
+    app.include_router(exam_sessions.pages)
+    app.include_router(exam_sessions.api)
     app.include_router(auth.pages)
     app.include_router(auth.api)
     app.include_router(pages.router)
