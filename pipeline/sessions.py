@@ -45,6 +45,7 @@ STATE_LABELS = {
     "marking": "en évaluation",
     "moderation": "à modérer",
     "closed": "clos",
+    "erased": "effacé",
 }
 
 
@@ -453,8 +454,12 @@ def member_result(store: ReviewStore, sess: ExamSessionRow, member: SessionMembe
     double marking, every disagreement is moderated). Nothing of one assessor's levels is exposed
     before both have finalized."""
     sessions = SessionStore(store)
+    if member.run_id is not None and member.dossier_id is None:  # the dossier was erased (RGPD)
+        return MemberResult(sess, member, [], "erased")
     markers = []
     for a in sessions.assignments(member.id):
+        if a.dossier_id is None:  # that assessor's copy was erased
+            return MemberResult(sess, member, [], "erased")
         grid = store.grid(a.run_id) if a.run_id else None
         markers.append(
             Marker(a.rank, a.assessor, a.run_id, a.dossier_id, bool(grid and grid.locked), grid and grid.finalized_at)
