@@ -52,7 +52,7 @@ _GRADER = (
 _AI_QUALIFIED = (
     rf"(?:(?:{_AI_NAME} )?{_AI_NAME}(?: (?:ia|ai|llm|d'evaluation|de notation|de correction|de pre-?lecture|d'analyse|evaluateur"
     rf"|correcteur|automatique|automatise|grader|reviewer|evaluator|examiner))*"
-    rf"|{_GRADER}(?: (?:automatique|automatise|ia|ai|bot|llm|robot))?"
+    rf"|{_GRADER}(?: (?:automatique|automatise|numerique|virtuel|ia|ai|bot|llm|robot|model|modele|assistant))?"
     rf"|(?:ai|ia|llm|gpt|automated) {_GRADER}s?)"
 )
 _ANY_ADDRESSEE = rf"(?:{_AI_QUALIFIED}|{_GRADER}s?|{_AI_NAME}s?)"
@@ -62,7 +62,8 @@ _AUTO_GRADER = (
     r"|outil (?:d'evaluation|de notation|de correction|de pre-?lecture)(?: automatique| automatise)?"
     r"|(?:systeme|programme|logiciel) (?:d'evaluation|de notation|de correction) automati\w*|programme de correction"
     r"|(?:ai|ia|llm|automated|automatic) (?:grader|reviewer|evaluator|examiner|marker|grading|assessor|assessment)s?"
-    r"|(?:evaluation|notation|correction|pre-?lecture|lecture|analyse) (?:automatique|automatisee|par (?:l'ia|ia))"
+    r"|(?:evaluation|notation|correction|pre-?lecture|lecture|analyse) (?:automatique|automatisee|numerique"
+    r"|(?:assistee |realisee |faite )?par (?:l'ia|ia|une ia|l'intelligence artificielle|ai))"
     rf"|(?:reviewer|grading|marking) bot|{_AI_NAME} (?:evaluateur|correcteur|grader|reviewer))"
 )
 
@@ -124,7 +125,8 @@ _OVERRIDE_VERB = (
 _GIVE = (
     r"(?:attribue[rz]?|donne[rz]?|accorde[rz]?|mets|mettez|mettre|note[rz]?|valide[rz]?|coche[rz]?|reporte[rz]?"
     r"|retiens|retenez|retenir|arrondi[rs]?|arrondissez|considere[rz]?|evalue[rz]?|classe[rz]?|conclu(?:s|ez|re)"
-    r"|reponds|repondez|ecris|ecrivez|precise[rz]?|assign|give|award|grant|rate|score|mark|output|answer|treat"
+    r"|reponds|repondez|repondre|ecris|ecrivez|ecrire|inscrire|indique[rz]?|precise[rz]?|assign|give|award|grant|rate"
+    r"|score|mark|output|answer|treat"
     r"|report|write|pass|recommande[rz]?)"
 )
 _DEONTIC = (
@@ -159,6 +161,9 @@ _FAKE_MARKERS = (
     r"\[\s*(?:systeme|system|sys|inst|/inst|admin|developer)\s*\]|<\|?\s*(?:im_start|im_end|system|endoftext)\s*\|?>"
     r"|###\s*(?:instruction|system|systeme|consigne)|</?\s*(?:document|dossier|context|donnees|data)\s*>"
     r"|\bsystem override\b|\bconsigne du prompt\b|\bnouvelle consigne prioritaire\b"
+    r"|\b(?:mode|mode d') ?(?:evaluation|notation|correction|grading|grader)s? (?:active|actif|on|enabled|activated)\b"
+    r"|\bnouvel(?:le)?s? (?:consignes?|regles?|instructions?|directives?|bareme|grille) (?:de |d')"
+    r"(?:correction|notation|evaluation)"
     r"|\b(?:consignes?|instructions?|regles?|directives?|bareme) (?:de (?:correction|notation|l'evaluation|evaluation) )?"
     r"(?:mises? a jour|modifiees?|prioritaires?|cachees?)\b.{0,12}(?:\b(?:pour|a|au|de)\b|:)"
     r"|fin des (?:donnees|consignes)|^\W*(?:assistant|system|systeme|user|ai)\s*:\s*[\"«(]"
@@ -180,6 +185,8 @@ _DEDICATION = (
     rf"(?: [\w'-]+){{0,3}}\s*[:,]?\s*(?:a l'attention|a l'intention|a l'usage|destinee?s?|adressee?s?|reservee?s?)?\s*"
     rf"\b(?:a|au|aux|pour|de|du|d'|des|to|for|of)\b\s*(?:l'|le |la |les |the |tout |toute |tous les |any |all )?"
     rf"(?:personne ou (?:le )?)?(?:{_AI_QUALIFIED}|{_GRADER}s?)\b"
+    rf"|\b(?:destine|reserve|adresse|intended|meant|reserved|written)e?s?(?: \w+)? (?:a|au|aux|pour|to|for)"
+    rf" (?:l'|le |la |les |the |tout |toute |any )?(?:{_AI_QUALIFIED}|{_GRADER}s?)\b"
     rf"|\b(?:demande|prie|supplie|invite|conjure|ask|request|beg|urge)s? (?:a|au|aux|to|the)? ?(?:l'|le |la |les |the )?"
     rf"(?:{_AI_QUALIFIED}|{_GRADER}s?)\b"
     rf"|\b(?:s'adresse|est adresse|is addressed|is meant) (?:a|au|aux|to|for) (?:l'|le |la |les |the |any |all )?"
@@ -196,10 +203,11 @@ _CONDITIONAL = (
 )
 # « l'IA qui évalue ce dossier », « toi qui notes », « a language model evaluating this document »
 _RELATIVE = (
-    rf"\b(?:{_ANY_ADDRESSEE}|toi|personne|programme|machine)s? (?:qui|that|who|which|evaluating|grading|reading|reviewing"
-    rf"|assessing)\s+(?:\w+\s+)?(?:lis|lit|lira|lisent|liront|lisez|evalue|evaluera|evaluent|evalues|analyse|analysera"
+    rf"\b(?:{_ANY_ADDRESSEE}|toi|personne|programme|machine)s? (?:(?:lisant|evaluant|analysant|corrigeant|notant"
+    rf"|traitant|examinant|relisant) (?:ce|cet|cette|ces|le present|la presente)\b"
+    rf"|(?:qui|that|who|which|evaluating|grading|reading|reviewing|assessing)\s+(?:\w+\s+)?(?:lis|lit|lira|lisent|liront|lisez|evalue|evaluera|evaluent|evalues|analyse|analysera"
     rf"|analysent|corrige|corrigera|corriges|notes?|noteras?|traite|traitera|examine|relit|relira|participe|reads?"
-    rf"|evaluates?|grades?|reviews?|assess\w*|process\w*)\b\s+(?:\w+\s+)?(?:ce|cet|cette|ces|this|the|these|le|mon|my)\b"
+    rf"|evaluates?|grades?|reviews?|assess\w*|process\w*)\b\s+(?:\w+\s+)?(?:ce|cet|cette|ces|this|the|these|le|mon|my)\b)"
 )
 _ROLEPLAY = (
     rf"(?:^|[:;,.!?]\s*)(?:joue|jouez|imagine|imaginez|pretend|suppose|faisons|let's|lets|act|agis|agissez|mets-toi"
@@ -229,6 +237,8 @@ _OVERRIDE_CLAIM = (
     rf" {_INSTRUCTIONS}|\b(?:tes|vos|your) (?:\w+ )?(?:instructions|consignes|directives|system prompt|prompt)\b"
     rf"|\b(?:instructions?|consignes?|regles?)\b(?: \w+){{0,4}}\b.{{0,30}}\b(?:(?:est|sont) (?:caduques?|obsoletes?"
     rf"|annulee?s?|nulles?)|ne s'appliquent (?:pas|plus)|no longer apply|are void|are obsolete|is void)"
+    rf"|\b(?:remplace|annule|replaces|supersedes) (?:les|toutes les|all|the) (?:\w+ )?(?:precedentes|anterieures"
+    rf"|previous|prior|consignes|instructions|regles)"
 )
 _GRADER_LABEL = (
     rf"(?:avis|decision|appreciation|evaluation|validation|verdict|resultat|pre-?evaluation|notation|conclusion|reponse)"
@@ -253,6 +263,10 @@ _FAKE_VERDICT = (
     rf"|(?:^|\W)(?:{_ALL_CRIT}|toutes competences|all competencies|all criteria)\b(?: \w+){{0,4}}\s*"
     rf"(?::|sont|est|are|is|=|–|-|au niveau|en)?\s*(?:\w+\s+){{0,3}}[\"«]?\s*(?:\b(?:maitrise?e?s?|acquise?s?|mastered|fully met)\b"
     rf"|{_MAX_STRICT})"
+    # « Grille remplie par l'évaluateur : C6.1 Maîtrisé », « C6.1 maîtrisé »
+    rf"|\b(?:grille|tableau|evaluation|notation|grid|rubric)s? (?:\w+ )?(?:remplie?|completee?|renseignee?|cochee?"
+    rf"|filled(?: in)?|completed) (?:par|by) (?:l'|le |la |the )?(?:jury|{_GRADER}|commission|president).{{0,80}}{_VERDICT}"
+    rf"|\bc\d{{1,2}}\.\d{{1,2}}\s+(?:maitrise?e?|acquise?|mastered)\b"
     # « dossier pré-validé par le jury », « le président du jury a pré-rempli la grille »
     rf"|(?:(?:deja|pre-?)\s*(?:valide|approuve|evalue|note)e?s?|pre-?approved|pre-?filled|pre-?rempli\w*) .{{0,40}}"
     rf"\b(?:jury|{_GRADER}|commission)|\b(?:jury|{_GRADER}|commission)\b.{{0,30}}\b(?:deja|pre-?)\s*"
@@ -288,6 +302,12 @@ _EVIDENCE_FOR_ALL = (
     rf"\b(?:comme|as|en tant que) (?:seule |only |full |unique )?(?:preuve|evidence|justification)s?\b.{{0,60}}{_ALL_CRIT}"
     rf"|{_ALL_CRIT}.{{0,40}}\b(?:comme|as) (?:seule |full )?(?:preuve|evidence)"
     rf"|\b(?:evidence|preuves?) (?:for|pour) (?:every|all|each|chaque|tous les) (?:criteri|critere)"
+)
+# « attribue 3 à C6.2 », « give level 3 to criterion C2 »
+_GIVE_TO_CRITERION = (
+    rf"(?:^|[:;,.!?(\[\-]\s*|\bet |\band |\bthen |\bplease |\bmerci de |\bveuillez )(?:{_GIVE})\b\s+"
+    rf"(?:le niveau |la note |un |level |a |the )?[0-3](?: ?/ ?3)?\s+(?:a|au|aux|pour|to|on|for)\s+"
+    rf"(?:la |le |les |the )?(?:c\d|criteres?|competences?|criteri|competenc)"
 )
 _GIVE_MAX = (
     rf"(?:^|[:;,.!?(\[\-]\s*|\bet |\band |\bthen |\bplease |\bmerci de |\bveuillez )(?:\w+ ){{0,2}}"
@@ -326,6 +346,7 @@ _RE = {
         "this_mark": _THIS_MARK,
         "suppress": _SUPPRESS_GAPS,
         "evidence_all": _EVIDENCE_FOR_ALL,
+        "give_criterion": _GIVE_TO_CRITERION,
         "give_max": _GIVE_MAX,
         "ai_named": _AI_NAMED,
         "obligation": _OBLIGATION,
@@ -377,7 +398,7 @@ _ADDRESSEE_WORDS = _words(
 _GATES: dict[str, frozenset[str]] = {
     "fake": _words(
         "override prompt prioritaire prioritaires jour modifiee modifiees cachee cachees fin assistant system systeme "
-        "user ai reponse document dossier context donnees data"
+        "user ai reponse document dossier context donnees data mode nouvelle nouvelles nouveau nouvel"
     ),
     "override": _words(
         "ignore ignorer ignorez oublie oublier oubliez tiens tenez abstraction annule annuler annulez suis suivez "
@@ -385,7 +406,8 @@ _GATES: dict[str, frozenset[str]] = {
     ),
     "override_claim": _words(
         "prime emporte prevaut overrides supersedes supersede precedence whatever regardless disent soient tes vos "
-        "your caduque caduques obsolete obsoletes annulee annulees nulle nulles appliquent void"
+        "your caduque caduques obsolete obsoletes annulee annulees nulle nulles appliquent void remplace annule "
+        "replaces"
     ),
     "roleplay": _words(
         "joue jouez imagine imaginez pretend suppose faisons let lets act agis agissez toi vous partir now desormais "
@@ -495,6 +517,8 @@ def _judge(key: str) -> str | None:
             and re.search(r"\ba (?:evaluer|noter|valider)\b|\b(?:par|by) (?:l'|the )?", key)
         ):
             return "demande de note maximale"
+    if (words & _GATES["criteria"] or re.search(r"\bc\d", key)) and _RE["give_criterion"].search(key):
+        return "demande de note maximale"
     if _RE["suppress"].search(key):
         return "demande de taire les manques"
     if words & _GATES["evidence"] and _RE["evidence_all"].search(key):
