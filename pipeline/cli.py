@@ -572,6 +572,18 @@ def purge(
     )
 
 
+@app.command("compact-index")
+@handles_errors
+def compact_index(
+    path: Path = typer.Argument(..., help="Dossier des données de chromadb (celui de `chroma run --path`)."),
+) -> None:
+    """Rend illisibles les vecteurs effacés d’un serveur chromadb partagé ; à lancer sur sa machine."""
+    from pipeline.store import compact_index_dir
+
+    compact_index_dir(path)
+    out.print(f"Index compacté : {escape(str(path))} (collections effacées retirées des fichiers).")
+
+
 @app.command()
 @handles_errors
 def export(

@@ -29,13 +29,17 @@ from pipeline.store import DOSSIER_PREFIX, ChunkStore
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
+def _has_index(settings: Settings) -> bool:
+    return bool(settings.chroma_url) or settings.chroma_dir.exists()
+
+
 def _chunk_store(settings: Settings) -> ChunkStore:
     return ChunkStore(settings.chroma_dir, embedder_for(settings), settings.embed_max_chars, url=settings.chroma_url)
 
 
 def _erase_copies(settings: Settings, sha256: str) -> None:
     """Vectors first (their compaction may fail while the index is busy: then nothing else is gone yet)."""
-    if settings.chroma_dir.exists():
+    if _has_index(settings):
         _chunk_store(settings).erase(sha256)
     _erase_caches(settings, sha256)
 
@@ -101,7 +105,7 @@ def purge(
         rows = list(s.execute(select(DossierRow.id, DossierRow.sha256, DossierRow.uploaded_at)))
     old = [(did, sha) for did, sha, at in rows if _epoch(at) < cutoff]
     held = {sha for did, sha, at in rows if _epoch(at) >= cutoff}  # files a newer dossier still holds
-    chunks = _chunk_store(settings) if settings.chroma_dir.exists() else None
+    chunks = _chunk_store(settings) if _has_index(settings) else None
     files = {sha for _, sha in old if sha not in held}
     stale = [key for key, at in _unattached(settings, chunks, held | files).items() if at < cutoff]
     if chunks is not None:  # vectors first, in one compaction

@@ -167,25 +167,36 @@ class ChunkStore:
 
     def compact(self) -> None:
         """Make deleted collections unrecoverable: remove their HNSW folders, rewrite chroma.sqlite3."""
-        if self.url:  # the server's files are on its own host: compact there (README, "Scaling")
+        if self.url:  # the server's files are on its own host: `dossier-review compact-index` there
             log.info("chromadb server %s: deleted collections are compacted on the server's host", self.url)
             return
-        db_file = self.path / "chroma.sqlite3"
-        try:
-            with sqlite3.connect(db_file, timeout=120, isolation_level=None) as db:
-                live = {row[0] for row in db.execute("SELECT id FROM segments")}
-                for folder in self.path.iterdir():
-                    if folder.is_dir() and _SEGMENT_DIR.fullmatch(folder.name) and folder.name not in live:
-                        shutil.rmtree(folder, ignore_errors=True)
-                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                db.execute("VACUUM")
-            db.close()
-        except sqlite3.Error as e:
-            raise StorageError(
-                f"chromadb compaction failed: {e}",
-                "L’index local n’a pas pu être compacté (il est peut-être occupé par une analyse en cours) : "
-                "relancez l’effacement dans quelques minutes ; rien n’a encore été retiré de la base.",
-            ) from e
+        compact_index_dir(self.path)
+
+
+def compact_index_dir(path: Path) -> None:
+    """Remove the HNSW folders of deleted collections and rewrite `chroma.sqlite3` (VACUUM).
+
+    Works on the files alone, without opening chromadb, so it also serves on the host of a
+    chromadb server (whose open connections only make VACUUM wait).
+    """
+    db_file = path / "chroma.sqlite3"
+    if not db_file.is_file():
+        raise StorageError(f"{db_file}: no chromadb index", f"Aucun index chromadb dans « {path} ».")
+    try:
+        with sqlite3.connect(db_file, timeout=120, isolation_level=None) as db:
+            live = {row[0] for row in db.execute("SELECT id FROM segments")}
+            for folder in path.iterdir():
+                if folder.is_dir() and _SEGMENT_DIR.fullmatch(folder.name) and folder.name not in live:
+                    shutil.rmtree(folder, ignore_errors=True)
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            db.execute("VACUUM")
+        db.close()
+    except sqlite3.Error as e:
+        raise StorageError(
+            f"chromadb compaction failed: {e}",
+            "L’index n’a pas pu être compacté (il est peut-être occupé par une analyse en cours) : "
+            "relancez la même commande dans quelques minutes ; la base n’est modifiée qu’après.",
+        ) from e
 
 
 def _client(path: Path, url: str | None) -> Any:

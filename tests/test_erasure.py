@@ -262,3 +262,22 @@ def test_erasure_drops_the_legacy_shared_passage_cache(settings: Settings) -> No
     assert "embcache-hashing" not in [c.name for c in client.list_collections()]
     assert Traces(outcome).found_in(settings.data_dir) == []
     assert ChunkStore.collection_name(outcome.dossier.sha256) not in [c.name for c in client.list_collections()]
+
+
+def test_compact_index_command_for_a_shared_chromadb_server(settings: Settings) -> None:
+    """A chromadb server's files are on its host: deleting leaves the bytes, the command removes them."""
+    import chromadb
+
+    _, outcome, _ = _stored(settings)
+    client = chromadb.PersistentClient(
+        path=str(settings.chroma_dir),
+        settings=chromadb.config.Settings(anonymized_telemetry=False, allow_reset=False),
+    )
+    client.delete_collection(ChunkStore.collection_name(outcome.dossier.sha256))  # as a server would
+    traces = Traces(outcome)
+    assert [h for h in traces.found_in(settings.chroma_dir) if h.startswith(("vector", "sha256"))]
+    out = _cli("compact-index", str(settings.chroma_dir))
+    assert "compacté" in out
+    assert traces.found_in(settings.chroma_dir) == []
+    missing = CliRunner().invoke(app, ["compact-index", str(settings.data_dir / "nowhere")])
+    assert missing.exit_code == 2 and "Aucun index" in missing.output
