@@ -52,13 +52,15 @@ _GRADER = (
 _AI_QUALIFIED = (
     rf"(?:(?:{_AI_NAME} )?{_AI_NAME}(?: (?:ia|ai|llm|d'evaluation|de notation|de correction|de pre-?lecture|d'analyse|evaluateur"
     rf"|correcteur|automatique|automatise|grader|reviewer|evaluator|examiner))*"
-    rf"|{_GRADER}(?: (?:automatique|automatise|numerique|virtuel|ia|ai|bot|llm|robot|model|modele|assistant))?"
+    rf"|{_GRADER}(?: (?:automatique|automatise|numerique|virtuel|artificiel|artificielle|ia|ai|bot|llm|robot|model"
+    rf"|modele|assistant))?|lect(?:eur|rice) (?:automatique|artificiel|artificielle|numerique|ia)"
     rf"|(?:ai|ia|llm|gpt|automated) {_GRADER}s?)"
 )
 _ANY_ADDRESSEE = rf"(?:{_AI_QUALIFIED}|{_GRADER}s?|{_AI_NAME}s?)"
 # the automated grader by name: rare in ordinary dossiers whatever surrounds it
 _AUTO_GRADER = (
-    rf"(?:(?:correcteur|correctrice|evaluateur|evaluatrice|examinateur) (?:automatique|automatise|ia|virtuel)"
+    rf"(?:(?:correcteur|correctrice|evaluateur|evaluatrice|examinateur|lecteur|lectrice) (?:automatique|automatise"
+    rf"|ia|virtuel|virtuelle|artificiel|artificielle|numerique)"
     r"|outil (?:d'evaluation|de notation|de correction|de pre-?lecture)(?: automatique| automatise)?"
     r"|(?:systeme|programme|logiciel) (?:d'evaluation|de notation|de correction) automati\w*|programme de correction"
     r"|(?:ai|ia|llm|automated|automatic) (?:grader|reviewer|evaluator|examiner|marker|grading|assessor|assessment)s?"
@@ -148,6 +150,8 @@ _ABOUT = (
     r"|\bcomme (?:complet|excellent|parfait|acquis|demontre|exemplaire|suffisant|satisfaisant)e?s?\b"
     r"|\bas (?:exemplary|outstanding|excellent|complete|passed|full evidence)|\b(?:pass|passed|admis|admise|recu)\b"
     r"|\b(?:acquise?s?|maitrise?e?s?|mastered)\b|\bc\d\.\d|\bbloc \d|\bcompetences?|\bcriteres?|\bcriteri|\brubric"
+    r"|\b(?:merci de|veuillez|please) (?:bien vouloir )?(?:valider|noter|evaluer|attribuer|approve|validate|pass)\b"
+    r"|\battendus\b"
     r"|\bexcellen|\bparfai|\birreprochable|\bindulgen|\bgenereu|\bgenerous|\bbienveillan|\blenient|\bpenalis)"
 )
 _MAX_CERT = (
@@ -174,18 +178,20 @@ _LEAD = r"(?:^|[\-–—:;.!?(\[|*¹²³⁴⁵⁶⁷⁸⁹]\s*|\(\d\)\s*|^\d\s+)
 # « ChatGPT, … », « Correcteur : … », « Cher correcteur », « … please, AI »
 _VOCATIVE = (
     rf"{_LEAD}(?:(?:cher|chere|chers|cheres|dear|hey|hi|hello|bonjour|o|oh|monsieur le|madame la|mr|ms) )?(?:the )?"
-    rf"({_ANY_ADDRESSEE})(?: ou (?:tout )?(?:autre )?{_ANY_ADDRESSEE})*\s*([,:])(?!\d)"
+    rf"({_ANY_ADDRESSEE})(?: ou (?:tout )?(?:autre )?{_ANY_ADDRESSEE})*\s*([,:]|\s-\s)(?!\d)"
     rf"|\b(?:cher|chere|dear|hey|monsieur le|madame la) (?:\w+ )?({_ANY_ADDRESSEE})\b"
     rf"|,\s*(?:the )?({_AI_QUALIFIED}|{_GRADER})\s*[.!]?\s*$"
 )
 # « Note au correcteur », « À l'attention de l'IA », « Pour l'évaluateur : », « Message pour le programme qui corrige »
 _DEDICATION = (
-    rf"{_LEAD}(?:petit |simple |important |small |quick )?(?:note|message|information|consigne|remarque|rappel|commentaire"
+    rf"{_LEAD}(?:petit |simple |important |small |quick |hidden |secret |cachee? |confidentielle? |internal |interne "
+    rf"|special |speciale |discrete? )?(?:note|message|information|consigne|remarque|rappel|commentaire"
     r"|instruction|attention|info|avis|indication|mot|merci(?: par avance| d'avance)?|reminder|memo|ps|p\.s\.|nb|n\.b\.)s?"
     rf"(?: [\w'-]+){{0,3}}\s*[:,]?\s*(?:a l'attention|a l'intention|a l'usage|destinee?s?|adressee?s?|reservee?s?)?\s*"
     rf"\b(?:a|au|aux|pour|de|du|d'|des|to|for|of)\b\s*(?:l'|le |la |les |the |tout |toute |tous les |any |all )?"
     rf"(?:personne ou (?:le )?)?(?:{_AI_QUALIFIED}|{_GRADER}s?)\b"
-    rf"|\b(?:destine|reserve|adresse|intended|meant|reserved|written)e?s?(?: \w+)? (?:a|au|aux|pour|to|for)"
+    rf"|\b(?:destine|reserve|adresse|redige|ecrit|concu|prevu|intended|meant|reserved|written)e?s?(?: \w+)?"
+    rf" (?:a|au|aux|pour|to|for)"
     rf" (?:l'|le |la |les |the |tout |toute |any )?(?:{_AI_QUALIFIED}|{_GRADER}s?)\b"
     rf"|\b(?:demande|prie|supplie|invite|conjure|ask|request|beg|urge)s? (?:a|au|aux|to|the)? ?(?:l'|le |la |les |the )?"
     rf"(?:{_AI_QUALIFIED}|{_GRADER}s?)\b"
@@ -218,7 +224,7 @@ _ROLEPLAY = (
     rf"|\b(?:en tant qu'|as an? |as the )(?:\w+ )?(?:{_AI_QUALIFIED}|{_GRADER})(?: d'evaluation| de correction)?\s*,"
 )
 _TU = (
-    r"(?<![\w'-])(?:tu|toi|t'|te|tes)(?![\w'])|-toi\b|\b(?:sois|soyez indulgent\w*|dis-moi|dis simplement|dis que)\b"
+    r"(?<![\w'-])(?:tu|toi|t'|te|tes)(?![\w'])|-toi\b|\b(?:sois|sache|soyez indulgent\w*|dis-moi|dis simplement|dis que)\b"
     r"|\bta (?:seule|tache|mission|grille|synthese|note|conclusion|reponse|evaluation|analyse|correction)\b"
 )
 _OVERRIDE = (
@@ -237,8 +243,8 @@ _OVERRIDE_CLAIM = (
     rf" {_INSTRUCTIONS}|\b(?:tes|vos|your) (?:\w+ )?(?:instructions|consignes|directives|system prompt|prompt)\b"
     rf"|\b(?:instructions?|consignes?|regles?)\b(?: \w+){{0,4}}\b.{{0,30}}\b(?:(?:est|sont) (?:caduques?|obsoletes?"
     rf"|annulee?s?|nulles?)|ne s'appliquent (?:pas|plus)|no longer apply|are void|are obsolete|is void)"
-    rf"|\b(?:remplace|annule|replaces|supersedes) (?:les|toutes les|all|the) (?:\w+ )?(?:precedentes|anterieures"
-    rf"|previous|prior|consignes|instructions|regles)"
+    rf"|\b(?:remplace|annule|replaces|supersedes) (?:les|toutes les|all|the) (?:\w+ )?(?:consignes|instructions"
+    rf"|directives|prompts?)"
 )
 _GRADER_LABEL = (
     rf"(?:avis|decision|appreciation|evaluation|validation|verdict|resultat|pre-?evaluation|notation|conclusion|reponse)"
@@ -393,7 +399,7 @@ _ADDRESSEE_WORDS = _words(
     "assistant assistants chatbot bot bots robot algorithme programme systeme outil logiciel machine correcteur "
     "correcteurs correctrice evaluateur evaluateurs evaluatrice examinateur examinatrice grader graders reviewer "
     "reviewers examiner examiners assessor assessors evaluator evaluators marker markers scorer rater notateur "
-    "toi personne whoever whatever intelligence artificielle"
+    "toi personne whoever whatever intelligence artificielle lecteur lectrice"
 )
 _GATES: dict[str, frozenset[str]] = {
     "fake": _words(
@@ -429,7 +435,7 @@ _GATES: dict[str, frozenset[str]] = {
         "3 20 trois niveau level full top maximum highest perfect best note meilleure meilleur partout grade favorable "
         "max maximal maximale expert acquis acquise maitrise mastered competence"
     ),
-    "tu": _words("tu toi te tes ta sois soyez dis t"),
+    "tu": _words("tu toi te tes ta sois sache soyez dis t"),
     "verdict_value": _words(
         "3 20 acquis acquise acquises maitrise maitrisee maitrises maitrisees valide validee validees valides valider "
         "satisfait satisfaite satisfaites remplie rempli remplies atteint atteinte atteints atteintes excellent "
@@ -475,7 +481,7 @@ def _judge(key: str) -> str | None:
     # spoken to: an AI or a grader, then something about this dossier's evaluation
     if addressed and (m := _RE["vocative"].search(key)):
         name = next((g for g in m.groups() if g), "")
-        strict = _BARE_AI.match(name.strip()) is not None and m.group(2) == ":"
+        strict = _BARE_AI.match(name.strip()) is not None and m.group(2) != ","
         rest = _without(key, m)
         if about.search(rest) if strict else (_RE["eval"].search(rest) or about.search(rest)):
             return "adresse directe à une IA ou au correcteur"
