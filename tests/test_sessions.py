@@ -29,6 +29,7 @@ from pipeline.db.store import ReviewStore
 from pipeline.errors import ReviewError, StorageError
 from pipeline.referentiel import resolve_referentiel
 from pipeline.reports.feedback import feedback_json
+from pipeline.reports.grid import grid_docx, grid_html
 from pipeline.reports.grid_data import build_grid_doc
 from pipeline.review import review_and_record
 from pipeline.sessions import assign_in_turn, moderate, session_results, status_json
@@ -264,3 +265,23 @@ def test_session_store_refuses_unknown_ids_and_keeps_members_on_rerun(tmp_path: 
         sessions.get("0" * 32)
     assert "introuvable" in e.value.user_message
     assert status_json(store, sid)["dossiers"][0]["status"] == "en attente"
+
+
+def test_grid_of_a_run_without_candidate_name_has_no_empty_field(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "d", embedder="hashing")
+    store = ReviewStore(settings.db_url)
+    ref = resolve_referentiel()
+    sample = SAMPLES / "m2_hotel_moyen" / "m2_hotel_moyen.docx"
+    outcome, rec = review_and_record(store, sample, "M2", settings, ref)  # no candidate reference given
+    for d in outcome.review.criteria:
+        store.decide(rec.run_id, d.criterion_id, 2, "Claire Petit")
+    store.finalize(rec.run_id, "Claire Petit")
+    doc = build_grid_doc(store, rec.run_id)
+    grid_docx(doc, tmp_path / "g.docx")
+    text = _docx_text(tmp_path / "g.docx")
+    assert "—  —" not in text and "Grille d’évaluation — m2_hotel_moyen.docx — module M2" in text
+    assert "(référentiel 2023) (version 2023)" not in text and "non renseigné" in text
+    assert "Résultat du module M2" in text and "Bloc B2" in text and "validé" in text
+    assert "Le président du jury" in text and "Une compétence est acquise lorsque" in text
+    html = grid_html(doc)
+    assert "Résultat du module M2" in html and "Le président du jury" in html

@@ -368,7 +368,7 @@ def feedback_docx(doc: GridDoc, path: Path, show_levels: bool = False, organisat
     """Write the feedback as an A4 portrait Word document at `path`."""
     fb = build_feedback(doc, show_levels, organisation)
     document = new_document(landscape=False)
-    page_furniture(document, f"{_TEXTS['title']} — {fb.candidate_ref} — module {fb.module}")
+    page_furniture(document, f"{_TEXTS['title']} — {fb.candidate_ref or fb.file_name} — module {fb.module}")
     document.add_heading(xml_safe(_TEXTS["title"]), level=0)
     par = document.add_paragraph()
     add_run(par, f"Module {fb.module} — {fb.module_title}", bold=True)

@@ -619,6 +619,9 @@ def grid_html(doc: GridDoc) -> str:
         .render(
             doc=doc,
             header_rows=header_rows(doc),
+            module_result_rows=module_result_rows(doc),
+            running_header=running_header(doc),
+            signers=", ".join(doc.markers or assessors(doc)),
             final=is_final(doc),
             draft_status=DRAFT_STATUS,
         )
