@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from pipeline.cli import DataDirOpt, _print_json, _referentiel, _store, err, handles_errors, out
+from pipeline.cli import _print_json, _referentiel, _store, err, handles_errors, out
 from pipeline.errors import ReviewError
 
 session_app = typer.Typer(
@@ -23,6 +23,7 @@ session_app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+DataDirOpt = typer.Option(None, "--data-dir", help="Dossier des données (index, caches, base).")
 OUTCOME_FR = {"reviewed": "analysé", "reused": "repris", "skipped": "déjà fait", "failed": "ERREUR"}
 
 
