@@ -344,8 +344,11 @@ def _sqlite_begin(conn: Connection) -> None:
     not atomic. A marked transaction turns that off (isolation_level None: nothing is open at
     this point, so nothing is committed) and takes the write lock before its first statement.
     """
+    options = conn.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":  # SQLAlchemy's own autocommit: leave it be
+        return
     dbapi = conn.connection.driver_connection
-    if conn.get_execution_options().get(_SERIAL):
+    if options.get(_SERIAL):
         dbapi.isolation_level = None  # type: ignore[union-attr]
         conn.exec_driver_sql("BEGIN IMMEDIATE")
     else:
