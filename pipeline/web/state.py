@@ -26,7 +26,9 @@ class WebOptions(BaseModel):
         "(client address, Secure cookies); other proxies are listed in DOSSIER_REVIEW_TRUSTED_PROXIES.",
     )
     session_hours: float = Field(default=12.0, gt=0, le=24 * 30, description="Lifetime of a login session.")
-    workers: int | None = Field(default=None, ge=1, le=64, description="Reviews run at once (default: settings.workers).")
+    workers: int | None = Field(
+        default=None, ge=1, le=64, description="Reviews run at once (default: settings.workers)."
+    )
     max_form_bytes: int = Field(default=1024 * 1024, description="Largest body of a request that is not an upload.")
     login_max_failures: int = Field(default=5, ge=1, description="Failed logins per name and address in the window.")
     login_window_s: float = Field(default=300.0, gt=0)
