@@ -219,7 +219,7 @@ def _add_one(
                     "déjà analysé avec un autre fichier ou d’autres réglages : analyse conservée ; pour une "
                     "nouvelle version, ajoutez-la sous un autre nom de fichier"
                 )
-            _assign_from_manifest(store, sessions, sess, member.id, row.assessors, settings, actor)
+            _assign_reported(store, sessions, sess, member.id, row, settings, actor, item)
             return item
         sessions.update_member(member.id, status="running", sha256=sha, settings_key=key, error=None)
         found = _recorded(store, sha, key, row.candidate)
@@ -243,7 +243,7 @@ def _add_one(
             item.outcome = "reviewed"
         sessions.update_member(member.id, status="reviewed", dossier_id=dossier_id, run_id=run_id)
         item.run_id = run_id
-        _assign_from_manifest(store, sessions, sess, member.id, row.assessors, settings, actor)
+        _assign_reported(store, sessions, sess, member.id, row, settings, actor, item)
     except ReviewError as e:
         log.info("session %s, %s: %s", sess.id, name, e)
         item.message = e.user_message
@@ -255,6 +255,23 @@ def _add_one(
         )
         sessions.update_member(member.id, status="failed", error=item.message)
     return item
+
+
+def _assign_reported(
+    store: ReviewStore,
+    sessions: SessionStore,
+    sess: ExamSessionRow,
+    member_id: str,
+    row: ManifestRow,
+    settings: Settings,
+    actor: str,
+    item: BatchItem,
+) -> None:
+    """The manifest's assessors; a refused assignment is reported, the review stays done."""
+    try:
+        _assign_from_manifest(store, sessions, sess, member_id, row.assessors, settings, actor)
+    except ReviewError as e:
+        item.message = " ; ".join(x for x in (item.message, f"affectation non faite : {e.user_message}") if x)
 
 
 def _recorded(store: ReviewStore, sha: str, key: str, candidate: str) -> tuple[str, str, bool] | None:

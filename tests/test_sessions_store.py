@@ -75,3 +75,14 @@ def test_migration_0004_down_and_up(tmp_path: Path) -> None:
     assert {"exam_sessions", "session_members", "session_assignments", "session_moderations"} <= set(
         sa.inspect(store.engine).get_table_names()
     )
+
+
+def test_a_refused_manifest_assignment_is_reported_and_the_review_kept(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", embedder="hashing")
+    store = ReviewStore(settings.db_url)
+    sid = SessionStore(store).create("S", "M2", REF.ref, True, "admin")
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(f"candidate,file,assessor\nAna,{SAMPLE},Claire | claire\n", encoding="utf-8")
+    [item] = add_manifest(store, sid, manifest, settings, REF).items
+    assert item.outcome == "reviewed" and "affectation non faite" in item.message
+    assert status_json(store, sid)["dossiers"][0]["status"] == "à affecter"
