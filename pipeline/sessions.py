@@ -174,8 +174,11 @@ def add_manifest(
     actor: str = "cli",
     started: Started = _nothing,
     finished: Finished = _nothing,
+    user_of: Callable[[str], str | None] = lambda _name: None,
 ) -> BatchReport:
-    """Review every dossier of the manifest into the session; a bad file is reported, never fatal."""
+    """Review every dossier of the manifest into the session; a bad file is reported, never fatal.
+
+    `user_of` maps a manifest assessor's name to a web account id (the web gives them access)."""
     sessions = SessionStore(store)
     sess = sessions.get(session_id)
     rows = read_manifest(manifest)
@@ -184,7 +187,7 @@ def add_manifest(
     report = BatchReport()
     for i, row in enumerate(rows):
         started(i, len(rows), row.candidate or row.file.name)
-        item = _add_one(store, sessions, sess, row, settings, ref, module, key, actor)
+        item = _add_one(store, sessions, sess, row, settings, ref, module, key, actor, user_of)
         report.items.append(item)
         finished(item)
     return report
@@ -200,6 +203,7 @@ def _add_one(
     module: str,
     key: str,
     actor: str,
+    user_of: Callable[[str], str | None],
 ) -> BatchItem:
     name = row.file.name
     if not row.candidate:
@@ -219,7 +223,7 @@ def _add_one(
                     "déjà analysé avec un autre fichier ou d’autres réglages : analyse conservée ; pour une "
                     "nouvelle version, ajoutez-la sous un autre nom de fichier"
                 )
-            _assign_reported(store, sessions, sess, member.id, row, settings, actor, item)
+            _assign_reported(store, sessions, sess, member.id, row, settings, actor, item, user_of)
             return item
         sessions.update_member(member.id, status="running", sha256=sha, settings_key=key, error=None)
         found = _recorded(store, sha, key, row.candidate)
@@ -243,7 +247,7 @@ def _add_one(
             item.outcome = "reviewed"
         sessions.update_member(member.id, status="reviewed", dossier_id=dossier_id, run_id=run_id)
         item.run_id = run_id
-        _assign_reported(store, sessions, sess, member.id, row, settings, actor, item)
+        _assign_reported(store, sessions, sess, member.id, row, settings, actor, item, user_of)
     except ReviewError as e:
         log.info("session %s, %s: %s", sess.id, name, e)
         item.message = e.user_message
@@ -266,10 +270,11 @@ def _assign_reported(
     settings: Settings,
     actor: str,
     item: BatchItem,
+    user_of: Callable[[str], str | None],
 ) -> None:
     """The manifest's assessors; a refused assignment is reported, the review stays done."""
     try:
-        _assign_from_manifest(store, sessions, sess, member_id, row.assessors, settings, actor)
+        _assign_from_manifest(store, sessions, sess, member_id, row.assessors, settings, actor, user_of)
     except ReviewError as e:
         item.message = " ; ".join(x for x in (item.message, f"affectation non faite : {e.user_message}") if x)
 
@@ -389,10 +394,11 @@ def _assign_from_manifest(
     names: tuple[str, ...],
     settings: Settings,
     actor: str,
+    user_of: Callable[[str], str | None],
 ) -> None:
     if not names or sessions.assignments(member_id):
         return
-    assign(store, settings, member_id, [(n, None) for n in names[: 2 if sess.double_marking else 1]], actor)
+    assign(store, settings, member_id, [(n, user_of(n)) for n in names[: 2 if sess.double_marking else 1]], actor)
 
 
 def assign_in_turn(

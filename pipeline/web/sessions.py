@@ -67,9 +67,16 @@ def wait_batch(session_id: str, timeout: float = 600) -> None:
 
 
 def _start_batch(state: WebState, sess: ExamSessionRow, folder: Path, manifest: Path, actor: str) -> None:
+    accounts = {u.username.casefold(): u.id for u in state.accounts.users("assessor")}
+    accounts |= {u.name.casefold(): u.id for u in state.accounts.users("assessor")}
+
+    def user_of(name: str) -> str | None:
+        """A manifest's assessor, by user name or display name, gets the dossier in the workspace."""
+        return accounts.get(name.strip().casefold())
+
     def run() -> None:
         try:
-            add_manifest(state.store, sess.id, manifest, state.settings, state.ref, actor)
+            add_manifest(state.store, sess.id, manifest, state.settings, state.ref, actor, user_of=user_of)
         finally:  # reviewed files are kept in the store; the upload copies go
             shutil.rmtree(folder, ignore_errors=True)
 

@@ -128,3 +128,23 @@ def test_manifest_may_only_name_uploaded_files(site: Site, tmp_path: Path) -> No
         files=[("manifest", ("m.csv", b"nom,fichier\nx,y\n")), ("files", ("a.pdf", b"%PDF-1.4"))],
     )
     assert r.status_code == 400 and "candidate,file" in r.text
+
+
+def test_manifest_assessors_get_their_dossier_in_the_workspace(site: Site) -> None:
+    root, csrf = site.clients["root"], site.csrf["root"]
+    r = root.post("/sessions", data={"name": "S3", "module": "M2", "csrf_token": csrf}, follow_redirects=False)
+    sid = r.headers["location"].rsplit("/", 1)[-1]
+    manifest = f"candidate,file,assessor\nZoé Blanc,{FILES[0].name},Bob Durand\n".encode()
+    r = root.post(
+        f"/sessions/{sid}/upload",
+        data={"csrf_token": csrf},
+        files=[("manifest", ("m.csv", manifest)), ("files", (FILES[0].name, FILES[0].read_bytes()))],
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    wait_batch(sid)
+    [d] = root.get(f"/api/v1/sessions/{sid}").json()["dossiers"]
+    assert [a["name"] for a in d["assessors"]] == ["Bob Durand"]
+    run_id = d["assessors"][0]["run_id"]
+    assert site.clients["bob"].get(f"/api/v1/runs/{run_id}").status_code == 200
+    assert site.clients["alice"].get(f"/api/v1/runs/{run_id}").status_code == 404
