@@ -16,9 +16,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from pipeline.db.models import DossierRow
+from pipeline.db.sessions import SessionMemberRow
 from pipeline.db.store import ReviewStore
 from pipeline.embeddings import embedder_for
 from pipeline.errors import ReviewError
@@ -50,9 +51,17 @@ def _erase_caches(settings: Settings, sha256: str) -> None:
         cached.unlink(missing_ok=True)
 
 
+def _forget_hash(store: ReviewStore, sha256: str) -> None:
+    """Rows of other features that keep the file's hash: a session member (to resume its batch)."""
+    with store.session.begin() as s:
+        s.execute(update(SessionMemberRow).where(SessionMemberRow.sha256 == sha256).values(sha256=None))
+
+
 def erase_dossier(store: ReviewStore, settings: Settings, dossier_id: str, actor: str) -> int:
     """Erase everything derived from the dossier; keep one anonymised audit line. Returns runs erased."""
-    _erase_copies(settings, store.dossier(dossier_id).sha256)
+    sha = store.dossier(dossier_id).sha256
+    _erase_copies(settings, sha)
+    _forget_hash(store, sha)
     _, runs = store.erase(dossier_id, actor)
     return len(runs)
 
@@ -78,7 +87,10 @@ def erase_file(store: ReviewStore, settings: Settings, sha256: str, actor: str) 
     with store.session() as s:
         ids = list(s.scalars(select(DossierRow.id).where(DossierRow.sha256 == sha)))
     _erase_copies(settings, sha)
+    _forget_hash(store, sha)
     runs = sum(len(store.erase(did, actor)[1]) for did in ids)
+    if not ids:
+        store.compact()  # no row erased, but the hash was overwritten
     return len(ids), runs
 
 
@@ -112,7 +124,10 @@ def purge(
         chunks.drop_collections(sorted({ChunkStore.collection_name(key) for key in files | set(stale)}))
     for sha in files | {key for key in stale if len(key) == 64}:
         _erase_caches(settings, sha)
+        _forget_hash(store, sha)
     runs = sum(len(store.erase(did, actor)[1]) for did, _ in old)
+    if stale and not old:
+        store.compact()
     return Purged(len(old), runs, len(stale))
 
 

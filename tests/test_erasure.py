@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.db.models import DossierRow
+from pipeline.db.sessions import SessionStore
 from pipeline.db.store import ReviewStore
 from pipeline.erasure import erase_dossier, purge
 from pipeline.referentiel import load_referentiel
@@ -116,6 +117,14 @@ def _stored(settings: Settings, path: Path = SAMPLE) -> tuple[ReviewStore, Revie
     return store, outcome, rec.dossier_id
 
 
+def _session_member(store: ReviewStore, sha256: str) -> None:
+    """A certification session's member for the file (sessions keep the hash to resume a batch)."""
+    sessions = SessionStore(store)
+    sid = sessions.create("MDC juin 2027", "M2", REF.ref, False, "admin")
+    member = sessions.member_for(sid, "Cand. 07", "dossier.docx", "Lyon", "/tmp/dossier.docx")
+    sessions.update_member(member.id, sha256=sha256)
+
+
 def _cli(*args: str) -> str:
     r = CliRunner().invoke(app, list(args))
     assert r.exit_code == 0, (r.output, r.exception)
@@ -130,6 +139,7 @@ def test_erase_leaves_no_text_hash_or_vector_in_the_data_dir(settings: Settings)
     _cli("retrieve", str(SAMPLE), "--criterion", "C6.1")
     store, outcome, did = _stored(settings)
     _stored(settings, OTHER)  # another candidate's dossier, in the same stores
+    _session_member(store, outcome.dossier.sha256)
     traces = Traces(outcome)
     before = traces.found_in(settings.data_dir)
     kinds = {h.split(" ", 1)[0] for h in before}
@@ -151,7 +161,9 @@ def test_erase_by_hash_reaches_parse_retrieve_and_a_killed_review(settings: Sett
     _kill_review_while_drafting(OTHER, settings, tmp_path)
     probe = run_review(OTHER, "M1", settings.model_copy(update={"data_dir": tmp_path / "probe"}), REF)
     traces = Traces(probe)
-    assert ReviewStore(settings.db_url).count(DossierRow) == 0
+    store = ReviewStore(settings.db_url)
+    assert store.count(DossierRow) == 0
+    _session_member(store, traces.sha256)  # a session batch that stopped on this file
     before = traces.found_in(settings.data_dir)
     assert any(h.startswith("sentence") and "parsed" in h for h in before), before
     assert any(h.startswith("vector") and "chroma" in h for h in before), before

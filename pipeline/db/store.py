@@ -308,11 +308,11 @@ class ReviewStore:
             )
         if stored:
             shutil.rmtree(Path(stored).parent, ignore_errors=True)
-        self._compact()
+        self.compact()
         return sha, run_ids
 
-    def _compact(self) -> None:
-        """Make deleted rows unrecoverable from the database files."""
+    def compact(self) -> None:
+        """Make deleted (and overwritten) rows unrecoverable from the database files."""
         if self.engine.dialect.name == "sqlite":
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
