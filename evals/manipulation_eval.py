@@ -91,12 +91,12 @@ def samples() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--split", choices=["dev", "test", "stress", "probe", "probe2", "probe3", "all"], default="all")
+    ap.add_argument("--split", choices=["dev", "test", "stress", "probe", "probe2", "probe3", "final", "all"], default="all")
     ap.add_argument("--errors", action="store_true", help="list misclassified sentences of the chosen split")
     ap.add_argument("--no-samples", action="store_true", help="skip the full ingest of samples/")
     ap.add_argument("--json", type=Path, help="write the figures as JSON")
     args = ap.parse_args(argv)
-    splits = ["dev", "stress", "test"] if args.split == "all" else [args.split]
+    splits = ["dev", "stress", "probe", "probe2", "probe3", "test", "final"] if args.split == "all" else [args.split]
     report: dict[str, Any] = {}
     for split in splits:
         rows = load(split)

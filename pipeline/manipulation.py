@@ -444,7 +444,17 @@ _GATES: dict[str, frozenset[str]] = {
     ),
     "max": _words(
         "3 20 trois expert maximal maximale maximum max haut haute eleve elevee superieur full top highest perfect best "
-        "meilleure partout favorable grade acquis acquise maitrise mastered competence"
+        "meilleure partout favorable grade"
+    ),
+    "gap": _words(
+        "manque manques lacune lacunes faiblesse faiblesses element elements manquant manquants absence absences "
+        "preuve preuves source sources passage passages paragraphe paragraphes incomplet incomplets incomplete "
+        "incompletes missing gap gaps weakness weaknesses evidence shortcoming shortcomings tableau strengths forts "
+        "qualites"
+    ),
+    "relative": _words(
+        "qui that who which evaluating grading reading reviewing assessing lisant evaluant analysant corrigeant "
+        "notant traitant examinant relisant"
     ),
     "this_need": _words(
         "3 20 trois maximal maximale maximum max haut haute eleve elevee superieur full top highest perfect best "
@@ -488,7 +498,7 @@ def _judge(key: str) -> str | None:
     for cue, reason, gate in (
         ("dedication", "note adressée à l’outil d’évaluation", addressed),
         ("conditional", "adresse conditionnelle à une IA", bool(words & _GATES["conditional"])),
-        ("relative", "adresse directe à une IA ou au correcteur", addressed),
+        ("relative", "adresse directe à une IA ou au correcteur", addressed and bool(words & _GATES["relative"])),
         ("roleplay", "jeu de rôle imposé à l’outil", bool(words & _GATES["roleplay"])),
     ):
         if gate and (m := _RE[cue].search(key)) and about.search(_without(key, m)):
@@ -506,9 +516,8 @@ def _judge(key: str) -> str | None:
         m = _RE["verdict"].search(key)
         if m and not _FIRST_PERSON.search(key[: m.start()]):
             return "fausse ligne d’évaluation"
-    top = bool(words & _GATES["max"]) and (
-        _RE["max"].search(key) is not None
-        or re.search(r"[\"«]\s*(?:acquis|maitris|mastered|competence)", key) is not None
+    top = (bool(words & _GATES["max"]) and _RE["max"].search(key) is not None) or (
+        ('"' in key or "«" in key) and re.search(r"[\"«]\s*(?:acquis|maitris|mastered|competence)", key) is not None
     )
     this = bool(words & _GATES["this"] and words & _GATES["this_noun"] and words & _GATES["this_need"])
     per_criterion = bool(words & _GATES["top"] and words & _GATES["criteria"])
@@ -525,7 +534,7 @@ def _judge(key: str) -> str | None:
             return "demande de note maximale"
     if (words & _GATES["criteria"] or re.search(r"\bc\d", key)) and _RE["give_criterion"].search(key):
         return "demande de note maximale"
-    if _RE["suppress"].search(key):
+    if words & _GATES["gap"] and _RE["suppress"].search(key):
         return "demande de taire les manques"
     if words & _GATES["evidence"] and _RE["evidence_all"].search(key):
         return "preuve imposée pour tous les critères"
@@ -546,34 +555,39 @@ _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t
 _LEET_TOKEN = re.compile(r"\b(?=\w*[a-z])(?=\w*[013457@$])[\w@$]{3,}\b")
 _SPLIT_WORD = re.compile(r"(?<=[a-z])-(?=[a-z])")
 _B64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
+_DIGIT = re.compile(r"[0-9@$]")
 _FLIP = str.maketrans("ɐqɔpǝɟƃɥᴉɾʞlɯuodbɹsʇnʌʍxʎz", "abcdefghijklmnopqrstuvwxyz")
 
 
 def _variants(unit: str, key: str) -> list[str]:
+    """Decoded readings of an obfuscated unit (cheap checks first: most units have none)."""
     out: list[str] = []
-    if _SPACED.search(key):
+    if unit.count(" ") * 3 > len(unit) and _SPACED.search(key):
         out.append(re.sub(r"(?<=\b\w) (?=\w\b)", "", re.sub(r" {2,}", "  ", key)).replace("  ", " "))
-    if len(_LEET_TOKEN.findall(key)) >= 3:
+    if _DIGIT.search(key) and len(_LEET_TOKEN.findall(key)) >= 3:
         out.append(_LEET_TOKEN.sub(lambda m: m.group(0).translate(_LEET), key))
-    if _SPLIT_WORD.search(key) and len(_SPLIT_WORD.findall(key)) >= 2:
+    if key.count("-") >= 3 and len(_SPLIT_WORD.findall(key)) >= 3:
         out.append(_SPLIT_WORD.sub("", key))
-    if any(c in key for c in "ɐǝɯɹᴉʇ"):
+    if not key.isascii() and any(c in key for c in "ɐǝɯɹᴉʇ"):
         out.append(key.translate(_FLIP)[::-1])
     for blob in _B64.findall(unit):
-        if not (re.search(r"[a-z]", blob) and re.search(r"[A-Z]", blob)):
+        # base64 of text mixes cases inside the word; a capitalised long French word does not
+        if sum(c.isupper() for c in blob[1:]) < 3 or not re.search(r"[a-z]", blob):
             continue
         try:
             decoded = base64.b64decode(blob + "=" * (-len(blob) % 4), validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError, ValueError):
             continue
-        if decoded.isprintable():
+        if decoded.isprintable() and " " in decoded:
             out.append(_plain(decoded))
     return out
 
 
-def judge(unit: str) -> str | None:
-    """Reason (French) when one sentence, cell or row is a manipulation attempt, else None."""
-    key = _plain(unit)
+def judge(unit: str, key: str | None = None) -> str | None:
+    """Reason (French) when one sentence, cell or row is a manipulation attempt, else None.
+
+    `key` is `_plain(unit)` when the caller already has it (a slice of its line's key)."""
+    key = _plain(unit) if key is None else key
     reason = _judge(key)
     if reason:
         return reason
@@ -635,12 +649,13 @@ def _scan_line(line: str, base: int) -> list[tuple[int, int, str]]:
             c0 += len(part) + 1
     else:
         units = _sentences(line, 0)
-    found = [(s, e, r) for s, e in units if (r := judge(line[s:e]))]
+    key = _plain(line)
+    found = [(s, e, r) for s, e in units if (r := judge(line[s:e], key[s:e]))]
     if found and cells == 2:
         return [(base + whole[0], base + whole[1], found[0][2])]
     if found:
         return [(base + s, base + e, r) for s, e, r in found]
-    if units != [whole] and (r := judge(stripped)):
+    if units != [whole] and (r := judge(stripped, key[whole[0] : whole[1]])):
         return [(base + whole[0], base + whole[1], r)]
     return []
 
