@@ -320,7 +320,7 @@ class ReviewStore:
         elif self.engine.dialect.name == "postgresql":
             with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 present = set(sa_inspect(conn).get_table_names())
-                for table in ("dossiers", "runs", "decisions", "grids", "audit", "jobs"):
+                for table in ("dossiers", "runs", "decisions", "grids", "audit", "jobs", "session_members"):
                     if table in present:  # jobs: only once the web workspace has run
                         conn.exec_driver_sql(f"VACUUM FULL {table}")
 
