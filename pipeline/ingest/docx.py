@@ -152,11 +152,28 @@ def parse_docx(path: Path, data: bytes, limits: DocxLimits | None = None) -> Raw
                 detail="Le document contient des commentaires de relecture ; ils sont exclus du texte évalué.",
             )
         )
+    if ctx.paged and not ctx.rendered_breaks and not _segments_fit_pages(ctx):
+        # explicit breaks alone tell the pages only when what lies between two of them fits on one page
+        ctx.paged = False
+        for b in ctx.blocks:
+            b.page = None
+        for f in ctx.findings:
+            f.page = None
     pages = ctx.page if ctx.paged else None
     if pages is not None and ctx.rendered_breaks:
         # Word marks only the page breaks that fall between runs; the page count it saved is its layout's
         pages = max(pages, _saved_page_count(data))
     return RawDoc(blocks=ctx.blocks, findings=ctx.findings, pages=pages)
+
+
+_PAGE_CHARS = 2_500  # what an A4 page in an 11-pt body holds at most, roughly
+
+
+def _segments_fit_pages(ctx: _Ctx) -> bool:
+    per_page: Counter[int] = Counter()
+    for b in ctx.blocks:
+        per_page[b.page or 0] += len(b.text) + (200 if b.kind in ("heading", "table") else 0)
+    return max(per_page.values(), default=0) <= _PAGE_CHARS
 
 
 def _saved_page_count(data: bytes) -> int:
@@ -211,7 +228,7 @@ def _headings_from_formatting(ctx: _Ctx) -> None:
             continue
         if len(text) > 120 or text.endswith((".", ";", ",", ":")) or not re.match(r"[A-ZÀ-Ý0-9IVX«]", text):
             continue
-        candidates[i] = (size or body) + (0.5 if bold else 0.0)
+        candidates[i] = size if big and size else body  # bold at body size: the lowest level
     if not candidates:
         return
     ranks = {s: r + 1 for r, s in enumerate(sorted(set(candidates.values()), reverse=True))}
@@ -350,6 +367,10 @@ def _on_dark_background(ctx: _Ctx, run: Any) -> bool:
             return True
     node = run
     while node is not None:
+        if node.tag == q("txbxContent"):
+            # a text box in a drawing: shapes or pictures of its group usually lie behind it, and
+            # they cannot be seen from here, so its white text is not called hidden
+            return True
         for props in ("rPr", "pPr", "tcPr"):
             shd = node.find(f"{q(props)}/{q('shd')}")
             if shd is not None and _dark(shd.get(q("fill"))):

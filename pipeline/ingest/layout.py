@@ -24,6 +24,7 @@ _NUMBERED_ITEM = re.compile(r"^\s*(?:\d{1,2}|[a-z])[.)](?=\s*[A-Za-zÀ-ÿ«\"])\
 _NUMBERED_HEADING = re.compile(
     r"^(?:(?:partie|chapitre|annexe)\s+)?(\d{1,2}(?:\.\d{1,2}){0,3}|[IVX]{1,4})\.?\s+\S", re.I
 )
+_CAPTION = re.compile(r"^(?:tableau|table|figure|graphique|illustration|schéma|source|annexe)\s*\d*\s*[:.–—-]", re.I)
 _PAGE_NUMBER = re.compile(r"^(?:page\s*)?\d{1,4}(?:\s*(?:/|sur|of)\s*\d{1,4})?$", re.I)
 _TOC_LEADER = re.compile(r"(?:\.{3,}|…{2,}|\s{2,})\s*\d{1,3}$")
 # Word's printed comment balloons and tracked-change margins ("Commenté [PR1]: ...", "Mis en forme : ...").
@@ -276,7 +277,7 @@ def drop_furniture(pages: list[Page], zone: int = 3) -> None:
         for j, ln in enumerate(lines):
             at_edge = j < zone or j >= len(lines) - zone
             key = _row_key(lines, j)
-            if at_edge and key in repeated:
+            if at_edge and key in repeated and re.search(r"[^\W\d_]", ln.text):  # a bare number: see below
                 nxt = lines[j + 1] if j + 1 < len(lines) else None
                 if ln.is_row and nxt is not None and nxt.is_row and key not in kept_headers:
                     kept_headers.add(key)  # a table header repeated on each page: kept once
@@ -341,22 +342,36 @@ def _match_title(pages: list[Page], candidates: range, key: str, level: int) -> 
     return False
 
 
-def _body_size(pages: list[Page]) -> float:
+def _size_volumes(pages: list[Page]) -> Counter[float]:
+    """Characters set in each font size, table rows aside (a table-heavy document has small cells)."""
     sizes: Counter[float] = Counter()
     for p in pages:
         for ln in p.lines:
-            sizes[round(ln.size, 1)] += len(ln.text)
+            if not ln.is_row:
+                sizes[round(ln.size, 1)] += len(ln.text)
+    return sizes
+
+
+def _body_size(pages: list[Page]) -> float:
+    sizes = _size_volumes(pages)
     return sizes.most_common(1)[0][0] if sizes else 10.0
 
 
 def _heading_levels(pages: list[Page], body: float) -> dict[float, int]:
-    """Map heading font sizes to levels, learning from numbered headings ("2.3 ...") where there are some."""
+    """Map heading font sizes to levels, learning from numbered headings ("2.3 ...") where there are some.
+
+    A size that carries more than a seventh of the text is running text (a second body size), not a heading.
+    """
+    volumes = _size_volumes(pages)
+    total = sum(volumes.values()) or 1
     sizes = sorted(
         {
             round(ln.size, 1)
             for p in pages
             for ln in p.lines
-            if (ln.size >= body * 1.15 or (ln.size >= body * 1.05 and ln.bold)) and len(ln.text) < 150
+            if (ln.size >= body * 1.15 or (ln.size >= body * 1.05 and ln.bold))
+            and len(ln.text) < 150
+            and volumes[round(ln.size, 1)] <= total / 7
         },
         reverse=True,
     )
@@ -477,6 +492,8 @@ def _toc_entry(ln: Line, text: str, body: float) -> bool:
 def _bold_heading(ln: Line, text: str, new_para: bool, nxt: Line | None, body: float, side: bool) -> bool:
     """A short bold line of body size standing alone (LaTeX \\paragraph, Word bold titles) is a heading."""
     if side or ln.is_row or not ln.bold or not new_para or len(text) > 90 or len(text) < 3:
+        return False
+    if ln.size < body * 0.95 or _CAPTION.match(text):  # a caption or a note, set small or named so
         return False
     if text.endswith((".", ";", ",", ":")) or _BULLET.match(text) or _PAGE_NUMBER.match(text):
         return False

@@ -51,12 +51,15 @@ _TINY_PT = 2.0
 _LIGHT = 0.8  # fill luminance from which text may vanish on a light background: checked on the render
 _RENDER_SCALE = 1.5  # pixels per point for the visibility render
 _VISIBLE_DIFF = 32  # a glyph is seen when some pixel under it changes by this much (0-255) with the text drawn
+_FLAT_RANGE = 48  # pixel range (0-255) under which the area a glyph covers is one flat colour
 _REPAIR = re.compile(
     r"xref|startxref|rebuild|decompress|Invalid parent|Object \d+ \d+ (?:found|not defined)|wrong pointing object"
     r"|Object Streams|damaged|EOF marker",
     re.I,
 )
-_OFFSET_ZERO = re.compile(r"offset 0\b|\(0\)$")  # Quartz lists free objects at offset 0: not damage
+# Not damage a reader would meet: Quartz lists free objects at offset 0; a dangling reference (a
+# bookmark to a removed object, as Google Docs writes) leaves every page readable.
+_NOT_DAMAGE = re.compile(r"offset 0\b|\(0\)$|not defined")
 _HEAVY_FONT = re.compile(r"bold|black|heavy|semibold|demi", re.I)
 
 
@@ -208,7 +211,7 @@ def parse_pdf(path: Path, data: bytes, password: str | None, max_pages: int, max
         _touch_objects(reader)
         outline = _outline(reader)
         has_images = partial(_has_images, reader)
-        repairs = [m for m in collect.messages if _REPAIR.search(m) and not _OFFSET_ZERO.search(m)]
+        repairs = [m for m in collect.messages if _REPAIR.search(m) and not _NOT_DAMAGE.search(m)]
     finally:
         pypdf_log.removeHandler(collect)
         pypdf_log.propagate = propagate
@@ -363,6 +366,28 @@ class _PageReader:
                 suspects.append(c)
         if suspects and not self.rotated:  # (a rotated page is not rendered: its text counts as seen)
             self._render_check(suspects, covered)
+        self._forgive_layout_overlaps()
+
+    def _forgive_layout_overlaps(self) -> None:
+        """Text under a picture or off the page is hidden only when a whole line of three words or
+        more is: a picture overlapping part of a line, a page number or a stray letter is a layout
+        accident, read as visible, never reported as hidden."""
+        layout = ("texte recouvert par une image ou une forme", "texte hors de la page")
+        lines: list[list[_Char]] = [[]]
+        for c in self.chars:
+            if not c.obj and c.ch in "\r\n":
+                lines.append([])
+            else:
+                lines[-1].append(c)
+        for chars in lines:
+            solid = [c for c in chars if c.solid]
+            if not any(c.hidden in layout for c in solid):
+                continue
+            words = "".join(c.ch for c in chars).split()
+            if any(not c.hidden for c in solid) or len(words) < 3:
+                for c in solid:
+                    if c.hidden in layout:
+                        c.hidden = None
 
     def _covered_objects(self) -> set[int]:
         """Text objects overlapped by an image, a filled path or a shading painted after them."""
@@ -423,7 +448,12 @@ class _PageReader:
             px0, px1 = max(int((c.x0 - left) * scale) - 1, 0), min(int(np.ceil((c.x1 - left) * scale)) + 1, w)
             py0, py1 = max(int((top - c.y1) * scale) - 1, 0), min(int(np.ceil((top - c.y0) * scale)) + 1, h)
             region = diff[py0:py1, px0:px1]
-            if region.size == 0 or int(region.max()) < _VISIBLE_DIFF:
+            # unseen, and nothing else drawn there either: a flat area. Where the area shows a picture
+            # or shapes (WordArt drawn as outlines over its text copy, a photo), a reader sees something
+            # at that place and we cannot tell it apart from the text: it is not called hidden.
+            under = with_text[py0:py1, px0:px1]
+            flat = under.size == 0 or int((under.max(axis=(0, 1)) - under.min(axis=(0, 1))).max()) < _FLAT_RANGE
+            if (region.size == 0 or int(region.max()) < _VISIBLE_DIFF) and flat:
                 c.hidden = (
                     "texte recouvert par une image ou une forme"
                     if c.obj in covered and self.styles[c.obj].lum < _LIGHT
@@ -672,6 +702,7 @@ def _read(
                 "caractères de texte, au-delà de la limite de caractères. Déposez le dossier sans ses annexes.",
             )
     _merge_hidden_findings(findings)
+    findings = _drop_repeated_hidden(findings, pages)
     if lost:
         findings.append(
             RawFinding(
@@ -798,6 +829,16 @@ def _has_images(reader: pypdf.PdfReader, i: int) -> bool:
         return any(x.get_object().get("/Subtype") == "/Image" for x in xobjects.get_object().values())
     except Exception:
         return False
+
+
+def _drop_repeated_hidden(findings: list[RawFinding], pages: list[Page]) -> list[RawFinding]:
+    """Hidden text that the reader sees elsewhere in the document (a running footer under a
+    picture on one page, a title pushed off the page that the table of contents shows) conceals
+    nothing: it stays out of the text, but is no finding."""
+    visible = " ".join(ln.text.lower() for p in pages for ln in p.lines)
+    return [
+        f for f in findings if f.kind != "hidden_text" or normalise(f.text).lower() not in visible or len(f.text) < 3
+    ]
 
 
 def _merge_hidden_findings(findings: list[RawFinding]) -> None:
