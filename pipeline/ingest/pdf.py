@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 
 _TINY_PT = 2.0
 _LIGHT = 0.8  # fill luminance from which text may vanish on a light background: checked on the render
-_RENDER_SCALE = 1.5  # pixels per point for the visibility render
+_RENDER_SCALE = 1.0  # pixels per point for the visibility render (glyphs under 2 pt are hidden anyway)
 _VISIBLE_DIFF = 32  # a glyph is seen when some pixel under it changes by this much (0-255) with the text drawn
 _FLAT_RANGE = 48  # pixel range (0-255) under which the area a glyph covers is one flat colour
 _REPAIR = re.compile(
@@ -424,36 +424,57 @@ class _PageReader:
             return covered
         first_text = min(s for s, _ in texts)
         later = [(s, b) for s, b in painters if s > first_text and _area(b) > 0]
-        for s, tb in texts:
-            if any(ps > s and _overlap(tb, pb) > 0.3 * max(_area(tb), 1e-6) for ps, pb in later):
+        if not later:
+            return covered
+        seqs = np.array([s for s, _ in later])
+        boxes = np.array([b for _, b in later])  # left, bottom, right, top
+        for s, (x0, y0, x1, y1) in texts:
+            after = seqs > s
+            w = np.minimum(boxes[after, 2], x1) - np.maximum(boxes[after, 0], x0)
+            h = np.minimum(boxes[after, 3], y1) - np.maximum(boxes[after, 1], y0)
+            area = max((x1 - x0) * (y1 - y0), 1e-6)
+            if np.any((w > 0) & (h > 0) & (w * h > 0.3 * area)):
                 covered.add(self._seq_key[s])
         return covered
 
     def _render_check(self, suspects: list[_Char], covered: set[int]) -> None:
+        """Render the part of the page that holds the suspects, with and without their text objects."""
         scale = min(_RENDER_SCALE, 1600 / max(self.width, self.height, 1.0))
-        with_text = self._render(scale)
+        bl, bb, br, bt = self.box
+        ux0 = max(min(c.x0 for c in suspects) - 2, bl)
+        uy0 = max(min(c.y0 for c in suspects) - 2, bb)
+        ux1 = min(max(c.x1 for c in suspects) + 2, br)
+        uy1 = min(max(c.y1 for c in suspects) + 2, bt)
+        if ux1 <= ux0 or uy1 <= uy0:
+            crop = (0.0, 0.0, 0.0, 0.0)
+            ux0, uy1 = bl, bt
+        else:
+            crop = (ux0 - bl, uy0 - bb, br - ux1, bt - uy1)
+        with_text = self._render(scale, crop)
         objs = {c.obj for c in suspects}
         modes = {k: self.styles[k].mode for k in objs}
         try:
             for k in objs:
                 pdfium_c.FPDFTextObj_SetTextRenderMode(self.handles[k], 3)
-            without = self._render(scale)
+            without = self._render(scale, crop)
         finally:
             for k, m in modes.items():
                 pdfium_c.FPDFTextObj_SetTextRenderMode(self.handles[k], m)
-        diff = np.abs(with_text - without).max(axis=2)
-        h, w = diff.shape
-        left, top = self.box[0], self.box[3]
+        h, w = with_text.shape[:2]
         for c in suspects:
-            px0, px1 = max(int((c.x0 - left) * scale) - 1, 0), min(int(np.ceil((c.x1 - left) * scale)) + 1, w)
-            py0, py1 = max(int((top - c.y1) * scale) - 1, 0), min(int(np.ceil((top - c.y0) * scale)) + 1, h)
-            region = diff[py0:py1, px0:px1]
-            # unseen, and nothing else drawn there either: a flat area. Where the area shows a picture
-            # or shapes (WordArt drawn as outlines over its text copy, a photo), a reader sees something
-            # at that place and we cannot tell it apart from the text: it is not called hidden.
+            px0, px1 = max(int((c.x0 - ux0) * scale) - 1, 0), min(int(np.ceil((c.x1 - ux0) * scale)) + 1, w)
+            py0, py1 = max(int((uy1 - c.y1) * scale) - 1, 0), min(int(np.ceil((uy1 - c.y0) * scale)) + 1, h)
             under = with_text[py0:py1, px0:px1]
-            flat = under.size == 0 or int((under.max(axis=(0, 1)) - under.min(axis=(0, 1))).max()) < _FLAT_RANGE
-            if (region.size == 0 or int(region.max()) < _VISIBLE_DIFF) and flat:
+            if under.size == 0:
+                seen = False
+                flat = True
+            else:
+                seen = int(np.abs(under - without[py0:py1, px0:px1]).max()) >= _VISIBLE_DIFF
+                # unseen, and nothing else drawn there either: a flat area. Where the area shows a
+                # picture or shapes (WordArt drawn as outlines over its text copy, a photo), a reader
+                # sees something at that place and we cannot tell it apart from the text: not hidden.
+                flat = int((under.max(axis=(0, 1)) - under.min(axis=(0, 1))).max()) < _FLAT_RANGE
+            if not seen and flat:
                 c.hidden = (
                     "texte recouvert par une image ou une forme"
                     if c.obj in covered and self.styles[c.obj].lum < _LIGHT
@@ -462,8 +483,8 @@ class _PageReader:
                     else "texte de couleur claire sur fond clair"
                 )
 
-    def _render(self, scale: float) -> np.ndarray:
-        bitmap = self.page.render(scale=scale, may_draw_forms=False, grayscale=False)
+    def _render(self, scale: float, crop: tuple[float, float, float, float]) -> np.ndarray:
+        bitmap = self.page.render(scale=scale, crop=crop, may_draw_forms=False, grayscale=False)
         try:
             return bitmap.to_numpy()[:, :, :3].astype(np.int16)
         finally:
@@ -633,12 +654,6 @@ def _filled(obj: Any) -> bool:
 
 def _area(b: tuple[float, float, float, float]) -> float:
     return max(b[2] - b[0], 0.0) * max(b[3] - b[1], 0.0)
-
-
-def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    return max(w, 0.0) * max(h, 0.0)
 
 
 # --- the document --------------------------------------------------------------------------------
