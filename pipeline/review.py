@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.chunking import chunk_dossier
 from pipeline.drafting import Drafter
+from pipeline.drafting.gaps import DossierSearch, verify_free_gaps
 from pipeline.grounding import Searchable, block_at
 from pipeline.ingest import ingest
 from pipeline.manipulation import warnings_for
@@ -106,6 +107,10 @@ def run_review(
     lap("draft")
     progress("vérification des citations", 4, STEPS)
     ground_drafts(dossier, chunks, drafts)
+    search = DossierSearch(dossier)
+    for d in drafts.values():  # a model's free-text gaps are checked like the offline drafter's
+        d.gaps = verify_free_gaps(d.gaps, [e.quote for e in d.evidence], search)
+        d.missing = [g.text for g in d.gaps]
     lap("ground")
     criteria = [drafts[c.id] for c in ref.criteria_for(module)]
     review = Review(

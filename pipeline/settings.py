@@ -58,13 +58,14 @@ class Settings(BaseSettings):
         default=0, ge=0, description="Embed only the first N characters of a chunk (0: all); BM25 sees all."
     )
     k: int = Field(default=8, ge=1, le=50, description="Chunks retrieved per criterion.")
-    dense_weight: float = Field(default=1.5, ge=0, description="RRF weight of the dense ranking (tuned on dev).")
-    lexical_weight: float = Field(default=1.0, ge=0, description="RRF weight of the BM25 ranking.")
+    dense_weight: float = Field(default=1.5, ge=0, description="Fusion weight of the dense side (tuned on dev).")
+    lexical_weight: float = Field(default=1.0, ge=0, description="Fusion weight of the BM25 side.")
     rrf_k: int = Field(default=60, ge=1)
     fusion: Literal["rrf", "dbsf"] = Field(
-        default="rrf",
+        default="dbsf",
         description="rrf: weighted reciprocal rank fusion; dbsf: weighted sum of scores normalised per query "
-        "over the dossier (mean ± 3 sd), which keeps a decisive lexical or dense win.",
+        "over the dossier (mean ± 3 sd), which keeps a decisive lexical or dense win (chosen on dev: recall@8 "
+        "0.872 against 0.867 for rrf).",
     )
     mmr_lambda: float = Field(
         default=0.9, ge=0, le=1, description="1 = relevance only, 0 = diversity only (tuned on dev)."

@@ -171,3 +171,28 @@ def test_names_emails_phones_are_pseudonymised_before_leaving_and_restored(tmp_p
     quotes = [e.quote for c in review.criteria for e in c.evidence]
     assert any("Camille DURAND" in q and "camille.durand@example.fr" in q for q in quotes)
     assert not any("[PERSONNE_" in q for q in quotes)
+
+
+def test_model_gaps_are_checked_against_its_quotes_and_the_dossier(tmp_path, ref):  # type: ignore[no-untyped-def]
+    path = _dossier(tmp_path / "d.docx")
+    answer = json.dumps(
+        {
+            "level": 1,
+            "confidence": 0.6,
+            "rationale": "Partiel.",
+            "present": [],
+            "missing": ["Absence de budget", "aucun seuil d’alerte chiffré", "pas de plan de formation des vendeurs"],
+            "evidence": [{"chunk_id": "S1", "quote": PARAS[4], "why": "budget"}],
+        },
+        ensure_ascii=False,
+    )
+    with FakeOpenAI() as fake:
+        fake.enqueue(content=answer)
+        first = run_review(path, "M2", _settings(tmp_path, fake, llm_concurrency=1), ref).review.criteria[0]
+    assert first.evidence and PARAS[4].startswith(first.evidence[0].quote)
+    texts = [g.text for g in first.gaps]
+    assert not any(t.startswith("Absence de budget") for t in texts)  # its own quote shows the budget
+    alert = next(g for g in first.gaps if g.text.startswith("aucun seuil"))
+    assert alert.mentioned and "mentionné" in alert.text  # the dossier states a 90 % alert threshold
+    assert any(t.startswith("pas de plan de formation") and "mentionné" not in t for t in texts)
+    assert first.missing == texts

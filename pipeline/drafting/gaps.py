@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from pipeline.lexical import tokens
 from pipeline.manipulation import block_clean_text
-from pipeline.types import Dossier, GapMention
+from pipeline.types import Dossier, Gap, GapMention
 
 # Places named for one notion mentioned elsewhere: enough to find it, short enough to read.
 MAX_PLACES = 3
@@ -41,12 +41,17 @@ class DossierSearch:
         ]
 
     def places(self, phrase: str) -> list[GapMention]:
-        want = stems(phrase)
+        """Blocks holding every stem of the phrase."""
+        return self.places_sharing(stems(phrase), 1.0)
+
+    def places_sharing(self, want: frozenset[str], share: float) -> list[GapMention]:
+        """Blocks holding at least `share` of the stems."""
         if not want:
             return []
+        need = max(1, round(share * len(want)))
         out: list[GapMention] = []
         for u in self.units:
-            if want <= u.stems:
+            if len(want & u.stems) >= need:
                 m = GapMention(page=u.page, section=u.section)
                 if m not in out:
                     out.append(m)
@@ -65,3 +70,36 @@ def where(mentions: list[GapMention]) -> str:
         elif section:
             parts.append(f"« {section} »")
     return ", ".join(parts) or "ailleurs dans le dossier"
+
+
+# Words of a free-text gap that say "missing" rather than what is missing.
+_GAP_WORDS = frozenset(
+    stems(
+        "absence absent absente manque manquant manquante insuffisant insuffisante pas aucun aucune "
+        "peu non trop précis précise préciser détaillé détaillée développé développée explicite explicitement "
+        "critère dossier candidat élément éléments information informations"
+    )
+)
+# Share of a free gap's own stems that one place must hold for the gap to count as mentioned there.
+MENTION_SHARE = 0.8
+
+
+def verify_free_gaps(gaps: list[Gap], quotes: list[str], search: DossierSearch) -> list[Gap]:
+    """Check gaps written freely (a model's, kind `other`) like the offline ones: a gap whose words
+    all stand in the criterion's own quotes is dropped; one mentioned elsewhere says where."""
+    quoted = stems(" ".join(quotes))
+    out: list[Gap] = []
+    for gap in gaps:
+        if gap.kind != "other":
+            out.append(gap)
+            continue
+        want = stems(gap.text) - _GAP_WORDS
+        if want and want <= quoted:
+            continue  # the quotes show it: no gap
+        places = search.places_sharing(want, MENTION_SHARE) if want else []
+        if places and not gap.mentioned:
+            gap = gap.model_copy(
+                update={"mentioned": places, "text": f"{gap.text.rstrip('.')} (mentionné {where(places)})."}
+            )
+        out.append(gap)
+    return out
