@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import cast
 
-from pipeline.ingest.lexicon import join_hyphenated
+from pipeline.ingest.lexicon import is_word, join_hyphenated
 from pipeline.ingest.raw import TOC_TITLE, RawBlock
 from pipeline.textnorm import fold, normalise
 from pipeline.types import BlockKind
@@ -159,7 +159,7 @@ def assemble_rows(lines: list[Line]) -> list[Line]:
             continue
         frags = [
             Frag(
-                " ".join(u.text for u in cell),
+                _join_cell_lines([u.text for u in cell]),
                 cell[0].x0,
                 max(u.x1 for u in cell),
                 cells[0][0].y,
@@ -171,6 +171,20 @@ def assemble_rows(lines: list[Line]) -> list[Line]:
         ]
         out.append(Line(frags=frags))
         i += sum(len(c) for c in cells)
+    return out
+
+
+def _join_cell_lines(parts: list[str]) -> str:
+    """Lines of one table cell; a word cut at the cell's edge without a hyphen ('prestatair' + 'e')
+    is joined back when the whole is a French word and the cut piece is not."""
+    out = parts[0] if parts else ""
+    for part in parts[1:]:
+        left = re.search(r"(\w+)$", out)
+        right = re.match(r"\w+", part)
+        if left and right and not is_word(left.group(1)) and is_word(left.group(1) + right.group(0)):
+            out += part
+        else:
+            out = f"{out} {part}"
     return out
 
 
