@@ -22,6 +22,10 @@ WHY_TERMS = 4
 SPECIFICITY_FLOOR = 0.6
 # Criteria one sentence may support before an alternative above the threshold is preferred.
 MAX_REUSE = 2
+# When no sentence reaches the evidence threshold, the closest one is still shown (one, flagged
+# as a weak match) if it reaches this share of the threshold: on dev, criteria left without any
+# quote were addressed in 75 % of cases (gold level >= 1), so "nothing found" was mostly wrong.
+WEAK_MATCH_SHARE = 0.5
 
 
 def specificity(candidate: Candidate, best: dict[str, float]) -> float:
@@ -53,6 +57,9 @@ def select_evidence(
     twice (overlapping passages repeat sentences), sentences shown MAX_REUSE times only if needed."""
     used = used or Counter()
     eligible = [c for c in candidates if c.score >= evidence_min]
+    if not eligible:
+        weak = [c for c in candidates if c.score >= WEAK_MATCH_SHARE * evidence_min][:1]
+        return [_evidence(c, "Passage le plus proche, correspondance faible : à vérifier") for c in weak]
     fresh = [c for c in eligible if used[c.text] < MAX_REUSE]
     pool = fresh or eligible
     evidence: list[Evidence] = []
@@ -67,12 +74,16 @@ def select_evidence(
         used_chunks.add(c.hit.chunk.id)
         terms = ", ".join(c.hit.matched_terms[:WHY_TERMS])
         evidence.append(
-            Evidence(
-                chunk_id=c.hit.chunk.id,
-                quote=c.text,
-                page=c.hit.chunk.pages[0] if c.hit.chunk.pages else None,
-                section=c.hit.chunk.section_label,
-                why=f"Passage classé n° {c.hit.rank} pour ce critère" + (f" (termes : {terms})" if terms else ""),
-            )
+            _evidence(c, f"Passage classé n° {c.hit.rank} pour ce critère" + (f" (termes : {terms})" if terms else ""))
         )
     return evidence
+
+
+def _evidence(c: Candidate, why: str) -> Evidence:
+    return Evidence(
+        chunk_id=c.hit.chunk.id,
+        quote=c.text,
+        page=c.hit.chunk.pages[0] if c.hit.chunk.pages else None,
+        section=c.hit.chunk.section_label,
+        why=why,
+    )
