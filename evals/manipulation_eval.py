@@ -1,6 +1,6 @@
 """Score the manipulation detector on the hand-written set in `evals/manipulation/`.
 
-    python -m evals.manipulation_eval                 # dev and test, per kind, plus the samples
+    python -m evals.manipulation_eval                 # every split, per kind, plus the samples
     python -m evals.manipulation_eval --split dev --errors   # dev errors (tune on dev only)
     python -m evals.manipulation_eval --json /tmp/m.json
 
@@ -8,8 +8,8 @@ Recall = injection sentences with at least one flagged span; false-alarm rate = 
 sentences with any flagged span. Each sentence is scanned as one paragraph, and, to stand for
 a table cell, as one cell of a three-column row between ordinary cells. The samples line runs
 the full ingest (`detect_manipulation`) on every file of `samples/*/` and counts findings on
-dossiers whose gold says no injection. Test errors are never printed with --errors unless asked
-for explicitly with --split test: the test split is not used to tune the detector.
+dossiers whose gold says no injection. --errors prints nothing for the whole run: ask for one
+split; test and final are never used to tune the detector, so never ask for theirs to do so.
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE / "manipulation"
 SAMPLES = HERE.parent / "samples"
 TABLE_ROW = "Poste | {} | 2025"
+# dev: tuned on; stress, probe, probe2, probe3: written after the detector, tuned on after their
+# first score; test: written with dev, never tuned on; final: written last, scored once
+SPLITS = ("dev", "stress", "probe", "probe2", "probe3", "test", "final")
 
 
 def load(split: str) -> list[dict[str, str]]:
@@ -91,12 +94,12 @@ def samples() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--split", choices=["dev", "test", "stress", "probe", "probe2", "probe3", "final", "all"], default="all")
+    ap.add_argument("--split", choices=[*SPLITS, "all"], default="all")
     ap.add_argument("--errors", action="store_true", help="list misclassified sentences of the chosen split")
     ap.add_argument("--no-samples", action="store_true", help="skip the full ingest of samples/")
     ap.add_argument("--json", type=Path, help="write the figures as JSON")
     args = ap.parse_args(argv)
-    splits = ["dev", "stress", "probe", "probe2", "probe3", "test", "final"] if args.split == "all" else [args.split]
+    splits = list(SPLITS) if args.split == "all" else [args.split]
     report: dict[str, Any] = {}
     for split in splits:
         rows = load(split)
