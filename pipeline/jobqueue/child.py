@@ -1,34 +1,62 @@
-"""`python -m pipeline.jobqueue.child`: one review in its own process, under the limits it is given.
+"""One review in its own process, under the limits it is given.
 
-It reads its job from standard input (settings, file, spec, password: never on the command line),
-limits its own address space and CPU time before importing the pipeline, dies with its parent
-(Linux: a worker killed outright does not leave a review going on that would be stored twice),
-writes progress to the job row and the stored run through the one review path, and prints one
-JSON line: the dossier and run, or the French message of a refusal.
+Processes are forked from a forkserver that has imported the pipeline once (a review process
+starts in milliseconds, not the seconds imports take). The review process limits its own address
+space and CPU time, lowers its priority (the web server answers first), dies with its parent
+(a worker killed outright leaves no review going on that would be stored twice), writes
+progress to the job row and the run through the one review path, and sends back one reply: the
+dossier and run, or the French message of a refusal.
 """
 
 from __future__ import annotations
 
-import ctypes
-import json
+import errno
 import os
 import resource
-import signal
-import sys
+import select
+import threading
+import traceback
+from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
-EXIT_REFUSED = 3  # a ReviewError: the file was refused with a message for the user
-EXIT_MEMORY = 4  # MemoryError under the address-space limit
+from pipeline.db.store import ReviewStore
+from pipeline.errors import ReviewError
+from pipeline.jobqueue.model import JobSpec
+from pipeline.jobqueue.status import set_status
+from pipeline.referentiel import resolve_referentiel
+from pipeline.review import review_and_record
+from pipeline.settings import Settings
+
+NICE = 10  # reviews are batch work: the web server on the same cores answers first
 
 
-def _die_with_parent(parent: int) -> None:
+def _die_with_worker(worker_pid: int) -> None:
+    """End this process as soon as the worker that asked for it dies (a pidfd, so a reused pid cannot
+    fool it). The forkserver it was forked from lives on while any review does, so PR_SET_PDEATHSIG
+    would not do."""
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the wall-clock limit still ends it
+        fd = os.pidfd_open(worker_pid)
+    except (OSError, AttributeError):  # gone already, or not Linux: the wall-clock limit still ends it
+        if not _alive(worker_pid):
+            os._exit(1)
         return
-    if os.getppid() != parent:  # the parent died before prctl
-        os._exit(1)
+
+    def watch() -> None:
+        select.select([fd], [], [])
+        os._exit(1)  # the review is dropped unstored; the queue retries it elsewhere
+
+    threading.Thread(target=watch, name="worker-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
 
 
 def _limit(memory_mb: int, cpu_s: int) -> None:
@@ -37,34 +65,42 @@ def _limit(memory_mb: int, cpu_s: int) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 5))  # SIGXCPU at the soft limit ends the process
 
 
-def _reply(data: dict[str, Any]) -> None:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    sys.stdout.write(json.dumps({**data, "peak_rss_mb": round(peak, 1)}) + "\n")
-    sys.stdout.flush()
-
-
-def main() -> int:
-    job = json.loads(sys.stdin.read())
-    _die_with_parent(job["parent"])
+def review_process(reply: Connection, job: dict[str, Any]) -> None:
+    """The body of a review process (multiprocessing target)."""
+    _die_with_worker(job["worker_pid"])
     _limit(job["settings"]["review_memory_mb"], job["settings"]["review_cpu_s"])
+    os.nice(NICE)
     try:
-        return _review(job)
-    except MemoryError:
-        _reply({"outcome": "limit", "message": "memory"})
-        return EXIT_MEMORY
+        out = _review(job)
+    except Exception as e:  # the worker stores the outcome; the traceback goes to the worker's log
+        traceback.print_exc()
+        memory = _out_of_memory(e) or _near_limit(job["settings"]["review_memory_mb"])
+        out = {"outcome": "limit", "message": "mémoire"} if memory else {"outcome": "crashed"}
+    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    reply.send(out)
+    reply.close()
 
 
-def _review(job: dict[str, Any]) -> int:
-    from pathlib import Path
+def _out_of_memory(e: BaseException) -> bool:
+    """Under RLIMIT_AS, exhaustion shows as MemoryError, ENOMEM, or a thread that cannot start."""
+    if isinstance(e, MemoryError) or (isinstance(e, OSError) and e.errno == errno.ENOMEM):
+        return True
+    text = str(e).lower()
+    return "can't start new thread" in text or "cannot allocate memory" in text or "out of memory" in text
 
-    from pipeline.db.store import ReviewStore
-    from pipeline.errors import ReviewError
-    from pipeline.jobqueue.model import JobSpec
-    from pipeline.jobqueue.status import set_status
-    from pipeline.referentiel import resolve_referentiel
-    from pipeline.review import review_and_record
-    from pipeline.settings import Settings
 
+def _near_limit(memory_mb: int) -> bool:
+    """The address space came within 64 MB of its limit: whatever failed then (an mmap in SQLite, a
+    thread stack, an allocation in a C library) failed for want of memory."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return False
+    peak_kb = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmPeak:")), 0)
+    return peak_kb * 1024 >= (memory_mb - 64) * 1024 * 1024
+
+
+def _review(job: dict[str, Any]) -> dict[str, Any]:
     settings = Settings(**job["settings"])
     spec = JobSpec.from_json(job["spec"])
     store = ReviewStore(settings.db_url, migrate=False)
@@ -90,11 +126,7 @@ def _review(job: dict[str, Any]) -> int:
             kind=spec.kind,
         )
     except ReviewError as e:
-        _reply({"outcome": "refused", "message": e.user_message})
-        return EXIT_REFUSED
-    _reply({"outcome": "done", "dossier_id": recorded.dossier_id, "run_id": recorded.run_id})
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        return {"outcome": "refused", "message": e.user_message}
+    finally:
+        store.engine.dispose()
+    return {"outcome": "done", "dossier_id": recorded.dossier_id, "run_id": recorded.run_id}

@@ -1,22 +1,24 @@
 """Run one review in a child process (pipeline/jobqueue/child.py) under memory, CPU and wall-clock limits.
 
-The review process sets RLIMIT_AS and RLIMIT_CPU on itself before it imports the pipeline; this
-side enforces the wall-clock timeout, and kills the child when the worker releases its job
-(graceful shutdown). A hostile file can then exhaust only its own process: the web server and
-the other reviews keep their memory and their cores.
+The review process sets RLIMIT_AS and RLIMIT_CPU on itself; this side enforces the wall-clock
+timeout, and kills the child when the worker releases its job (graceful shutdown). A hostile
+file can then exhaust only its own process: the web server and the other reviews keep their
+memory and their cores. Children are forked from a forkserver that imported the pipeline once,
+so a review process starts at once (a hostile file is refused in well under a second of parsing,
+not after seconds of imports), and no process with threads (the web server) ever forks itself.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
+import multiprocessing
 import os
 import signal
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from functools import cache
+from multiprocessing.context import ForkServerContext
 from pathlib import Path
 from typing import Any, Literal
 
@@ -45,6 +47,25 @@ def settings_payload(settings: Settings) -> dict[str, Any]:
     return data
 
 
+@cache
+def _context() -> ForkServerContext:
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["pipeline.jobqueue.child"])  # imports the whole pipeline once
+    return ctx
+
+
+def warm_up(wait: bool = True) -> None:
+    """Start the forkserver now (it imports the pipeline: seconds), not at the first review; with wait,
+    return once it forks review processes (a no-op process went through)."""
+    ctx = _context()
+    if not wait:
+        threading.Thread(target=warm_up, name="forkserver-warm-up", daemon=True).start()
+        return
+    proc = ctx.Process(target=int, name="warm-up", daemon=True)
+    proc.start()
+    proc.join()
+
+
 def run_in_child(
     settings: Settings,
     job_id: str,
@@ -53,60 +74,52 @@ def run_in_child(
     password: str | None = None,
     release: threading.Event | None = None,
 ) -> ChildResult:
+    from pipeline.jobqueue.child import review_process
+
     job = {
-        "parent": os.getpid(),
         "job_id": job_id,
+        "worker_pid": os.getpid(),
         "path": str(path),
         "spec": spec.to_json(),
         "password": password,
         "settings": settings_payload(settings),
     }
+    ctx = _context()
     started = time.monotonic()
-    with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.jobqueue.child"],
-            stdin=subprocess.PIPE,
-            stdout=out,
-            start_new_session=True,  # a Ctrl-C or a signal to the worker's group does not hit the review
-        )
-        assert proc.stdin is not None
-        proc.stdin.write(json.dumps(job).encode())
-        proc.stdin.close()
-        status, rusage, why = _wait(proc, settings.review_timeout_s, release)
-        out.seek(0)
-        lines = out.read().decode("utf-8", "replace").strip().splitlines()
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=review_process, args=(send, job), name=f"review-{job_id[:8]}", daemon=True)
+    proc.start()
+    send.close()
+    deadline = started + settings.review_timeout_s
+    reply: dict[str, Any] = {}
+    why = ""
+    while proc.is_alive() or receive.poll():
+        if receive.poll(0.1):
+            with contextlib.suppress(EOFError):  # died before answering
+                reply = receive.recv()
+            break
+        why = "durée" if time.monotonic() > deadline else "released" if release and release.is_set() else ""
+        if why:
+            proc.kill()
+            break
+    proc.join()
+    receive.close()
     seconds = round(time.monotonic() - started, 2)
-    peak = rusage.ru_maxrss / 1024 if rusage else 0.0
+    peak = float(reply.get("peak_rss_mb", 0.0))
     if why:
-        return ChildResult("released" if why == "released" else "limit", message=why, peak_rss_mb=peak, seconds=seconds)
-    reply: dict[str, Any] = json.loads(lines[-1]) if lines else {}
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        limit = sig in (signal.SIGXCPU, signal.SIGKILL)
-        return ChildResult("limit" if limit else "crashed", message=f"signal {sig}", peak_rss_mb=peak, seconds=seconds)
+        return ChildResult("released" if why == "released" else "limit", message=why, seconds=seconds)
+    if not reply:
+        code = proc.exitcode or 0
+        limit = code in (-signal.SIGXCPU, -signal.SIGKILL)
+        return ChildResult(
+            "limit" if limit else "crashed", message="temps de calcul" if limit else f"code {code}", seconds=seconds
+        )
     outcome = reply.get("outcome", "crashed")
     return ChildResult(
         outcome if outcome in ("done", "refused", "limit") else "crashed",
         dossier_id=reply.get("dossier_id"),
         run_id=reply.get("run_id"),
         message=str(reply.get("message", "")),
-        peak_rss_mb=max(peak, float(reply.get("peak_rss_mb", 0.0))),
+        peak_rss_mb=peak,
         seconds=seconds,
     )
-
-
-def _wait(proc: subprocess.Popen[bytes], timeout_s: float, release: threading.Event | None) -> tuple[int, Any, str]:
-    """Reap the child (with its resource usage); kill it on timeout or release. → (status, rusage, why)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            proc.returncode = status  # reaped here: Popen must not wait for it again
-            return status, rusage, ""
-        why = "timeout" if time.monotonic() > deadline else "released" if release and release.is_set() else ""
-        if why:
-            proc.kill()
-            _, status, rusage = os.wait4(proc.pid, 0)
-            proc.returncode = status
-            return status, rusage, why
-        time.sleep(0.1)

@@ -28,6 +28,7 @@ from sqlalchemy import make_url, text
 
 from pipeline.db.store import ReviewStore
 from pipeline.jobqueue.execute import Released, fail_job, run_job
+from pipeline.jobqueue.limits import warm_up
 from pipeline.jobqueue.model import JobSpec
 from pipeline.referentiel import resolve_referentiel
 from pipeline.settings import Settings
@@ -110,6 +111,7 @@ async def serve(settings: Settings, concurrency: int, name: str | None = None, w
     release = threading.Event()
     app = make_app(settings, release)
     ensure_schema(ReviewStore(settings.db_url))  # also migrates the project's own schema
+    warm_up()
     async with app.open_async():
         worker = Worker(
             app,

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Literal
 
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from pipeline.db.accounts import GroupRow, MembershipRow, UserRow
 from pipeline.db.models import DossierRow, RunRow
@@ -53,7 +54,12 @@ def can_decide(user: UserRow, d: DossierRow) -> bool:
 
 
 def visible_dossiers(state: WebState, user: UserRow) -> list[DossierRow]:
-    q = select(DossierRow).where(DossierRow.erased_at.is_(None)).order_by(DossierRow.uploaded_at.desc())
+    q = (  # lists never carry the parsed text (hundreds of KB per dossier): the page stays fast under load
+        select(DossierRow)
+        .options(defer(DossierRow.parsed, raiseload=True))
+        .where(DossierRow.erased_at.is_(None))
+        .order_by(DossierRow.uploaded_at.desc())
+    )
     if user.role == "assessor":
         q = q.where(DossierRow.kind == "assessment", DossierRow.assessor_id == user.id)
     elif user.role == "candidate":
@@ -90,6 +96,7 @@ def latest_runs(state: WebState, dossier_ids: list[str]) -> dict[str, RunRow]:
     with state.store.session() as s:
         rows = s.scalars(
             select(RunRow)
+            .options(defer(RunRow.review, raiseload=True))  # read through ReviewStore.review when needed
             .where(RunRow.dossier_id.in_(dossier_ids), RunRow.status == "done")
             .order_by(RunRow.created_at)
         )

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pipeline.db.models import new_id, now
 from pipeline.db.store import ReviewStore
 from pipeline.jobqueue.execute import CRASHED, fail_job, file_hash, run_job
+from pipeline.jobqueue.limits import warm_up
 from pipeline.jobqueue.model import JobRow, JobSpec
 from pipeline.referentiel import Referentiel
 from pipeline.settings import Settings
@@ -52,6 +53,7 @@ class JobRunner:
         else:
             self.pool = ThreadPoolExecutor(max_workers=workers or settings.workers, thread_name_prefix="review")
             self._fail_interrupted()
+            warm_up(wait=False)
 
     @property
     def uploads_dir(self) -> Path:

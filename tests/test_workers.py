@@ -1,0 +1,326 @@
+"""Workers as on several machines, on this one: a PostgreSQL queue, a chroma server, two worker
+processes (their own data dirs; shared: the database, the vector store, the upload folder), the web
+server as a process of its own. One worker is killed with SIGKILL in the middle of a review: every
+dossier still ends with exactly one stored run, and the page stays responsive. A DOCX bomb is
+refused in its own process within 5 s and 500 MB while another review completes (no PostgreSQL
+needed for that one).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, make_url, select
+
+from pipeline.db.accounts import AccountStore
+from pipeline.db.models import DossierRow, RunRow
+from pipeline.db.store import ReviewStore
+from pipeline.embeddings import HashingEmbedder
+from pipeline.jobqueue.limits import run_in_child, warm_up
+from pipeline.jobqueue.model import JobRow, JobSpec
+from pipeline.referentiel import resolve_referentiel
+from pipeline.settings import Settings
+from pipeline.store import ChunkStore, vector_store_ok
+from pipeline.web.jobs import JobRunner
+from tests.web.helpers import PASSWORD, SAMPLES, login, upload
+
+PG = os.environ.get("DOSSIER_REVIEW_TEST_PG_URL")
+needs_pg = pytest.mark.skipif(
+    not PG, reason="no PostgreSQL: DOSSIER_REVIEW_TEST_PG_URL is unset (scripts/test.sh starts a throw-away one)"
+)
+BIN = Path(sys.executable).parent
+DOSSIERS = 12
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def _until(check, timeout: float, what: str, every: float = 0.2) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(every)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _descendants(pid: int) -> dict[int, int]:
+    """pid → depth below `pid` (1: child, 2: grandchild…), from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    depth: dict[int, int] = {}
+    for p in parents:
+        chain, q = 0, p
+        while q in parents and q != pid and chain < 50:
+            q, chain = parents[q], chain + 1
+        if q == pid and p != pid:
+            depth[p] = chain
+    return depth
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    import psycopg
+
+    from pipeline.jobqueue.pgqueue import conninfo
+
+    assert PG
+    name = f"dr_workers_{secrets.token_hex(4)}"
+    with psycopg.connect(conninfo(PG), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield make_url(PG).set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(conninfo(PG), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def chroma_url(tmp_path: Path) -> Iterator[str]:
+    exe = BIN / "chroma"
+    if not exe.exists():
+        pytest.skip("the chroma command of the chromadb package is not installed")
+    port = _free_port()
+    proc = _start(
+        [str(exe), "run", "--path", str(tmp_path / "chroma-server"), "--host", "127.0.0.1", "--port", str(port)],
+        dict(os.environ),
+        tmp_path / "chroma.log",
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _until(lambda: vector_store_ok(tmp_path, url), 90, "the chroma server", every=0.5)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+@needs_pg
+@pytest.mark.slow
+def test_two_workers_a_sigkill_and_every_dossier_reviewed_once(
+    tmp_path: Path, pg_database: str, chroma_url: str
+) -> None:
+    env = {
+        **os.environ,
+        "DOSSIER_REVIEW_DATABASE_URL": pg_database,
+        "DOSSIER_REVIEW_QUEUE": "postgres",
+        "DOSSIER_REVIEW_EMBEDDER": "hashing",
+        "DOSSIER_REVIEW_CHROMA_URL": chroma_url,
+        "DOSSIER_REVIEW_SHARED_DIR": str(tmp_path / "shared"),
+    }
+    store = ReviewStore(pg_database)
+    AccountStore(store.session).add_user("alice", "assessor", PASSWORD, "Alice Martin")
+    port = _free_port()
+    dr = str(BIN / "dossier-review")
+    web = _start([dr, "serve", "--port", str(port), "--data-dir", str(tmp_path / "web")], env, tmp_path / "web.log")
+    workers = {
+        name: _start(
+            [dr, "worker", "-c", "1", "--name", name, "--data-dir", str(tmp_path / name)], env, tmp_path / f"{name}.log"
+        )
+        for name in ("w1", "w2")
+    }
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _until(lambda: _get(base + "/healthz") == 200, 120, "the web server")
+        client = httpx.Client(base_url=base, timeout=30)
+        csrf = login(client, "alice")  # type: ignore[arg-type]
+        files = sorted(SAMPLES.glob("*/*.docx"))[:DOSSIERS]
+        assert len(files) == DOSSIERS
+        jobs = [
+            upload(client, csrf, f, f.parent.name[:2].upper(), candidate_ref=f"Cand. {i}") for i, f in enumerate(files)
+        ]  # type: ignore[arg-type]
+
+        latencies: list[float] = []
+        batch_over = threading.Event()
+        pages = threading.Thread(target=_load_pages, args=(base, latencies, batch_over), daemon=True)
+        pages.start()
+
+        def statuses() -> list[str]:
+            with store.session() as s:
+                return list(s.scalars(select(JobRow.status).where(JobRow.id.in_(jobs))))
+
+        # SIGKILL w1 while one of its review processes (worker → forkserver → review) has been going for a while
+        w1 = workers["w1"]
+        seen: dict[int, float] = {}
+
+        def w1_mid_review() -> bool:
+            now = time.monotonic()
+            reviews = [p for p, depth in _descendants(w1.pid).items() if depth == 2]
+            for p in reviews:
+                seen.setdefault(p, now)
+            return "done" in statuses() and any(now - seen[p] > 1.5 for p in reviews)
+
+        _until(w1_mid_review, 400, "a review in the first worker")
+        health = httpx.get(base + "/healthz").json()
+        assert health["workers"] == 2 and sum(health["queue_depth"].values()) > 0, health
+        orphans = [p for p, depth in _descendants(w1.pid).items() if depth == 2]
+        w1.send_signal(signal.SIGKILL)
+        w1.wait(10)
+        _until(lambda: not any(Path(f"/proc/{p}").exists() for p in orphans), 10, "the killed worker's review to end")
+
+        _until(lambda: all(s in ("done", "failed") for s in statuses()), 900, "the batch", every=1)
+        batch_over.set()
+        pages.join(30)
+
+        with store.session() as s:
+            rows = list(s.scalars(select(JobRow).where(JobRow.id.in_(jobs))))
+            runs = s.scalar(select(func.count()).select_from(RunRow))
+            per_file = s.execute(
+                select(DossierRow.sha256, func.count(RunRow.id)).join(RunRow).group_by(DossierRow.sha256)
+            ).all()
+        assert [r.status for r in rows] == ["done"] * DOSSIERS, [(r.file_name, r.error) for r in rows]
+        assert len({r.run_id for r in rows}) == DOSSIERS
+        assert runs == DOSSIERS and len(per_file) == DOSSIERS and {n for _, n in per_file} == {1}
+        assert "its worker died" in (tmp_path / "w2.log").read_text(), "the killed job was not taken up again"
+        vectors = ChunkStore(tmp_path / "unused", HashingEmbedder(), url=chroma_url).dossier_collections()
+        assert len(vectors) == DOSSIERS  # every index is on the shared chroma server
+
+        p95 = statistics.quantiles(latencies, n=20)[-1]
+        print(
+            f"\npage loads during the batch: {len(latencies)}, median {statistics.median(latencies) * 1000:.0f} ms, "
+            f"p95 {p95 * 1000:.0f} ms"
+        )
+        assert len(latencies) >= 20 and p95 < 0.3
+
+        health = httpx.get(base + "/healthz").json()
+        assert health["database"] and health["vector_store"] and health["queue_depth"] == {}, health
+        _until(lambda: httpx.get(base + "/healthz").json()["workers"] == 1, 60, "the dead worker to age out")
+
+        workers["w2"].send_signal(signal.SIGTERM)  # idle: stops at once, cleanly
+        assert workers["w2"].wait(30) == 0
+    finally:
+        for proc in (web, *workers.values()):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+
+
+def _get(url: str) -> int:
+    try:
+        return httpx.get(url, timeout=5).status_code
+    except httpx.HTTPError:
+        return 0
+
+
+def _load_pages(base: str, latencies: list[float], stop: threading.Event, most: int = 400) -> None:
+    """Load the assessor's dossiers page every 0.25 s (bounded) while the batch runs."""
+    client = httpx.Client(base_url=base, timeout=30)
+    login(client, "alice")  # type: ignore[arg-type]
+    while not stop.is_set() and len(latencies) < most:
+        t = time.perf_counter()
+        r = client.get("/dossiers")
+        latencies.append(time.perf_counter() - t)
+        assert r.status_code == 200
+        time.sleep(0.25)
+
+
+def _embedded(tmp_path: Path) -> tuple[JobRunner, str]:
+    """The embedded queue (SQLite, two review processes) and an assessor's user id."""
+    settings = Settings(data_dir=tmp_path / "data", embedder="hashing")
+    settings.ensure_dirs()
+    store = ReviewStore(settings.db_url)
+    user = AccountStore(store.session).add_user("alice", "assessor", PASSWORD, "Alice Martin")
+    return JobRunner(store, settings, resolve_referentiel(settings.referentiel), workers=2), user.id
+
+
+def _submit(runner: JobRunner, sample: Path, spec: JobSpec) -> str:
+    job_id, path = runner.new_upload_path(sample.name)
+    shutil.copy(sample, path)
+    runner.submit(job_id, path, spec)
+    return job_id
+
+
+@pytest.mark.slow
+def test_docx_bomb_refused_in_its_own_process_while_another_review_completes(tmp_path: Path) -> None:
+    bounded_parsing = pytest.importorskip("tests.test_ingest_reading", reason="the DOCX bomb generator")
+    runner, user_id = _embedded(tmp_path)
+    sample = SAMPLES / "m1_biscuiterie_fort" / "m1_biscuiterie_fort.docx"
+    spec = JobSpec(user_id=user_id, actor="alice", kind="assessment", module="M1", file_name=sample.name)
+    job_id = _submit(runner, sample, spec)
+
+    warm_up()  # as in a running worker: review processes are forked from an imported pipeline
+    bomb = tmp_path / "bombe.docx"
+    bounded_parsing._docx_bomb(bomb, 2_000_000)  # 68 MB of XML in under 1 MB
+    result = run_in_child(runner.settings, "b" * 32, bomb, JobSpec(**{**spec.to_json(), "file_name": bomb.name}))
+    print(f"\nbomb: {result.outcome} in {result.seconds:.2f} s, peak {result.peak_rss_mb:.0f} MB")
+    assert result.outcome == "refused" and "limite de paragraphes" in result.message
+    assert result.seconds < 5 and 0 < result.peak_rss_mb < 500
+
+    runner.wait(job_id, 600)
+    row = runner.job(job_id)
+    assert row is not None and row.status == "done" and row.run_id, row and row.error
+    runner.shutdown()
+
+
+@pytest.mark.slow
+def test_a_review_over_its_memory_limit_is_stopped_as_such(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", embedder="hashing", review_memory_mb=256)
+    settings.ensure_dirs()
+    ReviewStore(settings.db_url)
+    sample = SAMPLES / "m1_biscuiterie_fort" / "m1_biscuiterie_fort.docx"
+    spec = JobSpec(user_id="u", actor="t", kind="assessment", module="M1", file_name=sample.name)
+    result = run_in_child(settings, "m" * 32, sample, spec)
+    assert result.outcome == "limit", result
+
+
+@pytest.mark.slow
+def test_the_same_file_queued_twice_is_reviewed_once(tmp_path: Path) -> None:
+    runner, user_id = _embedded(tmp_path)
+    sample = SAMPLES / "m2_hotel_moyen" / "m2_hotel_moyen.docx"
+    spec = JobSpec(user_id=user_id, actor="alice", kind="assessment", module="M2", file_name=sample.name)
+    jobs = [_submit(runner, sample, spec) for _ in range(2)]
+    for job_id in jobs:
+        runner.wait(job_id, 600)
+    rows = [runner.job(j) for j in jobs]
+    assert [r.status for r in rows if r] == ["done", "done"]
+    assert rows[0] and rows[1] and rows[0].run_id == rows[1].run_id
+    with runner.store.session() as s:
+        assert s.scalar(select(func.count()).select_from(RunRow)) == 1
+    runner.shutdown()
+
+
+def test_embed_server_gives_the_local_vectors_and_name(tmp_path: Path) -> None:
+    import uvicorn
+
+    from pipeline.embeddings import RemoteEmbedder
+    from pipeline.jobqueue.embed_server import create_embed_app
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_embed_app("hashing"), host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        _until(lambda: _get(f"http://127.0.0.1:{port}/healthz") == 200, 30, "the embeddings server")
+        remote, local = RemoteEmbedder(f"http://127.0.0.1:{port}/v1"), HashingEmbedder()
+        texts = ["Analyse du marché régional", "Plan d’actions commerciales chiffré"]
+        assert remote.name == local.name and remote.dim == local.dim
+        assert (remote.embed_passages(texts) == local.embed_passages(texts)).all()
+        assert (remote.embed_query(texts[0]) == local.embed_query(texts[0])).all()
+    finally:
+        server.should_exit = True
+        thread.join(10)
