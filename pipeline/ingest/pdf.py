@@ -286,7 +286,7 @@ class _Char:
 class _PageReader:
     """One page: its characters with style, then visibility, then lines of fragments."""
 
-    def __init__(self, page: pdfium.PdfPage) -> None:
+    def __init__(self, page: pdfium.PdfPage, budget: int = 10**9) -> None:
         self.page = page
         self.box = page.get_cropbox()  # (left, bottom, right, top) in the coordinates of the characters
         self.width, self.height = self.box[2] - self.box[0], self.box[3] - self.box[1]
@@ -294,6 +294,7 @@ class _PageReader:
         self.textpage = page.get_textpage()
         self.styles: dict[int, _Style] = {}
         self.handles: dict[int, Any] = {}
+        self.budget = budget  # characters the document may still hold: counted before they are read
         self.chars = self._chars()
 
     def close(self) -> None:
@@ -304,6 +305,8 @@ class _PageReader:
         n = pdfium_c.FPDFText_CountChars(tp)
         if n <= 0:
             return []
+        if n > self.budget:
+            raise _OverBudget
         text = tp.get_text_range(0, n)
         if len(text) != n:  # characters outside the BMP: read them one by one
             text = "".join(chr(pdfium_c.FPDFText_GetUnicode(tp, i) or 0xFFFD) for i in range(n))
@@ -681,7 +684,10 @@ def _read(
             pages.append(Page([]))
             continue
         try:
-            reader = _PageReader(page)
+            try:
+                reader = _PageReader(page, max_chars - chars + 10_000)  # (generated spaces and breaks)
+            except _OverBudget:
+                _too_many_chars(path, max_chars)
             try:
                 reader.decide_visibility()
                 lines = reader.lines()
@@ -711,11 +717,7 @@ def _read(
         pages.append(Page(kept, width, height, bottom))
         chars += sum(len(ln.text) for ln in kept)
         if chars > max_chars:
-            raise TooLargeError(
-                f"{path.name}: more than {max_chars} characters of text",
-                f"Le PDF « {path.name} » contient plus de {format(max_chars, ',').replace(',', chr(0x202F))} "
-                "caractères de texte, au-delà de la limite de caractères. Déposez le dossier sans ses annexes.",
-            )
+            _too_many_chars(path, max_chars)
     _merge_hidden_findings(findings)
     findings = _drop_repeated_hidden(findings, pages)
     if lost:
@@ -762,6 +764,18 @@ def _read(
     blocks = build_blocks(pages, use_outline)
     findings.extend(_repair_encoding(blocks))
     return RawDoc(blocks=blocks, findings=findings, pages=n)
+
+
+class _OverBudget(Exception):
+    """A page holds more characters than the document may still have."""
+
+
+def _too_many_chars(path: Path, max_chars: int) -> None:
+    raise TooLargeError(
+        f"{path.name}: more than {max_chars} characters of text",
+        f"Le PDF « {path.name} » contient plus de {format(max_chars, ',').replace(',', chr(0x202F))} "
+        "caractères de texte, au-delà de la limite de caractères. Déposez le dossier sans ses annexes.",
+    )
 
 
 def _no_text(path: Path, n: int, lost: list[int], garbled: list[int], has_images: Callable[[int], bool]) -> None:
