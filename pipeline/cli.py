@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shlex
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -49,6 +50,14 @@ def _settings(data_dir: Path | None, **overrides: Any) -> Settings:
     if data_dir is not None:
         values["data_dir"] = data_dir
     return Settings(**values)
+
+
+def _data_dir_hint(settings: Settings) -> str:
+    """` --data-dir PATH` when the data live elsewhere than the default: hints must work as pasted."""
+    default = Settings.model_fields["data_dir"].get_default(call_default_factory=True)
+    if settings.data_dir.resolve() == Path(default).resolve():
+        return ""
+    return f" --data-dir {shlex.quote(str(settings.data_dir))}"
 
 
 def _referentiel(settings: Settings) -> Referentiel:
@@ -345,7 +354,8 @@ def review(
         )
     out.print(f"Analyse n° {result.run_id}" + (f" — écrite dans {escape(str(out_dir))}" if out_dir else ""))
     if store_run:
-        out.print(f"Enregistrée : dossier {data['dossier_id']}. Suite : dossier-review confirm {result.run_id}")
+        hint = f'dossier-review confirm {result.run_id} --assessor "Prénom Nom"{_data_dir_hint(settings)}'
+        out.print(f"Enregistrée : dossier {data['dossier_id']}. Suite : {escape(hint)}", highlight=False)
         out.print(result.run_id)
 
 
@@ -508,7 +518,8 @@ def confirm(
     out.print(
         f"Terminé. Reste {left} critère(s) sans décision."
         if left
-        else f'Tous les critères sont décidés : dossier-review finalize {run_id} --assessor "{escape(assessor)}"'
+        else "Tous les critères sont décidés : "
+        + escape(f'dossier-review finalize {run_id} --assessor "{assessor}"{_data_dir_hint(settings)}')
     )
 
 

@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 VENV=${VENV:-.venv}
+step() { printf '\n==> %s\n' "$*"; }
+step "Python environment in $VENV (first time: 3 to 6 minutes of pip install; log in $VENV/pip-install.log)"
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 # pip's own chatter (mirror warnings) goes to a log, shown only if the install fails
 if ! { "$VENV/bin/python" -m pip install -q --upgrade pip && "$VENV/bin/python" -m pip install -q -e ".[dev]"; } \
@@ -20,6 +22,7 @@ command -v chromium >/dev/null || need+=(chromium)
 command -v ocrmypdf >/dev/null || need+=(ocrmypdf tesseract-ocr-fra)
 command -v initdb >/dev/null || [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && [ -z "${DR_NO_APT:-}" ]; then
+  step "Debian packages: ${need[*]} (first time: 3 to 8 minutes)"
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null) \
     || echo "warning: apt-get install ${need[*]} failed; tests needing them will be skipped"
 fi
@@ -30,6 +33,7 @@ cleanup() { if [ -n "$PGTMP" ]; then su_pg "$PGBIN/pg_ctl" -D "$PGTMP/data" -m f
 su_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 trap cleanup EXIT
 if [ -x "$PGBIN/initdb" ] && { [ "$(id -u)" != 0 ] || id postgres >/dev/null 2>&1; }; then
+  step "Throw-away PostgreSQL on a Unix socket"
   PGTMP=$(mktemp -d /tmp/dr-pg.XXXXXX)
   chmod 755 "$PGTMP"
   [ "$(id -u)" = 0 ] && chown postgres "$PGTMP"
@@ -41,4 +45,18 @@ if [ -x "$PGBIN/initdb" ] && { [ "$(id -u)" != 0 ] || id postgres >/dev/null 2>&
   fi
 fi
 
-"$VENV/bin/python" -m pytest -q "$@"
+step "pytest (about 5 to 10 minutes on 2 cores)"
+LOG=$(mktemp /tmp/dr-pytest.XXXXXX)
+set +e
+"$VENV/bin/python" -m pytest -q -rs "$@" 2>&1 | tee "$LOG"
+status=${PIPESTATUS[0]}
+set -e
+skipped=$(grep -c '^SKIPPED' "$LOG" || true)
+if [ "$skipped" -gt 0 ]; then
+  printf '\n==> %s test group(s) SKIPPED — reasons:\n' "$skipped"
+  grep '^SKIPPED' "$LOG" | sed -E 's/^SKIPPED \[([0-9]+)\] [^:]+:[0-9]+: /  \1 × /' | sort | uniq -c | sort -rn
+  # pytest's own closing line last again, for whoever reads the end of the log
+  grep -E '^=* ?[0-9]+ (passed|failed)' "$LOG" | tail -1 || true
+fi
+rm -f "$LOG"
+exit "$status"

@@ -64,3 +64,21 @@ def test_confirm_reminds_the_scale_and_can_walk_doubtful_criteria_first(tmp_path
     least = min(outcome.review.criteria, key=lambda c: (c.level is not None, c.confidence))
     assert f"{least.criterion_id} (1/15)" in result.output
     assert not store.decisions(rid)
+
+
+def test_the_hints_printed_after_review_and_confirm_work_as_pasted(tmp_path: Path) -> None:
+    import shlex
+
+    data = tmp_path / "donnees dr"  # a space in the path: the hint must quote it
+    runner = CliRunner()
+    env = {"DOSSIER_REVIEW_EMBEDDER": "hashing", "COLUMNS": "300"}
+    reviewed = runner.invoke(app, ["review", str(SAMPLE), "--module", "M2", "--data-dir", str(data)], env=env)
+    assert reviewed.exit_code == 0, reviewed.output
+    hint = reviewed.output.split("Suite : ", 1)[1].splitlines()[0]
+    argv = shlex.split(hint)
+    assert argv[0] == "dossier-review" and "--data-dir" in argv and "--assessor" in argv
+    walked = runner.invoke(app, argv[1:], env=env, input="a\n" * 15)
+    assert walked.exit_code == 0, walked.output
+    final = walked.output.split("Tous les critères sont décidés : ", 1)[1].splitlines()[0]
+    finalized = runner.invoke(app, shlex.split(final)[1:], env=env)
+    assert finalized.exit_code == 0 and "verrouillée" in finalized.output, finalized.output
