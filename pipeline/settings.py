@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     k: int = Field(default=8, ge=1, le=50, description="Chunks retrieved per criterion.")
     dense_weight: float = Field(default=1.5, ge=0, description="Fusion weight of the dense side (tuned on dev).")
     lexical_weight: float = Field(default=1.0, ge=0, description="Fusion weight of the BM25 side.")
-    rrf_k: int = Field(default=60, ge=1)
+    rrf_k: int = Field(default=60, ge=1, description="Rank offset of reciprocal rank fusion (fusion rrf only).")
     fusion: Literal["rrf", "dbsf"] = Field(
         default="dbsf",
         description="rrf: weighted reciprocal rank fusion; dbsf: weighted sum of scores normalised per query "
@@ -72,7 +72,9 @@ class Settings(BaseSettings):
     )
 
     # drafting
-    backend: Literal["offline", "openai"] = "offline"
+    backend: Literal["offline", "openai"] = Field(
+        default="offline", description="offline: local drafter, no text leaves; openai: an OpenAI-compatible server."
+    )
     confident_at: float = Field(
         default=0.8,
         ge=0,
@@ -80,11 +82,11 @@ class Settings(BaseSettings):
         description="Suggestions at or above this confidence may be skimmed; below it, flagged for a careful read.",
     )
     llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint (OpenAI, Mistral, vLLM...).")
-    llm_model: str = "gpt-4o-mini"
-    llm_api_key: SecretStr | None = None
-    llm_timeout_s: float = 60.0
-    llm_max_retries: int = 3
-    llm_concurrency: int = Field(default=4, ge=1, le=64)
+    llm_model: str = Field(default="gpt-4o-mini", description="Model name on the OpenAI-compatible server.")
+    llm_api_key: SecretStr | None = Field(default=None, description="API key of the server (never stored or logged).")
+    llm_timeout_s: float = Field(default=60.0, description="Seconds before a model call is given up.")
+    llm_max_retries: int = Field(default=3, description="Retries of a model call on 429/5xx and timeouts.")
+    llm_concurrency: int = Field(default=4, ge=1, le=64, description="Criteria drafted at once by the model.")
     llm_price_in_per_mtok: float = Field(default=0.0, description="Cost estimate, currency per million input tokens.")
     llm_price_out_per_mtok: float = Field(default=0.0, description="Cost estimate per million output tokens.")
     pseudonymise: bool = Field(default=True, description="Replace names, emails, phones before a remote call.")
