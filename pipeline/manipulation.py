@@ -744,6 +744,6 @@ def warnings_for(dossier: Dossier) -> list[str]:
             "pas les notes suggérées ; à signaler au jury."
         )
     for f in dossier.findings:
-        if f.kind in ("language", "damage", "no_text_pages", "ocr"):
+        if f.kind in ("language", "damage", "no_text_pages", "ocr", "reviewer_markup", "encoding"):
             out.append(f"{f.detail} ({f.text})")
     return out

@@ -25,6 +25,7 @@ from docx.shared import Pt  # noqa: E402
 
 from pipeline.errors import TooLargeError  # noqa: E402
 from pipeline.ingest import ingest  # noqa: E402
+from pipeline.manipulation import warnings_for  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 from pipeline.types import Dossier  # noqa: E402
 
@@ -243,6 +244,7 @@ def test_printed_comment_balloons_are_reviewer_markup_not_text(tmp_path: Path) -
     assert BODY[1][:40] in d.text
     markup = [f for f in d.findings if f.kind == "reviewer_markup"]
     assert markup and "2 commentaire(s)" in markup[0].text and "Clair" in markup[0].detail
+    assert any("commentaires de relecture" in w for w in warnings_for(d))  # shown first in every output
 
 
 # --- broken glyphs, hyphens, overprint -------------------------------------------------------------
@@ -273,6 +275,7 @@ def test_ligature_symbols_are_repaired_where_certain_and_reported_otherwise(tmp_
     d = read(tmp_path, "illisible.pdf", pdf.bytes())
     enc = [f for f in d.findings if f.kind == "encoding"]
     assert enc and "mot(s) mal encodé(s)" in enc[0].text and "%" in enc[0].text
+    assert any("à vérifier sur le document" in w for w in warnings_for(d))
 
 
 def test_line_end_hyphens_join_french_words_only_and_overprint_is_read_once(tmp_path: Path) -> None:
