@@ -238,7 +238,7 @@ def run_eval(
         },
         "errors": errors,
         "seconds_per_case": round(statistics.median(seconds), 2) if seconds else None,
-        "commit": _git_commit(folder.resolve().parent),
+        "commit": _git_commit(Path(__file__).resolve().parent),  # the code measured, wherever the cases are
         "settings": settings.model_dump(mode="json", exclude={"llm_api_key", "data_dir"}),
         "prompt_hashes": {"draft_criterion": draft_prompts().hash} if drafter.name != "offline" else {},
         "drafter": drafter.name,

@@ -21,6 +21,10 @@ _CAPTION = re.compile(
 # a table-of-contents line: a title, leader dots or spaces, a page number
 _TOC_LINE = re.compile(r"^.{3,150}?(?:\.{3,}|…+|\s{2,})\s*\d{1,3}$")
 _SPACE = re.compile(r"\s+")
+# "2.", "2.1", "III.", "A)", "Partie 2 :" before a heading's words (a sentence splitter cuts there)
+_NUMBERING = re.compile(
+    r"^(?:(?:partie|chapitre|section|axe)\s+)?(?:[\dIVXivx]+|[A-Za-z])(?:[.)]\d*)*\s*[.):–-]?\s+", re.I
+)
 
 
 def _key(text: str) -> str:
@@ -39,6 +43,7 @@ class NonContent:
         for b in dossier.blocks:
             if b.kind in ("heading", "caption"):
                 labels.add(_key(b.text))
+                labels.add(_key(_NUMBERING.sub("", b.text.strip(), count=1)))
             elif b.kind == "table" and b.rows and len(b.rows) > 1:
                 header = b.rows[0]
                 labels.add(_key(" | ".join(header)))

@@ -127,3 +127,19 @@ def test_a_dossier_that_does_not_fit_its_module_is_warned_about(tmp_path: Path, 
         _dossier(tmp_path / "d.docx"), "M1", Settings(data_dir=tmp_path / "data", embedder="hashing"), ref
     )
     assert not any("correspond mal" in w for w in fitting.review.warnings)
+
+
+def test_numbered_headings_are_labels_without_their_number_too(tmp_path: Path) -> None:
+    d = docx.Document()
+    d.add_heading("2. S’informer autrement : le dispositif de veille", level=1)
+    d.add_heading("Partie 3 : Segments, clients et attentes", level=2)
+    d.add_paragraph("Tableau 4 – Synthèse des décisions proposées au comité")
+    d.add_paragraph("Nous suivons chaque semaine les prix de nos trois concurrents directs.")
+    d.save(str(tmp_path / "n.docx"))
+    from pipeline.ingest import ingest
+
+    labels = NonContent.of(ingest(tmp_path / "n.docx", Settings(data_dir=tmp_path / "data")))
+    assert "S’informer autrement : le dispositif de veille" in labels
+    assert "Segments, clients et attentes" in labels
+    assert "Tableau 4 – Synthèse des décisions proposées au comité" in labels  # a caption, by its shape
+    assert "Nous suivons chaque semaine les prix de nos trois concurrents directs." not in labels

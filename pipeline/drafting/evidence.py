@@ -57,11 +57,14 @@ def select_evidence(
     twice (overlapping passages repeat sentences), sentences shown MAX_REUSE times only if needed."""
     used = used or Counter()
     eligible = [c for c in candidates if c.score >= evidence_min]
-    if not eligible:
-        weak = [c for c in candidates if c.score >= WEAK_MATCH_SHARE * evidence_min][:1]
-        return [_evidence(c, "Passage le plus proche, correspondance faible : à vérifier") for c in weak]
-    fresh = [c for c in eligible if used[c.text] < MAX_REUSE]
-    pool = fresh or eligible
+    pool = [c for c in eligible if used[c.text] < MAX_REUSE]
+    if not pool:
+        # nothing fresh above the threshold: the closest fresh sentence as a weak match, else one
+        # sentence already shown elsewhere rather than nothing
+        weak = [c for c in candidates if c.score >= WEAK_MATCH_SHARE * evidence_min and used[c.text] < MAX_REUSE]
+        if weak:
+            return [_evidence(weak[0], "Passage le plus proche, correspondance faible : à vérifier")]
+        pool = eligible[:1]
     evidence: list[Evidence] = []
     used_chunks: set[str] = set()
     for c in pool:
