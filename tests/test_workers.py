@@ -220,6 +220,55 @@ def test_two_workers_a_sigkill_and_every_dossier_reviewed_once(
                 proc.wait(10)
 
 
+@needs_pg
+@pytest.mark.slow
+def test_sigterm_releases_a_running_review_to_another_worker(tmp_path: Path, pg_database: str) -> None:
+    env = {
+        **os.environ,
+        "DOSSIER_REVIEW_DATABASE_URL": pg_database,
+        "DOSSIER_REVIEW_QUEUE": "postgres",
+        "DOSSIER_REVIEW_EMBEDDER": "hashing",
+        "DOSSIER_REVIEW_SHARED_DIR": str(tmp_path / "shared"),
+        "DOSSIER_REVIEW_WORKER_GRACE_S": "0",  # release at once instead of finishing
+    }
+    store = ReviewStore(pg_database)
+    user = AccountStore(store.session).add_user("alice", "assessor", PASSWORD, "Alice Martin")
+    settings = Settings(
+        data_dir=tmp_path / "web",
+        queue="postgres",
+        database_url=pg_database,
+        embedder="hashing",
+        shared_dir=tmp_path / "shared",
+    )
+    runner = JobRunner(store, settings, resolve_referentiel(settings.referentiel))
+    sample = SAMPLES / "m1_biscuiterie_fort" / "m1_biscuiterie_fort.docx"
+    job_id = _submit(runner, sample, JobSpec(user.id, "alice", "assessment", "M1", sample.name))
+    dr = str(BIN / "dossier-review")
+    first = _start([dr, "worker", "-c", "1", "--data-dir", str(tmp_path / "w1")], env, tmp_path / "w1.log")
+    second = None
+    try:
+
+        def reviewing() -> bool:
+            row = runner.job(job_id)
+            return row is not None and row.status == "running" and any(d == 2 for d in _descendants(first.pid).values())
+
+        _until(reviewing, 120, "the review to start")
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(60) == 0  # released its job and stopped cleanly
+        row = runner.job(job_id)
+        assert row is not None and row.status == "queued", row and (row.status, row.error)
+        second = _start([dr, "worker", "-c", "1", "--data-dir", str(tmp_path / "w2")], env, tmp_path / "w2.log")
+        runner.wait(job_id, 600)
+        row = runner.job(job_id)
+        assert row is not None and row.status == "done", row and row.error
+    finally:
+        runner.shutdown()
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+
+
 def _get(url: str) -> int:
     try:
         return httpx.get(url, timeout=5).status_code

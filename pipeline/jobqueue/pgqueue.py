@@ -109,9 +109,24 @@ async def reap(app: procrastinate.App, settings: Settings) -> int:
 async def serve(settings: Settings, concurrency: int, name: str | None = None, wait: bool = True) -> None:
     """Run a worker until SIGTERM/SIGINT (or, with wait=False, until the queue is empty)."""
     release = threading.Event()
+    loop = asyncio.get_running_loop()
+    running: list[Worker] = []
+    stopping = asyncio.Event()
+
+    def stop() -> None:  # installed first: a signal during start-up stops the worker cleanly too
+        log.info("stopping: no new job; running reviews get %d s", settings.worker_grace_s)
+        stopping.set()
+        for worker in running:
+            worker.stop()
+        loop.call_later(settings.worker_grace_s, release.set)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop)
     app = make_app(settings, release)
     ensure_schema(ReviewStore(settings.db_url))  # also migrates the project's own schema
-    warm_up()
+    await asyncio.to_thread(warm_up)
+    if stopping.is_set():
+        return
     async with app.open_async():
         worker = Worker(
             app,
@@ -127,15 +142,7 @@ async def serve(settings: Settings, concurrency: int, name: str | None = None, w
             listen_notify=True,
             fetch_job_polling_interval=2.0,
         )
-        loop = asyncio.get_running_loop()
-
-        def stop() -> None:
-            log.info("stopping: no new job; running reviews get %d s", settings.worker_grace_s)
-            worker.stop()
-            loop.call_later(settings.worker_grace_s, release.set)
-
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop)
+        running.append(worker)
 
         async def reaper() -> None:
             while True:
