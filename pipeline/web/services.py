@@ -297,11 +297,13 @@ def review_out(state: WebState, run: RunRow, dossier: DossierRow) -> ReviewOut:
                     else None,
                 )
             )
-    alerts = [
-        AlertOut(text=f.text, detail=f.detail, page=f.page, start=f.start, end=f.end)
-        for f in review.findings
-        if f.kind in ("manipulation", "hidden_text")
-    ]
+    alerts: list[AlertOut] = []
+    seen: set[tuple[int | None, str]] = set()
+    for f in review.findings:  # one passage read as a sentence and as a table cell is listed once
+        key = (f.page, " ".join(f.text.split()).casefold())
+        if f.kind in ("manipulation", "hidden_text") and key not in seen:
+            seen.add(key)
+            alerts.append(AlertOut(text=f.text, detail=f.detail, page=f.page, start=f.start, end=f.end))
     return ReviewOut(
         run_id=run.id,
         dossier_id=dossier.id,

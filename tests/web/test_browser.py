@@ -94,7 +94,7 @@ def test_assessor_reviews_a_dossier_end_to_end(live_server: LiveServer, page: Pa
     crit_id = card.get_attribute("data-crit")
     card.locator(".crit-head").click()
     assert "active" in (card.get_attribute("class") or "")
-    mark = pg.locator("#doctext mark.ev").first
+    mark = pg.locator("#doctext mark.ev[data-ev='0']").first  # the first quote is the one brought into view
     mark.wait_for(state="visible")
     pg.wait_for_timeout(600)  # smooth scrolling
     assert mark.is_visible()

@@ -168,6 +168,25 @@
     const minLevel = Number(root.dataset.minLevel), maxLevel = Number(root.dataset.maxLevel);
     let active = null;
     let statusTimer = null;
+    const narrow = window.matchMedia("(max-width: 900px)");  // one pane at a time (see app.css)
+    const backLabel = document.querySelector("#back-to-criterion .back-crit");
+
+    // Small screens: show the criteria or the text; the text pane offers a way back to the criterion.
+    const showPane = (name) => {
+      root.classList.toggle("show-text", name === "doctext");
+      root.querySelectorAll(".pane-switch button").forEach((b) => {
+        b.setAttribute("aria-pressed", String(b.dataset.pane === name));
+      });
+    };
+    const showMark = (mark) => {
+      if (!mark) return;
+      if (narrow.matches) {
+        showPane("doctext");
+        mark.scrollIntoView({ block: "center" });
+      } else {
+        scrollWithin(doc, mark, "center");
+      }
+    };
 
     const say = (msg, isError) => {
       status.textContent = msg;
@@ -202,7 +221,7 @@
       if (!mark) return;
       doc.querySelectorAll("mark.current").forEach((m) => m.classList.remove("current"));
       mark.classList.add("current");
-      scrollWithin(doc, mark, "center");
+      if (!narrow.matches) scrollWithin(doc, mark, "center");
     };
 
     // Make `card` the active criterion: highlight its evidence; bring its top into view when it changes.
@@ -214,6 +233,7 @@
         active = card;
         card.classList.add("active");
         history.replaceState(null, "", "#crit-" + card.dataset.crit);
+        if (backLabel) backLabel.textContent = card.dataset.crit;
         const first = highlight(card);
         scrollToMark(first);
         if (!first) say("Aucune preuve localisée dans le texte pour " + card.dataset.crit + ".");
@@ -280,7 +300,9 @@
           select(card, { focus: false });
           card.querySelectorAll("button.quote.current").forEach((b) => b.classList.remove("current"));
           btn.classList.add("current");
-          scrollToMark(doc.querySelector('mark.ev[data-ev="' + i + '"]'));
+          const mark = doc.querySelector('mark.ev[data-ev="' + i + '"]');
+          scrollToMark(mark);
+          if (narrow.matches) showMark(mark);
         });
       });
     });
@@ -290,9 +312,36 @@
         unwrapMarks(doc);
         if (active) { active.classList.remove("active"); active = null; }
         const marks = markSpan(doc, Number(btn.dataset.start), Number(btn.dataset.end), "manip");
-        if (marks[0]) scrollWithin(doc, marks[0], "center");
+        showMark(marks[0]);
       });
     });
+
+    root.querySelectorAll(".pane-switch button").forEach((b) => {
+      b.addEventListener("click", () => showPane(b.dataset.pane));
+    });
+    const back = document.getElementById("back-to-criterion");
+    if (back) back.addEventListener("click", () => {
+      showPane("criteria");
+      if (active) { active.scrollIntoView({ block: "start" }); active.focus({ preventScroll: true }); }
+    });
+
+    // The manipulation alert can be closed (remembered for this dossier) and opened again.
+    const warning = document.getElementById("manipulation-warning");
+    const reopen = document.getElementById("reopen-warning");
+    if (warning && reopen) {
+      const key = "dossier-review:warning-closed:" + runId;
+      const setClosed = (closed) => {
+        warning.classList.toggle("hidden", closed);
+        reopen.classList.toggle("hidden", !closed);
+        try { if (closed) localStorage.setItem(key, "1"); else localStorage.removeItem(key); } catch (_) { /* private mode */ }
+      };
+      let closed = false;
+      try { closed = localStorage.getItem(key) === "1"; } catch (_) { /* private mode */ }
+      setClosed(closed);
+      document.getElementById("close-warning").addEventListener("click", () => { setClosed(true); reopen.focus(); });
+      reopen.addEventListener("click", () => { setClosed(false); warning.focus(); });
+      warning.tabIndex = -1;
+    }
 
     const finalizeForm = document.getElementById("finalize-form");
     const finalize = async () => {

@@ -1,0 +1,217 @@
+"""Every page at 1366 px and 390 px in Chromium: nothing scrolls sideways, axe-core finds no serious
+or critical violation, and the review workspace works on a phone (one pane at a time, a way back
+from the text to the criterion, a stable layout on save, a closable manipulation alert).
+
+axe-core is vendored under tests/web/vendor/ (axe.min.js, MPL-2.0, licence beside it): the test
+never downloads anything. Screenshots in test-output/web/layout-*.png.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.web.conftest import free_port
+from tests.web.helpers import OUTPUT, PASSWORD, SAMPLES, web_settings
+from tests.web.test_browser import CHROMIUM, browser
+
+__all__ = ["browser"]  # the fixture, shared with test_browser
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (.ci/run installs it)"),
+]
+from playwright.sync_api import Browser, Page  # noqa: E402  # test_browser skipped the module already if missing
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+WIDTHS = {"desktop": 1366, "phone": 390}
+
+
+@dataclass
+class Site:
+    url: str
+    ids: dict[str, str] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """One server for the module: an admin, an assessor with a reviewed PDF (with manipulation), a
+    trainer and a candidate of one group with a self-check draft."""
+    import uvicorn
+
+    from pipeline.review import review_and_record  # noqa: F401  # imported early: the first request stays fast
+    from pipeline.web import WebOptions, create_app
+    from tests.web.helpers import finished_run, login, upload
+
+    app = create_app(web_settings(tmp_path_factory.mktemp("layout")), WebOptions())
+    acc = app.state.web.accounts
+    lyon = acc.add_group("Lyon 2025")
+    acc.add_user("root", "admin", PASSWORD, "Admin")
+    acc.add_user("alice", "assessor", PASSWORD, "Alice Martin")
+    for name, role, display in (("tom", "trainer", "Tom Formateur"), ("carla", "candidate", "Carla Candidate")):
+        acc.add_member(lyon.id, acc.add_user(name, role, PASSWORD, display).id)
+    from fastapi.testclient import TestClient
+
+    ids: dict[str, str] = {"group": lyon.id}
+    with TestClient(app) as alice, TestClient(app) as carla:
+        csrf = login(alice, "alice")
+        pdf = SAMPLES / "m2_injection_velo" / "m2_injection_velo.pdf"
+        job = upload(alice, csrf, pdf, "M2", candidate_ref="Cand. 12", group_id=lyon.id)
+        ids["run"] = finished_run(app, alice, job)
+        csrf = login(carla, "carla")
+        job = upload(carla, csrf, SAMPLES / "m1_agence_faible" / "m1_agence_faible.docx", "M1")
+        ids["draft"] = finished_run(app, carla, job)
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", proxy_headers=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield Site(url=f"http://127.0.0.1:{port}", ids=ids)
+    server.should_exit = True
+    thread.join(timeout=10)
+    app.state.web.jobs.shutdown()
+
+
+def open_as(browser: Browser, site: Site, who: str | None, width: int) -> Page:
+    # bypass_csp: axe-core is injected as an inline script, which the pages' CSP refuses
+    context = browser.new_context(viewport={"width": width, "height": 800}, locale="fr-FR", bypass_csp=True)
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    if who:
+        pg.goto(site.url + "/login")
+        pg.fill("input[name=username]", who)
+        pg.fill("input[name=password]", PASSWORD)
+        pg.click("button[type=submit]")
+        pg.wait_for_load_state()
+    return pg
+
+
+def sideways_overflow(pg: Page) -> int:
+    """How many pixels the page is wider than the viewport (0: nothing scrolls sideways)."""
+    return int(pg.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth"))
+
+
+def wider_than_the_screen(pg: Page) -> list[str]:
+    """The first elements reaching past the right edge, to say what to fix."""
+    return list(
+        pg.evaluate(
+            """() => Array.from(document.querySelectorAll('body *'))
+                 .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+                 .slice(0, 5).map((e) => e.tagName.toLowerCase() + '.' + e.className)"""
+        )
+    )
+
+
+def axe_violations(pg: Page) -> list[str]:
+    """Serious and critical axe-core violations of the page, as 'rule: target' lines."""
+    pg.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    result = pg.evaluate("async () => JSON.stringify((await axe.run(document)).violations)")
+    bad = []
+    for v in json.loads(result):
+        if v["impact"] in ("serious", "critical"):
+            bad.extend(f"{v['id']} ({v['impact']}): {n['target']}" for n in v["nodes"])
+    return bad
+
+
+PAGES = {  # name: (who, path)
+    "login": (None, "/login"),
+    "list": ("alice", "/dossiers"),
+    "upload": ("alice", "/upload"),
+    "review": ("alice", "/runs/{run}"),
+    "feedback": ("carla", "/runs/{draft}"),
+    "group": ("tom", "/groups/{group}"),
+    "admin": ("root", "/admin"),
+}
+
+
+@pytest.mark.parametrize("width_name", list(WIDTHS))
+def test_pages_fit_the_screen_and_pass_axe(browser: Browser, site: Site, width_name: str) -> None:
+    width = WIDTHS[width_name]
+    problems: dict[str, list[str]] = {}
+    for name, (who, path) in PAGES.items():
+        pg = open_as(browser, site, who, width)
+        pg.goto(site.url + path.format(**site.ids))
+        pg.wait_for_load_state("networkidle")
+        OUTPUT.mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(OUTPUT / f"layout-{name}-{width}.png"), full_page=name != "review")
+        found = []
+        if (over := sideways_overflow(pg)) > 0:
+            found.append(f"scrolls sideways by {over} px: {wider_than_the_screen(pg)}")
+        found.extend(axe_violations(pg))
+        if found:
+            problems[name] = found
+        pg.context.close()
+    assert not problems, json.dumps(problems, indent=1, ensure_ascii=False)
+
+
+def test_review_on_a_phone_one_pane_at_a_time(browser: Browser, site: Site) -> None:
+    pg = open_as(browser, site, "alice", 390)
+    pg.goto(site.url + "/runs/" + site.ids["run"])
+    pg.wait_for_selector(".crit.active")
+    doc, crits = pg.locator("#doctext"), pg.locator("#criteria")
+    assert crits.is_visible() and not doc.is_visible()
+
+    # tapping a quote shows the text pane with the passage in view, and a button back to the criterion
+    card = pg.locator(".crit:has(button.quote)").first
+    card.locator(".crit-head").click()
+    crit_id = card.get_attribute("data-crit")
+    card.locator("button.quote").first.click()
+    doc.wait_for(state="visible")
+    assert not crits.is_visible()
+    pg.wait_for_timeout(600)
+    assert pg.locator("#doctext mark.ev.current").first.is_visible()
+    pg.screenshot(path=str(OUTPUT / "layout-review-phone-text.png"))
+    back = pg.locator("#back-to-criterion")
+    assert crit_id and crit_id in back.inner_text()
+    back.click()
+    crits.wait_for(state="visible")
+    assert card.is_visible() and "active" in (card.get_attribute("class") or "")
+    assert sideways_overflow(pg) == 0
+    pg.context.close()
+
+
+def test_review_layout_stays_put_on_save_and_the_alert_closes(browser: Browser, site: Site) -> None:
+    pg = open_as(browser, site, "alice", 1366)
+    pg.goto(site.url + "/runs/" + site.ids["run"])
+    pg.wait_for_selector(".crit.active")
+
+    # the manipulation alert lists each passage once and can be closed
+    alert = pg.locator("#manipulation-warning")
+    assert alert.is_visible()
+    pg.locator("#manipulation-warning summary").click()
+    items = [" ".join(t.split()) for t in pg.locator(".alert-passages li").all_inner_texts()]
+    assert len(items) == len(set(items)) and items
+
+    # the competency statement is reachable without hovering
+    toggle = pg.locator(".competency .statement-toggle").first
+    toggle.focus()
+    pg.keyboard.press("Enter")
+    assert pg.locator(".competency .statement").first.is_visible()
+
+    top = pg.locator("#review").bounding_box()
+    card = pg.locator(".crit.active")
+    card.locator("label.level:has(input[value='2'])").click()
+    pg.locator("#status-line:not(:empty)").wait_for()
+    after = pg.locator("#review").bounding_box()
+    assert top and after and abs(after["y"] - top["y"]) < 1, (top, after)
+
+    pg.locator("#close-warning").click()
+    assert not alert.is_visible()
+    after_close = pg.locator("#review").bounding_box()
+    assert after_close and after_close["y"] < after["y"]
+    pg.reload()
+    pg.wait_for_selector(".crit.active")
+    assert not pg.locator("#manipulation-warning").is_visible(), "closing is remembered for this dossier"
+    pg.context.close()
