@@ -317,6 +317,8 @@ class _PageReader:
         raw_tp = tp.raw
         for i, ch in enumerate(text):
             key = _text_object_address(raw_tp, i) or 0
+            if key and ch == " " and pdfium_c.FPDFText_IsGenerated(raw_tp, i) == 1:
+                key = 0  # a space PDFium inferred, not one the document drew
             if key and key not in styles:
                 obj = pdfium_c.FPDFText_GetTextObject(tp, i)
                 styles[key] = self._style(i, obj)
@@ -591,26 +593,53 @@ def _is_marker(run: list[_Char]) -> bool:
 
 def _spaced(run: list[_Char], styles: dict[int, _Style]) -> str:
     """The run's text, with a space wherever two glyphs stand a word space apart but the document
-    drew no space character between them (fragments positioned one by one)."""
+    drew no space character between them (fragments positioned one by one). In letter-spaced text
+    ("C O N T E X T E" as drawn) the spaces PDFium guessed between letters are dropped and words are
+    split at gaps wider than the letter spacing."""
+    threshold, spaced_letters = _space_threshold(run, styles)
     out: list[str] = []
     prev: _Char | None = None
     accent: _Char | None = None
     for c in run:
+        if not c.obj and c.ch == " " and spaced_letters:
+            continue  # PDFium's guess between two letters of a letter-spaced word
         if c.ch in _SPACING_ACCENTS and c.solid and accent is None:
             accent = c  # TeX's \`a draws the accent, then the letter under it
             continue
         over = accent is not None and c.ch in "aeiouAEIOUcC" and c.x0 < accent.x1 and accent.x0 < c.x1
         if accent is not None and not over:
             out.append(accent.ch)
-        if c.solid and prev is not None and c.x0 - prev.x1 > 0.15 * styles[c.obj].size and c.x0 > prev.x0:
+        if c.solid and prev is not None and c.x0 - prev.x1 > threshold * styles[c.obj].size and c.x0 > prev.x0:
             out.append(" ")
         ch = _clean(c.ch)
         out.append(unicodedata.normalize("NFC", ch + _SPACING_ACCENTS[accent.ch]) if over and accent else ch)
         accent = None
-        prev = c if c.solid else None
+        if c.solid:
+            prev = c
+        elif c.obj:  # a space character the document drew
+            prev = None
     if accent is not None:
         out.append(accent.ch)
     return "".join(out)
+
+
+def _space_threshold(run: list[_Char], styles: dict[int, _Style]) -> tuple[float, bool]:
+    """Gap (in ems) from which two glyphs are two words: 0.15, or the letter spacing plus 0.2 when
+    nearly all glyphs of the run stand apart (expanded character spacing)."""
+    gaps: list[float] = []
+    prev: _Char | None = None
+    for c in run:
+        if c.solid:
+            if prev is not None and c.x0 > prev.x0:
+                gaps.append((c.x0 - prev.x1) / max(styles[c.obj].size, 1.0))
+            prev = c
+        elif c.obj:
+            prev = None
+    if len(gaps) >= 4:
+        ordered = sorted(gaps)
+        if ordered[len(ordered) // 4] >= 0.1:  # three glyphs in four stand apart: expanded spacing
+            return ordered[len(ordered) // 2] + 0.2, True
+    return 0.15, False
 
 
 _SPACING_ACCENTS = {
