@@ -398,3 +398,26 @@ def test_docx_paragraph_limit_is_a_setting(tmp_path: Path) -> None:
         ingest(path, Settings(data_dir=tmp_path / "data", max_paragraphs=20))
     assert "plus de 20 paragraphes" in info.value.user_message
     assert ingest(path, Settings(data_dir=tmp_path / "data2")).text.startswith("Paragraphe 0.")
+
+
+def test_letter_spaced_titles_read_as_words(tmp_path: Path) -> None:
+    pdf = Pdf()
+    c = "BT /F2 14 Tf 3 Tc 72 760 Td (CONTEXTE ET OBJECTIFS) Tj ET\n0 Tc\n" + body_lines(730)
+    pdf.page(c)
+    d = read(tmp_path, "espacement.pdf", pdf.bytes())
+    assert "CONTEXTE ET OBJECTIFS" in d.text
+
+
+@pytest.mark.parametrize(
+    ("parts", "joined"),
+    [
+        (["Positionneme", "nt prix"], "Positionnement prix"),  # a word cut at a narrow cell's edge
+        (["valori-", "sation"], "valorisation"),
+        (["vente-", "conseil"], "vente-conseil"),
+        (["Chiffre", "d’affaires"], "Chiffre d’affaires"),
+    ],
+)
+def test_wrapped_cell_lines_are_joined_as_a_reader_reads_them(parts: list[str], joined: str) -> None:
+    from pipeline.ingest.layout import _join_cell_lines
+
+    assert _join_cell_lines(parts) == joined

@@ -181,7 +181,9 @@ def _join_cell_lines(parts: list[str]) -> str:
     for part in parts[1:]:
         left = re.search(r"(\w+)$", out)
         right = re.match(r"\w+", part)
-        if left and right and not is_word(left.group(1)) and is_word(left.group(1) + right.group(0)):
+        if re.search(r"\w-$", out):
+            out = join_lines(out, part, set())  # a hyphenated cut: joined when the word is French
+        elif left and right and not is_word(left.group(1)) and is_word(left.group(1) + right.group(0)):
             out += part
         else:
             out = f"{out} {part}"
