@@ -21,6 +21,12 @@ _CAPTION = re.compile(
 # a table-of-contents line: a title, leader dots or spaces, a page number
 _TOC_LINE = re.compile(r"^.{3,150}?(?:\.{3,}|…+|\s{2,})\s*\d{1,3}$")
 _SPACE = re.compile(r"\s+")
+# The title page is page 1 up to the second heading or the first paragraph this long; on it, a
+# line shorter than TITLE_LINE_MAX_CHARS without a sentence's final punctuation is a title,
+# subtitle or author line, not content.
+TITLE_PAGE_END_CHARS = 150
+TITLE_LINE_MAX_CHARS = 100
+_STOPS = (".", "!", "?", "…", ";")
 # "2.", "2.1", "III.", "A)", "Partie 2 :" before a heading's words (a sentence splitter cuts there)
 _NUMBERING = re.compile(
     r"^(?:(?:partie|chapitre|section|axe)\s+)?(?:[\dIVXivx]+|[A-Za-z])(?:[.)]\d*)*\s*[.):–-]?\s+", re.I
@@ -40,6 +46,16 @@ class NonContent:
     @classmethod
     def of(cls, dossier: Dossier) -> NonContent:
         labels: set[str] = set()
+        headings = 0
+        for b in dossier.blocks:  # the title page: short unpunctuated lines of page 1, first section only
+            headings += b.kind == "heading"
+            if headings > 1 or (b.page or 1) > 1:
+                break
+            if b.kind in ("paragraph", "list_item") and len(b.text) >= TITLE_PAGE_END_CHARS:
+                break
+            short = len(b.text) < TITLE_LINE_MAX_CHARS and not b.text.rstrip().endswith(_STOPS)
+            if b.kind in ("paragraph", "list_item") and short:
+                labels.add(_key(b.text))
         for b in dossier.blocks:
             if b.kind in ("heading", "caption"):
                 labels.add(_key(b.text))

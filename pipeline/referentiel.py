@@ -153,6 +153,9 @@ class Vocabulary(_Strict):
     gap_advice: dict[str, str] = Field(description="Gap kind -> advice; {terms} and {text} are filled in.")
     advice_hints: list[AdviceHint] = Field(default_factory=list)
     not_person_words: list[str] = Field(default_factory=list)
+    generic_sources: list[str] = Field(
+        default_factory=list, description="Source words that name no source ('étude'): not quoted as examples."
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> Vocabulary:

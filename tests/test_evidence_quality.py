@@ -143,3 +143,19 @@ def test_numbered_headings_are_labels_without_their_number_too(tmp_path: Path) -
     assert "Segments, clients et attentes" in labels
     assert "Tableau 4 – Synthèse des décisions proposées au comité" in labels  # a caption, by its shape
     assert "Nous suivons chaque semaine les prix de nos trois concurrents directs." not in labels
+
+
+def test_the_title_page_is_not_evidence_but_a_deck_of_short_bullets_is(tmp_path: Path) -> None:
+    from pipeline.ingest import ingest
+
+    d = docx.Document()
+    d.add_heading("Brasserie du Causse : plan d’actions commerciales 2025-2027", level=1)
+    d.add_paragraph("Étude de cas M2 — conception d’un plan d’actions commerciales", style="List Bullet")
+    d.add_paragraph("Candidat : Léa Fabre")
+    d.add_heading("Le point de départ", level=1)
+    d.add_paragraph("Lancement de trois projets pilotes au premier trimestre 2025")
+    d.save(str(tmp_path / "t.docx"))
+    labels = NonContent.of(ingest(tmp_path / "t.docx", Settings(data_dir=tmp_path / "data")))
+    assert "Étude de cas M2 — conception d’un plan d’actions commerciales" in labels
+    assert "Candidat : Léa Fabre" in labels
+    assert "Lancement de trois projets pilotes au premier trimestre 2025" not in labels  # content, after the title

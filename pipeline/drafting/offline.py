@@ -123,8 +123,11 @@ def _present(ref: Referentiel, evidence: list[Evidence], hits: list[Hit]) -> lis
     quotes = " ".join(e.quote for e in evidence)
     sections = list(dict.fromkeys(e.section for e in evidence))
     present = ["Traité dans : " + " ; ".join(sections[:3])]
+    generic = {w.lower() for w in ref.vocabulary.generic_sources}
     for key in ("figures", "dates", "sources", "methods"):
         found = _examples(getattr(patterns, key), quotes)
+        if key == "sources":  # "étude", "rapport" say a source may be there; only named ones are shown
+            found = [x for x in found if x.lower() not in generic]
         if found:
             present.append(f"{labels[key].capitalize()} : " + ", ".join(f"« {x} »" for x in found))
     chunks = {e.chunk_id for e in evidence}
