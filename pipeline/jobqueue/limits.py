@@ -36,6 +36,7 @@ class ChildResult:
     message: str = ""  # the user's message (refused) or what limit was hit
     peak_rss_mb: float = 0.0
     seconds: float = 0.0
+    cpu_s: float = 0.0
 
 
 def settings_payload(settings: Settings) -> dict[str, Any]:
@@ -122,4 +123,5 @@ def run_in_child(
         message=str(reply.get("message", "")),
         peak_rss_mb=peak,
         seconds=seconds,
+        cpu_s=float(reply.get("cpu_s", 0.0)),
     )
