@@ -24,6 +24,7 @@ _NUMBERED_ITEM = re.compile(r"^\s*(?:\d{1,2}|[a-z])[.)](?=\s*[A-Za-zÀ-ÿ«\"])\
 _NUMBERED_HEADING = re.compile(
     r"^(?:(?:partie|chapitre|annexe)\s+)?(\d{1,2}(?:\.\d{1,2}){0,3}|[IVX]{1,4})\.?\s+\S", re.I
 )
+_ENUMERATOR = re.compile(r"^(?:[A-Z]|[IVX]{1,4}|\d{1,2})\s?[.)–-]\s")  # "A. ", "II) ", "3 - ": a new heading
 _CAPTION = re.compile(r"^(?:tableau|table|figure|graphique|illustration|schéma|source|annexe)\s*\d*\s*[:.–—-]", re.I)
 _PAGE_NUMBER = re.compile(r"^(?:page\s*)?\d{1,4}(?:\s*(?:/|sur|of)\s*\d{1,4})?$", re.I)
 _TOC_LEADER = re.compile(r"(?:\.{3,}|…{2,}|\s{2,})\s*\d{1,3}$")
@@ -480,6 +481,7 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
                         and same_size
                         and cur.level == level
                         and not _NUMBERED_HEADING.match(text)
+                        and not _ENUMERATOR.match(text)
                     )
                 )
             ):
