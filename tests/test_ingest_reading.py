@@ -366,8 +366,11 @@ try:
     outcome = "parsed"
 except TooLargeError as e:
     outcome = e.user_message
-print(json.dumps({"seconds": time.perf_counter() - t, "outcome": outcome,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+# VmHWM (this process's own peak; ru_maxrss keeps the forking parent's size across exec)
+status = Path("/proc/self/status")
+hwm = [ln for ln in status.read_text().splitlines() if ln.startswith("VmHWM")] if status.exists() else []
+peak_kb = int(hwm[0].split()[1]) if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": time.perf_counter() - t, "outcome": outcome, "peak_mb": peak_kb / 1024}))
 """
 
 
