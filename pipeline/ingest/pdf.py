@@ -7,9 +7,12 @@ exports the reading order, column by column on multi-column pages).
 
 Visibility is decided on the rendered page, not on colour values: for each character that
 could be unseen (light fill, drawn under a later image or filled shape, outside the page) the
-page is rendered with and without that text, and a character whose pixels do not change is
-hidden. White text on a coloured cell, a photo or a slide background is visible; black text
-under an image is not. Render mode 3/7 and text of 2 pt or less are hidden without rendering.
+area is rendered with and without that text, and a character whose pixels do not change, over
+an area of one flat colour, is hidden. White text on a coloured cell, a photo or a slide
+background is visible; black text under a white box is not. Render mode 3/7 and text of 2 pt or
+less are hidden without rendering. Layout accidents (part of a line under a picture, a footer
+under a logo that every other page shows) are not reported: see `_forgive_layout_overlaps` and
+`_drop_repeated_hidden`.
 """
 
 from __future__ import annotations
@@ -557,9 +560,6 @@ class _PageReader:
             line.frags.append(self._frag(run, cell))
         line.frags = [f for f in line.frags if f.text.strip()]
         return line
-
-    def _size(self, c: _Char) -> float:
-        return self.styles[c.obj].size if c.obj else 10.0
 
     def _frag(self, run: list[_Char], cell: bool) -> Frag:
         solid = [c for c in run if c.solid]
