@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.db.store import ReviewStore
+from pipeline.drafting import offline  # noqa: F401  (imported lazily by review.py: preloaded here with the rest)
 from pipeline.errors import ReviewError
 from pipeline.jobqueue.model import JobSpec
 from pipeline.jobqueue.status import set_status

@@ -62,6 +62,8 @@ DEPLOYMENT_SETTINGS = frozenset(
         "llm_concurrency",
         "llm_timeout_s",
         "llm_max_retries",
+        "organisation",  # who signs the letters, not what the review finds
+        "max_file_bytes",
     }
 )
 
