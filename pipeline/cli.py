@@ -23,6 +23,7 @@ from rich.table import Table
 from pipeline import cli_fr
 from pipeline.errors import ReviewError
 from pipeline.referentiel import Referentiel, resolve_referentiel
+from pipeline.reports.confidence import confidence_label
 from pipeline.settings import Settings
 from pipeline.textnorm import clip
 
@@ -480,7 +481,7 @@ def confirm(
         status = STATUS_FR.get(s.status, s.status) + (" — à lire attentivement" if careful else "")
         out.print(
             f"[bold]Suggestion :[/] {s.level if s.level is not None else '—'} ({escape(label)}), "
-            f"confiance {s.confidence:.0%} — {escape(status)}",
+            f"{confidence_label(s.confidence)} — {escape(status)}",
             highlight=False,
         )
         out.print(escape(s.rationale))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipeline.referentiel import Referentiel
+from pipeline.reports.confidence import confidence_label
 from pipeline.textnorm import clip
 from pipeline.types import Review
 
@@ -93,7 +94,7 @@ def review_markdown(review: Review, ref: Referentiel) -> str:
             "",
             f"*{k.preamble + ' ' if k.preamble else ''}{k.text}*",
             "",
-            f"{d.rationale} (confiance {d.confidence:.0%})",
+            f"{d.rationale} {confidence_label(d.confidence)}.",
             "",
         ]
         if d.evidence:

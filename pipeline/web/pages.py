@@ -174,6 +174,19 @@ def decide_form(
     return RedirectResponse(f"/runs/{run.id}#crit-{criterion_id}", 303)
 
 
+@router.post("/runs/{run_id}/accept")
+def accept_confident_form(
+    state: State,
+    user: User,
+    run_id: str,
+    criterion_id: Annotated[list[str], Form(max_length=200)],
+) -> Response:
+    """The summary list: accept the ticked confident suggestions together, one decision each."""
+    run = _decidable(state, user, run_id)
+    services.accept_confident(state, user, run, criterion_id[:200])
+    return RedirectResponse(f"/runs/{run.id}#triage", 303)
+
+
 @router.post("/runs/{run_id}/finalize")
 def finalize_form(state: State, user: User, run_id: str) -> Response:
     run = _decidable(state, user, run_id)

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from pipeline.db.accounts import ROLE_LABELS
+from pipeline.reports.confidence import confidence_label, confidence_percent
 from pipeline.reports.grid import fmt_datetime
 from pipeline.web.deps import expected_csrf, get_state, login_session
 
@@ -26,7 +27,8 @@ def make_templates() -> Jinja2Templates:
     env.trim_blocks = True
     env.lstrip_blocks = True
     env.filters["date"] = fmt_datetime
-    env.filters["pct"] = lambda v: f"{round(100 * float(v))} %"
+    env.filters["pct"] = lambda v: confidence_percent(float(v))  # "31 %" with a no-break space
+    env.filters["confidence"] = confidence_label
     env.globals.update(role_labels=ROLE_LABELS, status_labels=STATUS_LABELS, kind_labels=KIND_LABELS)
     return templates
 

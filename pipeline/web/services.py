@@ -23,7 +23,7 @@ from pipeline.reports.feedback import Feedback, build_feedback, feedback_docx, f
 from pipeline.reports.grid import grid_docx
 from pipeline.reports.grid_data import GridDoc, build_grid_doc
 from pipeline.reports.review_doc import review_json
-from pipeline.types import Dossier
+from pipeline.types import CriterionDraft, Dossier
 from pipeline.web.jobs import JobRow, JobSpec
 from pipeline.web.state import WebState
 from pipeline.web.uploads import safe_file_name, save_upload
@@ -93,6 +93,9 @@ class CriterionOut(_Out):
     suggested_level: int | None
     suggested_label: str | None
     confidence: float
+    doubtful: bool = Field(
+        description="To read carefully: no suggested level, 'à revoir', or confidence below `confident_at`."
+    )
     status: str
     flags: list[str]
     rationale: str
@@ -143,6 +146,7 @@ class ReviewOut(_Out):
     criteria: list[CriterionOut]
     decided: int
     total: int
+    confident_at: float = Field(description="Suggestions at or above this confidence may be skimmed.")
 
 
 class BlockOut(_Out):
@@ -276,6 +280,7 @@ def review_out(state: WebState, run: RunRow, dossier: DossierRow) -> ReviewOut:
                     suggested_level=line.suggested_level,
                     suggested_label=line.suggested_label,
                     confidence=c.confidence if c else 0.0,
+                    doubtful=is_doubtful(state, c),
                     status=line.suggestion_status,
                     flags=list(c.flags) if c else [],
                     rationale=line.rationale,
@@ -323,7 +328,41 @@ def review_out(state: WebState, run: RunRow, dossier: DossierRow) -> ReviewOut:
         criteria=criteria,
         decided=sum(1 for c in criteria if c.decision),
         total=len(criteria),
+        confident_at=state.settings.confident_at,
     )
+
+
+def is_doubtful(state: WebState, draft: CriterionDraft | None) -> bool:
+    """A suggestion to read carefully (the others may be accepted together after a glance)."""
+    return (
+        draft is None
+        or draft.level is None
+        or draft.status == "à revoir"
+        or draft.confidence < state.settings.confident_at
+    )
+
+
+def accept_confident(state: WebState, user: UserRow, run: RunRow, criterion_ids: list[str]) -> list[DecisionOut]:
+    """Accept the suggested level of each listed confident, undecided criterion: one decision each,
+    stored with the assessor. A doubtful or unknown criterion refuses the whole request."""
+    review = state.store.review(run.id)
+    decided = state.store.decisions(run.id)
+    wanted = [c.strip().upper() for c in criterion_ids]
+    refused = [c for c in wanted if is_doubtful(state, review.draft(c))]
+    if refused:
+        raise HTTPException(
+            409,
+            "Ces critères demandent une lecture attentive et ne peuvent pas être acceptés en lot\u00a0: "
+            + ", ".join(refused)
+            + ".",
+        )
+    out = []
+    for cid in dict.fromkeys(wanted):
+        draft = review.draft(cid)
+        if cid in decided or draft is None or draft.level is None:
+            continue
+        out.append(decide(state, user, run, cid, draft.level, ""))
+    return out
 
 
 def dossier_text(dossier: DossierRow) -> DossierTextOut:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 
 from tests.web.conftest import free_port
 from tests.web.helpers import OUTPUT, PASSWORD, SAMPLES, web_settings
@@ -35,6 +36,7 @@ WIDTHS = {"desktop": 1366, "phone": 390}
 @dataclass
 class Site:
     url: str
+    app: FastAPI
     ids: dict[str, str] = field(default_factory=dict)
 
 
@@ -78,7 +80,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
-    yield Site(url=f"http://127.0.0.1:{port}", ids=ids)
+    yield Site(url=f"http://127.0.0.1:{port}", app=app, ids=ids)
     server.should_exit = True
     thread.join(timeout=10)
     app.state.web.jobs.shutdown()

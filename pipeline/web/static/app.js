@@ -248,6 +248,20 @@
       select(next);
     };
 
+    // Triage order: doubtful criteria first (lowest confidence first), then the confident ones.
+    const triage = cards.slice().sort((a, b) => {
+      const da = a.dataset.doubtful === "true" ? 0 : 1, db = b.dataset.doubtful === "true" ? 0 : 1;
+      return da - db || Number(a.dataset.confidence) - Number(b.dataset.confidence);
+    });
+    const nextUndecided = () => {
+      const start = active ? triage.indexOf(active) : -1;
+      for (let k = 1; k <= triage.length; k++) {
+        const c = triage[(start + k) % triage.length];
+        if (!c.classList.contains("decided")) return c;
+      }
+      return null;
+    };
+
     const decidedCount = () => {
       const n = cards.filter((c) => c.classList.contains("decided")).length;
       const el = document.getElementById("decided-count");
@@ -316,6 +330,12 @@
       });
     });
 
+    document.querySelectorAll("a[data-crit-link]").forEach((a) => {
+      a.addEventListener("click", (ev) => {
+        ev.preventDefault();
+        select(document.getElementById("crit-" + a.dataset.critLink));
+      });
+    });
     root.querySelectorAll(".pane-switch button").forEach((b) => {
       b.addEventListener("click", () => showPane(b.dataset.pane));
     });
@@ -351,11 +371,23 @@
         ? left + " critère(s) sans décision : la validation sera refusée. Valider quand même ?"
         : "Valider et verrouiller la grille ? Elle ne pourra plus être modifiée.";
       if (!window.confirm(question)) return;
+      const missingBox = document.getElementById("finalize-missing");
       try {
         await api("POST", "/api/v1/runs/" + encodeURIComponent(runId) + "/finalize");
         window.location.reload();
       } catch (e) {
-        say(e.message, true);
+        const undecided = cards.filter((c) => !c.classList.contains("decided"));
+        if (!missingBox || !undecided.length) { say(e.message, true); return; }
+        missingBox.textContent = "Validation refusée : " + undecided.length + " critère(s) sans décision : ";
+        undecided.forEach((c, i) => {
+          const a = document.createElement("a");
+          a.href = "#crit-" + c.dataset.crit;
+          a.textContent = c.dataset.crit;
+          a.addEventListener("click", (ev) => { ev.preventDefault(); showPane("criteria"); select(c); });
+          missingBox.append(i ? ", " : "", a);
+        });
+        missingBox.append(".");
+        missingBox.classList.remove("hidden");
       }
     };
     if (finalizeForm) finalizeForm.addEventListener("submit", (ev) => { ev.preventDefault(); finalize(); });
@@ -377,6 +409,11 @@
       const key = ev.key;
       if (key === "j" || key === "ArrowDown" && t === document.body) { ev.preventDefault(); move(1); }
       else if (key === "k" || key === "ArrowUp" && t === document.body) { ev.preventDefault(); move(-1); }
+      else if (key === "n") {
+        ev.preventDefault();
+        const next = nextUndecided();
+        if (next) { showPane("criteria"); select(next); } else say("Tous les critères sont décidés : vous pouvez valider la grille (f).");
+      }
       else if (key === "a" && active) {
         ev.preventDefault();
         if (active.dataset.suggested === "") { say("Pas de suggestion pour " + active.dataset.crit + " : choisissez un niveau.", true); return; }
@@ -397,7 +434,8 @@
     });
 
     const fromHash = window.location.hash.startsWith("#crit-") && document.getElementById(window.location.hash.slice(1));
-    select(fromHash || cards[0], { focus: true });
+    const firstToRead = triage.find((c) => !c.classList.contains("decided"));  // the most doubtful undecided
+    select(fromHash || firstToRead || cards[0], { focus: true });
   }
 
   document.addEventListener("DOMContentLoaded", () => {

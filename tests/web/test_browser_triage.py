@@ -1,0 +1,78 @@
+"""Triage in the browser: the labelled confidence, the doubtful criteria first with `n`, the
+confident suggestions accepted together from the summary list, the finalize refusal with links."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.web.helpers import OUTPUT
+from tests.web.test_browser import CHROMIUM, browser
+from tests.web.test_browser_layout import Site, open_as, site
+
+__all__ = ["browser", "site"]  # the fixtures, shared with the other browser tests
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (.ci/run installs it)"),
+]
+from playwright.sync_api import Browser  # noqa: E402  # test_browser skipped the module already if missing
+
+LABEL = re.compile(r"^Confiance\u00a0: \d{1,3}\u00a0% \(probabilité estimée que le niveau soit exact\)")
+
+
+def test_doubtful_first_then_accept_the_confident_ones_together(browser: Browser, site: Site) -> None:
+    pg = open_as(browser, site, "alice", 1366)
+    run_id = site.ids["run"]
+    pg.goto(site.url + "/runs/" + run_id)
+    pg.wait_for_selector(".crit.active")
+    cards = pg.locator(".crit")
+    total = cards.count()
+    doubtful = {c.get_attribute("data-crit") for c in cards.all() if c.get_attribute("data-doubtful") == "true"}
+    confident = {c.get_attribute("data-crit") for c in cards.all()} - doubtful
+    assert doubtful and confident, "the sample should give both kinds"
+    for text in pg.locator(".crit .conf").all_inner_texts():
+        assert LABEL.match(text), text
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(OUTPUT / "triage-summary-1366.png"))
+
+    # the page opens on the most doubtful criterion; n walks the other undecided doubtful ones,
+    # lowest confidence first; each is decided by a key
+    seen, confidences = [], []
+    for _ in doubtful:
+        active = pg.locator(".crit.active")
+        seen.append(active.get_attribute("data-crit"))
+        confidences.append(float(active.get_attribute("data-confidence") or 0))
+        pg.keyboard.press("1")
+        active.locator(".decision-badge:not(.hidden)").wait_for()
+        pg.keyboard.press("n")
+    assert set(seen) == doubtful and confidences == sorted(confidences)
+
+    # finalize is refused while the confident ones are undecided: the refusal links to each of them
+    pg.once("dialog", lambda d: d.accept())
+    pg.keyboard.press("Escape")
+    pg.locator("body").press("f")
+    missing = pg.locator("#finalize-missing a")
+    missing.first.wait_for()
+    assert {a.inner_text() for a in missing.all()} == confident
+    pg.screenshot(path=str(OUTPUT / "triage-finalize-refused-1366.png"))
+    missing.first.click()
+    assert pg.locator(".crit.active").get_attribute("data-crit") == missing.first.inner_text()
+
+    # the summary list accepts the confident suggestions together: one decision each, to Alice's name
+    assert pg.locator("#accept-form input[name=criterion_id]").count() == len(confident)
+    pg.click("#accept-form button[type=submit]")
+    pg.wait_for_selector("#triage")
+    store = site.app.state.web.store
+    decisions = store.decisions(run_id)
+    review = store.review(run_id)
+    assert len(decisions) == total
+    for cid in confident:
+        assert decisions[cid].assessor == "Alice Martin"
+        draft = review.draft(cid)
+        assert draft and decisions[cid].level == draft.level
+    assert pg.locator("#accept-form").count() == 0
+    pg.once("dialog", lambda d: d.accept())
+    pg.locator("body").press("f")
+    pg.wait_for_selector("#grid-state:has-text('Grille validée')")
+    pg.context.close()
