@@ -47,6 +47,7 @@ def _erase_copies(settings: Settings, sha256: str) -> None:
 
 def _erase_caches(settings: Settings, sha256: str) -> None:
     shutil.rmtree(settings.cache_dir / "llm" / sha256, ignore_errors=True)
+    shutil.rmtree(settings.cache_dir / "pages" / sha256, ignore_errors=True)  # page images (web/pages_img.py)
     for cached in parsed_cache_files(settings, sha256):
         cached.unlink(missing_ok=True)
 

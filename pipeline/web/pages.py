@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from pipeline.db.accounts import ROLES, UserRow
-from pipeline.db.models import RunRow
+from pipeline.db.models import DossierRow, RunRow
 from pipeline.errors import StorageError
 from pipeline.web import services
 from pipeline.web.access import (
@@ -25,6 +26,7 @@ from pipeline.web.access import (
 from pipeline.web.cohorts import FILES as COHORT_FILES
 from pipeline.web.cohorts import build_cohort, cohort_rows
 from pipeline.web.deps import State, User, not_found, require_role, verify_csrf
+from pipeline.web.pages_img import Box, page_png, quote_boxes
 from pipeline.web.render import page
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
@@ -143,7 +145,42 @@ def run_page(request: Request, state: State, user: User, run_id: str) -> Respons
         text=services.dossier_text(dossier),
         crits={c.id: c for c in review.criteria},
         scale=state.ref.scale,
+        page_images=_page_source(dossier) is not None,
     )
+
+
+def _page_source(dossier: DossierRow) -> Path | None:
+    """The stored PDF whose pages can be shown as images (None for DOCX or a file no longer kept)."""
+    if dossier.file_format != "pdf" or not dossier.stored_path or not Path(dossier.stored_path).is_file():
+        return None
+    return Path(dossier.stored_path)
+
+
+def _workspace_pdf(state: State, user: UserRow, run_id: str) -> tuple[DossierRow, Path]:
+    _, dossier = get_run(state, user, run_id)
+    pdf = _page_source(dossier)
+    if view_for(user, dossier) != "workspace" or pdf is None:
+        raise not_found()
+    return dossier, pdf
+
+
+@router.get("/runs/{run_id}/pages/{page}.png")
+def page_image(state: State, user: User, run_id: str, page: int) -> Response:
+    """A page of the PDF as an image (rendered once, cached under the file's hash, erased with it)."""
+    dossier, pdf = _workspace_pdf(state, user, run_id)
+    data = page_png(state.settings, dossier.sha256, pdf, page)
+    if data is None:
+        raise not_found()
+    return Response(data, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.get("/runs/{run_id}/pages/{page}/boxes")
+def page_quote_boxes(
+    state: State, user: User, run_id: str, page: int, q: Annotated[str, Query(max_length=5000)]
+) -> list[Box]:
+    """Where a quote sits on the page image: boxes as fractions of the page, [] when not found."""
+    _, pdf = _workspace_pdf(state, user, run_id)
+    return quote_boxes(pdf, page, q)
 
 
 def _decidable(state: State, user: UserRow, run_id: str) -> RunRow:

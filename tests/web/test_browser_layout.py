@@ -217,3 +217,28 @@ def test_review_layout_stays_put_on_save_and_the_alert_closes(browser: Browser, 
     pg.wait_for_selector(".crit.active")
     assert not pg.locator("#manipulation-warning").is_visible(), "closing is remembered for this dossier"
     pg.context.close()
+
+
+@pytest.mark.parametrize("width_name", list(WIDTHS))
+def test_pdf_page_image_with_the_quote_boxed(browser: Browser, site: Site, width_name: str) -> None:
+    width = WIDTHS[width_name]
+    pg = open_as(browser, site, "alice", width)
+    pg.goto(site.url + "/runs/" + site.ids["run"])
+    pg.wait_for_selector(".crit.active")
+    card = pg.locator(".crit:has(button.quote[data-page]:not([data-page='']))").first
+    card.locator(".crit-head").click()
+    quote = card.locator("button.quote").first
+    quote.click()
+    if width < 900:
+        pg.locator("#doctext").wait_for(state="visible")
+    pg.click(".view-switch button[data-view=page]")
+    pg.wait_for_function("() => document.getElementById('page-img').naturalWidth > 0")
+    pg.locator("#page-wrap .pagebox").first.wait_for()
+    assert pg.locator("#page-wrap .pagebox-num").first.inner_text() == "1"
+    assert f"Page {quote.get_attribute('data-page')}" in pg.locator("#page-caption").inner_text()
+    assert sideways_overflow(pg) == 0
+    pg.wait_for_timeout(300)
+    pg.screenshot(path=str(OUTPUT / f"layout-page-image-{width}.png"))
+    pg.click(".view-switch button[data-view=text]")
+    assert pg.locator("#doctext mark.ev").first.is_visible() or width < 900
+    pg.context.close()

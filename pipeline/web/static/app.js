@@ -234,6 +234,7 @@
         card.classList.add("active");
         history.replaceState(null, "", "#crit-" + card.dataset.crit);
         if (backLabel) backLabel.textContent = card.dataset.crit;
+        if (pageMode) drawPage(card, firstPage(card));
         const first = highlight(card);
         scrollToMark(first);
         if (!first) say("Aucune preuve localisée dans le texte pour " + card.dataset.crit + ".");
@@ -261,6 +262,60 @@
       }
       return null;
     };
+
+    // PDF dossiers: the page image with the active criterion's quotes boxed and numbered.
+    const pageview = document.getElementById("pageview");
+    const textview = document.getElementById("textview");
+    const pageImg = document.getElementById("page-img");
+    const pageWrap = document.getElementById("page-wrap");
+    let pageMode = false, shownPage = 0, pageToken = 0;
+    const drawPage = async (card, page, currentIndex) => {
+      if (!pageview || !card || !page) return;
+      const token = ++pageToken;
+      pageWrap.querySelectorAll(".pagebox, .pagebox-num").forEach((b) => b.remove());
+      if (shownPage !== page) {
+        pageImg.src = "/runs/" + encodeURIComponent(runId) + "/pages/" + page + ".png";
+        shownPage = page;
+      }
+      const quotes = Array.from(card.querySelectorAll("button.quote"));
+      const on = quotes.map((b, i) => [b, i]).filter(([b]) => Number(b.dataset.page) === page);
+      pageImg.alt = "Page " + page + " du dossier" + (on.length ? ", passage(s) " + on.map(([, i]) => i + 1).join(", ") + " de " + card.dataset.crit + " encadré(s)" : "");
+      document.getElementById("page-caption").textContent = "Page " + page + (on.length ? " — " + card.dataset.crit + " : passage(s) " + on.map(([, i]) => i + 1).join(", ") : "");
+      for (const [btn, i] of on) {
+        let boxes = [];
+        try {
+          boxes = await api("GET", "/runs/" + encodeURIComponent(runId) + "/pages/" + page + "/boxes?q=" + encodeURIComponent(btn.dataset.quote || ""));
+        } catch (_) { continue; }
+        if (token !== pageToken) return;
+        boxes.forEach((b, k) => {
+          const box = document.createElement("div");
+          box.className = "pagebox" + (i === currentIndex ? " current" : "");
+          Object.assign(box.style, { left: 100 * b.x + "%", top: 100 * b.y + "%", width: 100 * b.w + "%", height: 100 * b.h + "%" });
+          pageWrap.append(box);
+          if (k === 0) {
+            const num = document.createElement("span");
+            num.className = "pagebox-num";
+            num.textContent = String(i + 1);
+            Object.assign(num.style, { left: 100 * b.x + "%", top: 100 * b.y + "%" });
+            pageWrap.append(num);
+            if (i === currentIndex || currentIndex === undefined && on[0][1] === i) box.scrollIntoView({ block: "center" });
+          }
+        });
+      }
+    };
+    const firstPage = (card) => {
+      const b = card && Array.from(card.querySelectorAll("button.quote")).find((q) => q.dataset.page);
+      return b ? Number(b.dataset.page) : shownPage || 1;
+    };
+    const setView = (view) => {
+      if (!pageview) return;
+      pageMode = view === "page";
+      pageview.classList.toggle("hidden", !pageMode);
+      textview.classList.toggle("hidden", pageMode);
+      document.querySelectorAll(".view-switch button").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.view === view)));
+      if (pageMode) drawPage(active, firstPage(active));
+    };
+    document.querySelectorAll(".view-switch button").forEach((b) => b.addEventListener("click", () => setView(b.dataset.view)));
 
     const decidedCount = () => {
       const n = cards.filter((c) => c.classList.contains("decided")).length;
@@ -317,6 +372,7 @@
           const mark = doc.querySelector('mark.ev[data-ev="' + i + '"]');
           scrollToMark(mark);
           if (narrow.matches) showMark(mark);
+          if (pageMode && btn.dataset.page) drawPage(card, Number(btn.dataset.page), i);
         });
       });
     });
