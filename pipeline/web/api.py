@@ -242,3 +242,28 @@ def cohort(state: State, user: GroupViewer, group_id: Id) -> CohortOut:
         most_missed=[MissedOut(**m.model_dump()) for m in result.most_missed] if result else [],
         heatmap_url=f"/groups/{group.id}/heatmap.png" if result else None,
     )
+
+
+# --- the comment bank (the assessor's own reusable comments) ----------------------------------------
+
+Assessor = Annotated[UserRow, Depends(require_role("admin", "assessor"))]
+
+
+class BankCommentIn(_In):
+    criterion_id: str = Field(pattern=r"^[A-Za-z0-9._-]{1,16}$")
+    text: str = Field(min_length=1, max_length=2000)
+
+
+@router.get("/comment-bank", summary="The user's reusable comments, by criterion")
+def get_comment_bank(state: State, user: Assessor) -> dict[str, list[services.BankCommentOut]]:
+    return services.comment_bank(state, user)
+
+
+@router.post("/comment-bank", status_code=201, summary="Save a reusable comment for a criterion")
+def post_comment_bank(state: State, user: Assessor, body: BankCommentIn) -> services.BankCommentOut:
+    return services.bank_add(state, user, body.criterion_id, body.text)
+
+
+@router.delete("/comment-bank/{comment_id}", status_code=204, summary="Delete one of the user's reusable comments")
+def delete_comment_bank(state: State, user: Assessor, comment_id: Id) -> None:
+    services.bank_remove(state, user, comment_id)

@@ -146,6 +146,7 @@ def run_page(request: Request, state: State, user: User, run_id: str) -> Respons
         crits={c.id: c for c in review.criteria},
         scale=state.ref.scale,
         page_images=_page_source(dossier) is not None,
+        bank=services.comment_bank(state, user) if can_decide(user, dossier) else {},
     )
 
 

@@ -17,6 +17,7 @@ from fastapi import HTTPException, UploadFile
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from pipeline.db.accounts import UserRow
+from pipeline.db.comments import CommentBank
 from pipeline.db.models import DossierRow, RunRow
 from pipeline.errors import ReferentielError, StorageError
 from pipeline.reports.feedback import Feedback, build_feedback, feedback_docx, feedback_html, feedback_json
@@ -386,6 +387,37 @@ def dossier_text(dossier: DossierRow) -> DossierTextOut:
             parts.append(current)
         current.blocks.append(BlockOut(kind=b.kind, text=b.text, start=b.start, end=b.end, level=b.level, page=b.page))
     return DossierTextOut(file_name=dossier.file_name, parts=parts)
+
+
+# --- the comment bank -----------------------------------------------------------------------------
+
+
+class BankCommentOut(_Out):
+    id: str
+    criterion_id: str
+    text: str
+
+
+def comment_bank(state: WebState, user: UserRow) -> dict[str, list[BankCommentOut]]:
+    """The user's own reusable comments, by criterion."""
+    bank = CommentBank(state.store.session).comments(user.id)
+    return {
+        cid: [BankCommentOut(id=r.id, criterion_id=r.criterion_id, text=r.text) for r in rows]
+        for cid, rows in bank.items()
+    }
+
+
+def bank_add(state: WebState, user: UserRow, criterion_id: str, text: str) -> BankCommentOut:
+    try:
+        r = CommentBank(state.store.session).add(user.id, criterion_id.strip().upper(), text)
+    except StorageError as e:
+        raise HTTPException(400, e.user_message) from e
+    return BankCommentOut(id=r.id, criterion_id=r.criterion_id, text=r.text)
+
+
+def bank_remove(state: WebState, user: UserRow, comment_id: str) -> None:
+    if not CommentBank(state.store.session).remove(user.id, comment_id):
+        raise HTTPException(404, "Commentaire type introuvable.")
 
 
 # --- decisions ------------------------------------------------------------------------------------

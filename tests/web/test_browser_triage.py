@@ -9,7 +9,7 @@ import pytest
 
 from tests.web.helpers import OUTPUT
 from tests.web.test_browser import CHROMIUM, browser
-from tests.web.test_browser_layout import Site, open_as, site
+from tests.web.test_browser_layout import Site, open_as, sideways_overflow, site
 
 __all__ = ["browser", "site"]  # the fixtures, shared with the other browser tests
 pytestmark = [
@@ -19,6 +19,35 @@ pytestmark = [
 from playwright.sync_api import Browser  # noqa: E402  # test_browser skipped the module already if missing
 
 LABEL = re.compile(r"^Confiance\u00a0: \d{1,3}\u00a0% \(probabilité estimée que le niveau soit exact\)")
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_comment_bank_and_gaps_as_a_comment(browser: Browser, site: Site, width: int) -> None:
+    """Runs before the triage test: it saves no decision, only a comment of Alice's bank."""
+    pg = open_as(browser, site, "alice", width)
+    pg.goto(site.url + "/runs/" + site.ids["run"])
+    pg.wait_for_selector(".crit.active")
+    card = pg.locator(".crit.active")
+    crit = card.get_attribute("data-crit")
+    assert "Le candidat lira ce commentaire" in card.locator(".comment-note").inner_text()
+    pg.locator("body").press("g")  # the listed gaps become the comment
+    ta = card.locator("textarea[name=comment]")
+    gaps = card.locator("ul.missing li").all_inner_texts()
+    assert ta.input_value().startswith("À compléter : ") and gaps[0].strip() in ta.input_value()
+    if width == 1366:
+        ta.fill("Chiffrez vos indicateurs.")
+        card.locator(".bank-save").click()
+        pg.wait_for_function("() => document.getElementById('status-line').textContent.includes('type enregistré')")
+        pg.reload()
+        pg.wait_for_selector(".crit.active")
+        card = pg.locator(f"#crit-{crit}".replace(".", "\\."))
+        card.locator(".crit-head").click()
+        card.locator(".bank-select").select_option(label="Chiffrez vos indicateurs.")
+        assert card.locator("textarea[name=comment]").input_value() == "Chiffrez vos indicateurs."
+    assert sideways_overflow(pg) == 0
+    card.scroll_into_view_if_needed()
+    pg.screenshot(path=str(OUTPUT / f"comment-bank-{width}.png"))
+    pg.context.close()
 
 
 def test_doubtful_first_then_accept_the_confident_ones_together(browser: Browser, site: Site) -> None:

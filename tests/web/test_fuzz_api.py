@@ -68,6 +68,9 @@ OPERATIONS = [
     ("POST", "/api/v1/runs/{run_id}/finalize"),
     ("GET", "/api/v1/groups"),
     ("GET", "/api/v1/groups/{group_id}/cohort"),
+    ("GET", "/api/v1/comment-bank"),
+    ("POST", "/api/v1/comment-bank"),
+    ("DELETE", "/api/v1/comment-bank/{comment_id}"),
 ]
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 

@@ -386,6 +386,46 @@
       });
     });
 
+    // The comment bank: insert a saved comment, keep the current one, turn the listed gaps into a comment.
+    const appendComment = (card, text) => {
+      const ta = card.querySelector("textarea[name=comment]");
+      if (!ta || ta.disabled || !text) return;
+      ta.value = ta.value.trim() ? ta.value.trimEnd() + "\n" + text : text;
+      ta.focus();
+    };
+    const gapsText = (card) => {
+      const items = Array.from(card.querySelectorAll("ul.missing li")).map((li) => li.textContent.trim().replace(/\.$/, ""));
+      return items.length ? "À compléter : " + items.join(" ; ") + "." : "";
+    };
+    cards.forEach((card) => {
+      const bank = card.querySelector(".bank");
+      if (!bank) return;
+      const sel = bank.querySelector(".bank-select");
+      sel.addEventListener("change", () => {
+        const opt = sel.selectedOptions[0];
+        if (opt && opt.value) appendComment(card, opt.dataset.text);
+        sel.value = "";
+      });
+      bank.querySelector(".bank-save").addEventListener("click", async () => {
+        const text = card.querySelector("textarea[name=comment]").value.trim();
+        if (!text) { say("Écrivez d’abord le commentaire à garder.", true); return; }
+        try {
+          const saved = await api("POST", "/api/v1/comment-bank", { criterion_id: card.dataset.crit, text });
+          if (!Array.from(sel.options).some((o) => o.value === saved.id)) {
+            const opt = document.createElement("option");
+            opt.value = saved.id;
+            opt.dataset.text = saved.text;
+            opt.textContent = saved.text.length > 100 ? saved.text.slice(0, 100) + "…" : saved.text;
+            sel.append(opt);
+            sel.options[0].textContent = "— insérer —";
+          }
+          say("Commentaire type enregistré pour " + card.dataset.crit + ".");
+        } catch (e) { say(e.message, true); }
+      });
+      const gapsBtn = bank.querySelector(".gaps-insert");
+      if (gapsBtn) gapsBtn.addEventListener("click", () => appendComment(card, gapsText(card)));
+    });
+
     document.querySelectorAll("a[data-crit-link]").forEach((a) => {
       a.addEventListener("click", (ev) => {
         ev.preventDefault();
@@ -479,6 +519,10 @@
         if (level < minLevel || level > maxLevel) return;
         ev.preventDefault();
         decide(active, level);
+      } else if (key === "g" && active) {
+        ev.preventDefault();
+        const text = gapsText(active);
+        if (text) appendComment(active, text); else say("Aucun manque relevé pour " + active.dataset.crit + ".");
       } else if (key === "c" && active) {
         ev.preventDefault();
         const ta = active.querySelector("textarea[name=comment]");
