@@ -234,9 +234,10 @@ def test_finalized_feedback_follows_the_assessor(tmp_path: Path) -> None:
     ref = resolve_referentiel()
     sample = SAMPLES / "m1_agence_faible" / "m1_agence_faible.docx"
     outcome, rec = review_and_record(store, sample, "M1", settings, ref, candidate_ref="Amélie Roux")
-    untouched = [d.criterion_id for d in outcome.review.criteria if any(g.kind == "no_evidence" for g in d.gaps)]
-    assert untouched, "the weak sample should have a criterion without evidence"
-    raised = untouched[0]
+    # the criterion the tool found least for (no evidence at all, when there is one)
+    raised = min(
+        outcome.review.criteria, key=lambda d: (not any(g.kind == "no_evidence" for g in d.gaps), len(d.evidence))
+    ).criterion_id
     for d in outcome.review.criteria:
         level, comment = (2, "Analyse présente en annexe B, bien argumentée.") if d.criterion_id == raised else (1, "")
         store.decide(rec.run_id, d.criterion_id, level, "Claire Petit", comment)
@@ -285,3 +286,25 @@ def test_grid_of_a_run_without_candidate_name_has_no_empty_field(tmp_path: Path)
     assert "Le président du jury" in text and "Une compétence est acquise lorsque" in text
     html = grid_html(doc)
     assert "Résultat du module M2" in html and "Le président du jury" in html
+
+
+def test_feedback_never_contradicts_a_raised_criterion() -> None:
+    """The tool found nothing for C1.3 (a `no_evidence` gap); the assessor gave it 2 with a comment."""
+    from tests.test_reports import make_doc
+
+    doc = make_doc(final=True)
+    c1 = doc.competencies[0]
+    raised = c1.criteria[2].model_copy(
+        update={"confirmed_level": 2, "confirmed_label": "Satisfaisant", "comment": "Traité en annexe B."}
+    )
+    decided = [c.model_copy(update={"confirmed_level": c.confirmed_level or 1}) for c in c1.criteria[:2]]
+    doc = doc.model_copy(
+        update={"competencies": [c1.model_copy(update={"criteria": [*decided, raised]}), *doc.competencies[1:]]}
+    )
+    fb = feedback_json(doc, organisation="Institut Exemple")
+    crit = fb["competencies"][0]["criteria"][2]
+    assert crit["comment"] == "Traité en annexe B." and crit["credited"]
+    assert crit["assessment"] == doc.scale[2][2] and crit["level"] is None
+    assert "Aucun passage" not in json.dumps(crit, ensure_ascii=False)
+    assert "ne traite" not in json.dumps(crit, ensure_ascii=False)
+    assert fb["organisation"] == "Institut Exemple"
