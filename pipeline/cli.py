@@ -284,7 +284,9 @@ def _kept_copy_note(sha256: str) -> str:
 @handles_errors
 def review(
     file: Path = typer.Argument(..., help="Dossier PDF ou DOCX."),
-    module: str = typer.Option(..., "--module", "-m", help="M1 ou M2."),
+    module: str = typer.Option(
+        ..., "--module", "-m", help="Module du référentiel (M1 à M4 pour mdc-2023 ; voir dossier-review referentiel)."
+    ),
     backend: str | None = typer.Option(
         None, "--backend", help="offline (défaut, local) ou openai (serveur compatible)."
     ),
