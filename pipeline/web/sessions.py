@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi import Path as PathParam
@@ -25,12 +25,13 @@ from pipeline.db.sessions import ExamSessionRow, SessionStore
 from pipeline.errors import ReviewError
 from pipeline.reports import session_docs
 from pipeline.sessions import add_manifest, assign_in_turn, read_manifest, status_json
+from pipeline.web.api import ERRORS
 from pipeline.web.deps import State, not_found, require_role, verify_csrf
 from pipeline.web.render import page
 from pipeline.web.state import WebState
 
 pages = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
-api = APIRouter(prefix="/api/v1", dependencies=[Depends(verify_csrf)])
+api = APIRouter(prefix="/api/v1", dependencies=[Depends(verify_csrf)], responses=ERRORS, tags=["sessions"])
 Admin = Annotated[UserRow, Depends(require_role("admin"))]
 Id = Annotated[str, PathParam(pattern=r"^[0-9a-f]{32}$", description="Random 128-bit id (32 hex digits).")]
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -241,9 +242,20 @@ def api_session(state: State, user: Admin, session_id: Id) -> dict[str, Any]:
     return {**status_json(state.store, sess.id), "running": batch_running(sess.id)}
 
 
-@api.get("/sessions/{session_id}/exports/{name}", summary="Minutes, results or grids of a session")
-def api_session_export(state: State, user: Admin, session_id: Id, name: str) -> Response:
+ExportName = Literal["pv.docx", "resultats.csv", "resultats.json", "grilles.docx"]
+
+
+@api.get(
+    "/sessions/{session_id}/exports/{name}",
+    summary="Minutes, results or grids of a session",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The document",
+            "content": {DOCX: {}, "text/csv": {}, "application/json": {}},
+        }
+    },
+)
+def api_session_export(state: State, user: Admin, session_id: Id, name: ExportName) -> Response:
     sess = _session(state, session_id)
-    if name not in EXPORTS:
-        raise not_found()
     return _export(state, sess, name)

@@ -23,6 +23,7 @@ from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.generation.modes import GenerationMode  # noqa: E402
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance  # noqa: E402
 
+from pipeline.db.sessions import SessionStore  # noqa: E402
 from pipeline.web import create_app  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -42,6 +43,8 @@ class Target:
             self.client, self.csrf, SAMPLES / "m2_hotel_moyen" / "m2_hotel_moyen.docx", "M2", group_id=group.id
         )
         self.ids = {"run_id": finished_run(self.app, self.client, job), "job_id": job, "group_id": group.id}
+        web = self.app.state.web
+        self.ids["session_id"] = SessionStore(web.store).create("Fuzz", "M2", web.ref.ref, True, "root")
         self.cookies = {"dr_session": self.client.cookies.get("dr_session") or ""}
 
 
@@ -71,6 +74,8 @@ OPERATIONS = [
     ("GET", "/api/v1/comment-bank"),
     ("POST", "/api/v1/comment-bank"),
     ("DELETE", "/api/v1/comment-bank/{comment_id}"),
+    ("GET", "/api/v1/sessions/{session_id}"),
+    ("GET", "/api/v1/sessions/{session_id}/exports/{name}"),
 ]
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 
