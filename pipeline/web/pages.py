@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pipeline.db.accounts import ROLES, UserRow
 from pipeline.db.models import DossierRow, RunRow
 from pipeline.errors import StorageError
-from pipeline.web import services
+from pipeline.web import services, worklist
 from pipeline.web.access import (
     can_decide,
     get_group,
@@ -50,13 +50,36 @@ def home(user: User) -> Response:
 
 
 @router.get("/dossiers", response_class=HTMLResponse)
-def dossiers(request: Request, state: State, user: User) -> Response:
+def dossiers(
+    request: Request,
+    state: State,
+    user: User,
+    tri: Annotated[str, Query(max_length=16)] = "date",
+    filtre: Annotated[str, Query(max_length=16)] = "tous",
+) -> Response:
     rows = visible_dossiers(state, user)
     runs = latest_runs(state, [d.id for d in rows])
     locked = {r.id: state.store.grid(r.id).locked for r in runs.values()} if user.role != "candidate" else {}
     pending = state.jobs.jobs_of(user.id)
     names = {u.id: u.name for u in state.accounts.users("assessor")} if user.role == "admin" else {}
-    return page(request, "dossiers.html", dossiers=rows, runs=runs, locked=locked, jobs=pending, assessor_names=names)
+    tri, filtre = (tri if tri in worklist.SORTS else "date"), (filtre if filtre in worklist.FILTERS else "tous")
+    progress: dict[str, worklist.Progress] = {}
+    if user.role in ("admin", "assessor"):  # the worklist: progress, flags, sort and filter
+        rows, progress = worklist.worklist(state, user, rows, runs, tri, filtre)
+    return page(
+        request,
+        "dossiers.html",
+        dossiers=rows,
+        runs=runs,
+        locked=locked,
+        jobs=pending,
+        assessor_names=names,
+        progress=progress,
+        sorts=worklist.SORTS,
+        filters=worklist.FILTERS,
+        tri=tri,
+        filtre=filtre,
+    )
 
 
 # --- upload and progress --------------------------------------------------------------------------
@@ -147,6 +170,9 @@ def run_page(request: Request, state: State, user: User, run_id: str) -> Respons
         scale=state.ref.scale,
         page_images=_page_source(dossier) is not None,
         bank=services.comment_bank(state, user) if can_decide(user, dossier) else {},
+        next_run=(
+            worklist.next_dossier(state, user, dossier.id) if review.locked and can_decide(user, dossier) else None
+        ),
     )
 
 
