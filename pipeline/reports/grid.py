@@ -30,6 +30,7 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from pipeline.reports.grid_data import CompetencyBlock, CriterionLine, EvidenceRef, GridDoc
+from pipeline.reports.wording import backend_label
 from pipeline.textnorm import clip as clip_words
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -191,7 +192,7 @@ def header_rows(doc: GridDoc) -> list[tuple[str, str]]:
         rows.append(("Bloc de compétences", blocs_text(doc)))
     rows += [
         ("Dossier", doc.file_name),
-        ("Analyse automatique", f"{fmt_datetime(doc.reviewed_at)} — moteur : {doc.backend} — n° {doc.run_id}"),
+        ("Analyse automatique", f"{fmt_datetime(doc.reviewed_at)} — {backend_label(doc.backend)} — n° {doc.run_id}"),
         ("Correcteur(s)" if doc.markers else "Évaluateur", ", ".join(doc.markers or assessors(doc)) or "non affecté"),
     ]
     if doc.moderators:

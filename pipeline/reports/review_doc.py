@@ -6,6 +6,7 @@ from typing import Any
 
 from pipeline.referentiel import Referentiel
 from pipeline.reports.confidence import confidence_label
+from pipeline.reports.wording import backend_label
 from pipeline.textnorm import clip
 from pipeline.types import Review
 
@@ -65,7 +66,7 @@ def review_markdown(review: Review, ref: Referentiel) -> str:
         "",
         f"Module {modality.id} — {modality.title} : {modality.subtitle}  ",
         f"Référentiel : {ref.title}  ",
-        f"Analyse n° `{review.run_id}` du {review.created_at} — moteur : {review.provenance.backend}",
+        f"Analyse n° `{review.run_id}` du {review.created_at} — {backend_label(review.provenance.backend)}",
         "",
         "> **Ceci est une pré-lecture automatique.** Les niveaux sont des suggestions : un évaluateur humain "
         "confirme ou corrige chaque note. Chaque citation a été retrouvée mot pour mot dans le dossier.",

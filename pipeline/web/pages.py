@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pipeline.db.accounts import ROLES, UserRow
 from pipeline.db.models import DossierRow, RunRow
 from pipeline.errors import StorageError
-from pipeline.web import services, worklist
+from pipeline.web import selfcheck, services, worklist
 from pipeline.web.access import (
     can_decide,
     get_group,
@@ -157,7 +157,16 @@ def job_dismiss(state: State, user: User, job_id: str) -> Response:
 def run_page(request: Request, state: State, user: User, run_id: str) -> Response:
     run, dossier = get_run(state, user, run_id)
     if view_for(user, dossier) == "formative":
-        return page(request, "formative.html", run=run, dossier=dossier, fb=services.formative(state, run))
+        fb = services.formative(state, run)
+        return page(
+            request,
+            "formative.html",
+            run=run,
+            dossier=dossier,
+            fb=fb,
+            overview=selfcheck.overview(fb),
+            selfcheck_state=selfcheck.state_of,
+        )
     review = services.review_out(state, run, dossier)
     return page(
         request,

@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from pipeline.db.accounts import ROLE_LABELS
 from pipeline.reports.confidence import confidence_label, confidence_percent
 from pipeline.reports.grid import fmt_datetime
+from pipeline.reports.wording import backend_label
 from pipeline.web.deps import expected_csrf, get_state, login_session
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -29,6 +30,7 @@ def make_templates() -> Jinja2Templates:
     env.filters["date"] = fmt_datetime
     env.filters["pct"] = lambda v: confidence_percent(float(v))  # "31 %" with a no-break space
     env.filters["confidence"] = confidence_label
+    env.filters["backend"] = backend_label
     env.globals.update(role_labels=ROLE_LABELS, status_labels=STATUS_LABELS, kind_labels=KIND_LABELS)
     return templates
 
