@@ -226,7 +226,11 @@ def _batch(files: list[Path], workers: int, embedder: str) -> tuple[float, dict[
     for job_id in ids:
         runner.wait(job_id)
     seconds = time.perf_counter() - t
-    failed = sum(1 for job_id in ids if (row := runner.job(job_id)) is None or row.status != "done")
+    rows = [runner.job(job_id) for job_id in ids]
+    failed = sum(1 for row in rows if row is None or row.status != "done")
+    for row in rows:
+        if row is not None and row.status != "done":
+            print(f"  failed: {row.file_name}: {row.error}")
     runner.shutdown()
     logger.removeHandler(reviews)
     with store.session() as session:
