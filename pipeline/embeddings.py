@@ -132,8 +132,9 @@ class RemoteEmbedder:
 def embed_prefixed(embedder: Embedder, texts: list[str]) -> Vectors:
     """Embed e5-prefixed texts with a local embedder (what `embed-server` answers): `query: ` → query."""
     rows = [
-        embedder.embed_query(t[len("query: ") :]) if t.startswith("query: ") else
-        embedder.embed_passages([t.removeprefix("passage: ")])[0]
+        embedder.embed_query(t[len("query: ") :])
+        if t.startswith("query: ")
+        else embedder.embed_passages([t.removeprefix("passage: ")])[0]
         for t in texts
     ]
     return np.vstack(rows) if rows else np.zeros((0, embedder.dim), dtype=np.float32)
