@@ -59,8 +59,8 @@ def build_cohort(
     levels stays on disk, so erasing a dossier leaves nothing behind here. None while no member
     has a finished review.
     """
-    if rows is None:
-        rows = [r for r, _ in cohort_rows(state, group)]
+    if rows is None:  # levels of assessments only: a self-check draft's candidate was told "aucune note"
+        rows = [r for r, d in cohort_rows(state, group) if d.kind == "assessment"]
     if not rows:
         return None
     with tempfile.TemporaryDirectory(prefix="dr-cohort-") as tmp:

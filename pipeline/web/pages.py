@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pipeline.db.accounts import ROLES, UserRow
 from pipeline.db.models import DossierRow, RunRow
 from pipeline.errors import StorageError
-from pipeline.web import selfcheck, services, worklist
+from pipeline.web import selfcheck, services, trainer, worklist
 from pipeline.web.access import (
     can_decide,
     get_group,
@@ -322,10 +322,18 @@ def groups(request: Request, state: State, user: GroupViewer) -> Response:
 def group_page(request: Request, state: State, user: GroupViewer, group_id: str) -> Response:
     group = get_group(state, user, group_id)
     rows = cohort_rows(state, group)
-    built = build_cohort(state, group, [r for r, _ in rows])
-    result = built[0] if built else None
-    members = state.accounts.members(group.id)
-    return page(request, "cohort.html", group=group, result=result, members=members, rows=rows)
+    assessed = [r for r, d in rows if d.kind == "assessment"]  # never the levels of self-check drafts
+    threshold = state.ref.scale.rule.acquired_min_level
+    return page(
+        request,
+        "cohort.html",
+        group=group,
+        members=state.accounts.members(group.id),
+        rows=rows,
+        views=trainer.module_views(state, assessed),
+        threshold=threshold,
+        threshold_label=state.ref.scale.label(threshold),
+    )
 
 
 @router.get("/groups/{group_id}/{name}")
