@@ -65,23 +65,22 @@ def _until(check, timeout: float, what: str, every: float = 0.2) -> None:  # typ
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return out
+
+
 def _descendants(pid: int) -> dict[int, int]:
-    """pid → depth below `pid` (1: child, 2: grandchild…), from /proc."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    depth: dict[int, int] = {}
-    for p in parents:
-        chain, q = 0, p
-        while q in parents and q != pid and chain < 50:
-            q, chain = parents[q], chain + 1
-        if q == pid and p != pid:
-            depth[p] = chain
+    """pid → depth below `pid` (1: child, 2: grandchild), from /proc/PID/task/*/children (cheap: this
+    runs beside the page-load timing, in the same interpreter)."""
+    depth = {c: 1 for c in _children(pid)}
+    for child in list(depth):
+        depth.update({g: 2 for g in _children(child)})
     return depth
 
 
@@ -155,10 +154,11 @@ def test_two_workers_a_sigkill_and_every_dossier_reviewed_once(
             upload(client, csrf, f, f.parent.name[:2].upper(), candidate_ref=f"Cand. {i}") for i, f in enumerate(files)
         ]  # type: ignore[arg-type]
 
-        latencies: list[float] = []
-        batch_over = threading.Event()
-        pages = threading.Thread(target=_load_pages, args=(base, latencies, batch_over), daemon=True)
-        pages.start()
+        # the page loads time themselves in a process of their own: this one polls /proc and the database
+        stop_file, timings = tmp_path / "batch-over", tmp_path / "latencies.txt"
+        pages = subprocess.Popen(
+            [sys.executable, "-c", _LOAD_PAGES, base, str(stop_file), str(timings)], cwd=SAMPLES.parent
+        )
 
         def statuses() -> list[str]:
             with store.session() as s:
@@ -175,7 +175,7 @@ def test_two_workers_a_sigkill_and_every_dossier_reviewed_once(
                 seen.setdefault(p, now)
             return "done" in statuses() and any(now - seen[p] > 1.5 for p in reviews)
 
-        _until(w1_mid_review, 400, "a review in the first worker")
+        _until(w1_mid_review, 400, "a review in the first worker", every=0.5)
         health = httpx.get(base + "/healthz").json()
         assert health["workers"] == 2 and sum(health["queue_depth"].values()) > 0, health
         orphans = [p for p, depth in _descendants(w1.pid).items() if depth == 2]
@@ -184,8 +184,9 @@ def test_two_workers_a_sigkill_and_every_dossier_reviewed_once(
         _until(lambda: not any(Path(f"/proc/{p}").exists() for p in orphans), 10, "the killed worker's review to end")
 
         _until(lambda: all(s in ("done", "failed") for s in statuses()), 900, "the batch", every=1)
-        batch_over.set()
-        pages.join(30)
+        stop_file.touch()
+        assert pages.wait(60) == 0
+        latencies = [float(x) for x in timings.read_text().split()]
 
         with store.session() as s:
             rows = list(s.scalars(select(JobRow).where(JobRow.id.in_(jobs))))
@@ -202,7 +203,8 @@ def test_two_workers_a_sigkill_and_every_dossier_reviewed_once(
 
         p95 = statistics.quantiles(latencies, n=20)[-1]
         print(
-            f"\npage loads during the batch: {len(latencies)}, median {statistics.median(latencies) * 1000:.0f} ms, "
+            f"\npage loads during the batch: {len(latencies)}, slowest {sorted(latencies)[-5:]}, "
+            f"median {statistics.median(latencies) * 1000:.0f} ms, "
             f"p95 {p95 * 1000:.0f} ms"
         )
         assert len(latencies) >= 20 and p95 < 0.3
@@ -276,16 +278,22 @@ def _get(url: str) -> int:
         return 0
 
 
-def _load_pages(base: str, latencies: list[float], stop: threading.Event, most: int = 400) -> None:
-    """Load the assessor's dossiers page every 0.25 s (bounded) while the batch runs."""
-    client = httpx.Client(base_url=base, timeout=30)
-    login(client, "alice")  # type: ignore[arg-type]
-    while not stop.is_set() and len(latencies) < most:
-        t = time.perf_counter()
-        r = client.get("/dossiers")
-        latencies.append(time.perf_counter() - t)
-        assert r.status_code == 200
-        time.sleep(0.25)
+_LOAD_PAGES = """
+import sys, time
+from pathlib import Path
+import httpx
+from tests.web.helpers import login
+base, stop, out = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+client = httpx.Client(base_url=base, timeout=30)
+login(client, "alice")
+times = []
+while not stop.exists() and len(times) < 400:  # bounded: one load every 0.25 s while the batch runs
+    t = time.perf_counter()
+    assert client.get("/dossiers").status_code == 200
+    times.append(time.perf_counter() - t)
+    time.sleep(0.25)
+out.write_text(" ".join(f"{x:.4f}" for x in times))
+"""
 
 
 def _embedded(tmp_path: Path) -> tuple[JobRunner, str]:
