@@ -135,6 +135,20 @@ class AccountStore:
             s.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
             s.add(AuditRow(actor=actor, action="password", detail=user.username))
 
+    def set_active(self, user_id: str, active: bool, actor: str = "cli") -> UserRow:
+        """Deactivate (its sessions end, it can no longer log in; its decisions stay) or reactivate."""
+        with self.session.begin() as s:
+            user = s.get(UserRow, user_id)
+            if user is None:
+                raise StorageError(f"user {user_id} not found", "Utilisateur introuvable.")
+            user.active = active
+            if not active:
+                s.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
+            s.add(AuditRow(actor=actor, action="reactivate" if active else "deactivate", detail=user.username))
+            s.flush()
+            s.expunge(user)
+            return user
+
     def authenticate(self, username: str, password: str) -> UserRow | None:
         """The active user whose password matches, else None (same cost whether the name exists or not)."""
         with self.session() as s:

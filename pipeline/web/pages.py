@@ -403,6 +403,44 @@ def admin_add_user(
     return _admin_page(request, state, user, notice=f"Compte « {new.username} » créé.")
 
 
+@router.post("/admin/password", response_class=HTMLResponse)
+def admin_reset_password(
+    request: Request,
+    state: State,
+    user: Admin,
+    user_id: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=1024)],
+) -> Response:
+    """A new password chosen by the administrator (audited); the account's open sessions end."""
+    target = state.accounts.user(user_id)
+    if target is None:
+        raise not_found()
+    try:
+        state.accounts.set_password(target.id, password, actor=user.username)
+    except StorageError as e:
+        return _admin_page(request, state, user, status=400, error=e.user_message)
+    return _admin_page(request, state, user, notice=f"Mot de passe de « {target.username} » réinitialisé.")
+
+
+@router.post("/admin/active", response_class=HTMLResponse)
+def admin_set_active(
+    request: Request,
+    state: State,
+    user: Admin,
+    user_id: Annotated[str, Form(max_length=64)],
+    active: Annotated[str, Form(max_length=1)],
+) -> Response:
+    """Deactivate or reactivate an account (audited); an administrator cannot deactivate themself."""
+    target = state.accounts.user(user_id)
+    if target is None:
+        raise not_found()
+    if target.id == user.id and active != "1":
+        return _admin_page(request, state, user, status=400, error="Vous ne pouvez pas désactiver votre propre compte.")
+    changed = state.accounts.set_active(target.id, active == "1", actor=user.username)
+    state_word = "réactivé" if changed.active else "désactivé (ses décisions restent)"
+    return _admin_page(request, state, user, notice=f"Compte « {changed.username} » {state_word}.")
+
+
 @router.post("/admin/groups", response_class=HTMLResponse)
 def admin_add_group(
     request: Request,
