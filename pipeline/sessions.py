@@ -10,8 +10,6 @@ reviewed with the same hash and settings is reused, not reviewed again).
 from __future__ import annotations
 
 import csv
-import hashlib
-import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -28,15 +26,12 @@ from pipeline.errors import ReviewError, StorageError
 from pipeline.referentiel import Referentiel
 from pipeline.reports.grid_data import bloc_results
 from pipeline.review import review_and_record
-from pipeline.settings import Settings
+from pipeline.settings import Settings, review_identity
 from pipeline.types import Dossier
 
 log = logging.getLogger(__name__)
 
 # settings that change where things are stored or who may connect, never what a review says
-_NOT_REVIEW_SETTINGS = frozenset(
-    {"data_dir", "llm_api_key", "database_url", "retention_days", "trusted_proxies", "organisation", "max_file_bytes"}
-)
 STATE_LABELS = {
     "pending": "en attente",
     "running": "en cours",
@@ -56,27 +51,13 @@ class SessionError(ReviewError):
 # --- settings identity ----------------------------------------------------------------------------
 
 
-def _key(settings: dict[str, Any], ref_hash: str, module: str) -> str:
-    kept = {k: v for k, v in settings.items() if k not in _NOT_REVIEW_SETTINGS}
-    blob = json.dumps({"settings": kept, "referentiel": ref_hash, "module": module}, sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
-
-
 def settings_key(settings: Settings, ref: Referentiel, module: str) -> str:
     """What makes two reviews of the same file the same review: settings, referentiel, module."""
-    return _key(settings.model_dump(mode="json", exclude={"llm_api_key", "data_dir"}), ref.snapshot_hash, module)
+    return review_identity(settings.model_dump(mode="json"), ref.snapshot_hash, module)
 
 
 def run_settings_key(run: RunRow) -> str:
-    return _key(run.settings or {}, run.referentiel_hash, run.module)
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return review_identity(run.settings or {}, run.referentiel_hash, run.module)
 
 
 # --- manifest -------------------------------------------------------------------------------------
@@ -213,7 +194,9 @@ def _add_one(
     try:
         if not row.file.is_file():
             raise SessionError(f"{row.file}: not found", f"fichier introuvable : {row.file}")
-        sha = file_sha256(row.file)
+        from pipeline.jobqueue.execute import file_hash  # the one file hash (lazy: keeps start-up light)
+
+        sha = file_hash(row.file)
         if member.status == "reviewed" and member.run_id:
             if (member.sha256, member.settings_key) == (sha, key):
                 item.outcome, item.run_id, item.message = "skipped", member.run_id, "déjà analysé"

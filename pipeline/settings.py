@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -168,3 +171,39 @@ class Settings(BaseSettings):
     def ensure_dirs(self) -> None:
         for d in (self.data_dir, self.chroma_dir, self.cache_dir, self.files_dir):
             d.mkdir(parents=True, exist_ok=True)
+
+
+# Settings that say where and how a review runs, not what it finds.
+DEPLOYMENT_SETTINGS = frozenset(
+    {
+        "data_dir",
+        "database_url",
+        "queue",
+        "workers",
+        "review_memory_mb",
+        "review_cpu_s",
+        "review_timeout_s",
+        "job_attempts",
+        "worker_grace_s",
+        "shared_dir",
+        "chroma_url",
+        "embed_base_url",
+        "embed_api_key",
+        "llm_api_key",
+        "retention_days",
+        "trusted_proxies",
+        "llm_concurrency",
+        "llm_timeout_s",
+        "llm_max_retries",
+        "organisation",  # who signs the letters, not what the review finds
+        "max_file_bytes",
+    }
+)
+
+
+def review_identity(settings: Mapping[str, object], referentiel_hash: str, module: str) -> str:
+    """What makes two reviews of one file the same review: the settings that change what it finds,
+    the referentiel snapshot and the module (computed alike for a job, a session row and a stored run)."""
+    kept = {k: v for k, v in sorted(settings.items()) if k not in DEPLOYMENT_SETTINGS}
+    blob = json.dumps([kept, referentiel_hash, module], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()

@@ -11,7 +11,6 @@ are not part of the key: any worker gives the same review.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import shutil
 import threading
@@ -26,7 +25,7 @@ from pipeline.jobqueue.limits import ChildResult, run_in_child
 from pipeline.jobqueue.model import JobSpec
 from pipeline.jobqueue.status import get_job, set_status
 from pipeline.referentiel import Referentiel
-from pipeline.settings import Settings
+from pipeline.settings import Settings, review_identity
 
 log = logging.getLogger(__name__)
 
@@ -40,33 +39,6 @@ LIMITS = (
 )
 LOST = "Le fichier déposé est introuvable (dossier partagé des dépôts) : déposez-le à nouveau."
 
-# Settings that say where and how a review runs, not what it finds.
-DEPLOYMENT_SETTINGS = frozenset(
-    {
-        "data_dir",
-        "database_url",
-        "queue",
-        "workers",
-        "review_memory_mb",
-        "review_cpu_s",
-        "review_timeout_s",
-        "job_attempts",
-        "worker_grace_s",
-        "shared_dir",
-        "chroma_url",
-        "embed_base_url",
-        "embed_api_key",
-        "llm_api_key",
-        "retention_days",
-        "trusted_proxies",
-        "llm_concurrency",
-        "llm_timeout_s",
-        "llm_max_retries",
-        "organisation",  # who signs the letters, not what the review finds
-        "max_file_bytes",
-    }
-)
-
 
 class Released(Exception):
     """The worker is stopping: the job goes back to the queue untouched."""
@@ -78,13 +50,6 @@ def file_hash(path: Path) -> str:
         while block := f.read(1 << 20):
             digest.update(block)
     return digest.hexdigest()
-
-
-def review_identity(settings: dict[str, Any], referentiel_hash: str, module: str) -> str:
-    """What makes two reviews of one file the same review (computed alike for a job and a stored run)."""
-    kept = {k: v for k, v in sorted(settings.items()) if k not in DEPLOYMENT_SETTINGS}
-    blob = json.dumps([kept, referentiel_hash, module], sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()
 
 
 def _owner(spec: JobSpec) -> tuple[object, ...]:
