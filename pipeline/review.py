@@ -107,10 +107,11 @@ def run_review(
     lap("draft")
     progress("vérification des citations", 4, STEPS)
     ground_drafts(dossier, chunks, drafts)
-    search = DossierSearch(dossier)
-    for d in drafts.values():  # a model's free-text gaps are checked like the offline drafter's
-        d.gaps = verify_free_gaps(d.gaps, [e.quote for e in d.evidence], search)
-        d.missing = [g.text for g in d.gaps]
+    if any(g.kind == "other" for d in drafts.values() for g in d.gaps):  # the offline drafter checks its own
+        search = DossierSearch(dossier)
+        for d in drafts.values():  # a model's free-text gaps are checked like the offline drafter's
+            d.gaps = verify_free_gaps(d.gaps, [e.quote for e in d.evidence], search)
+            d.missing = [g.text for g in d.gaps]
     lap("ground")
     criteria = [drafts[c.id] for c in ref.criteria_for(module)]
     review = Review(
