@@ -22,13 +22,16 @@ from rich.table import Table
 
 from pipeline import cli_fr
 from pipeline.errors import ReviewError
-from pipeline.referentiel import Referentiel, resolve_referentiel
-from pipeline.reports.confidence import confidence_label
-from pipeline.settings import Settings
 from pipeline.textnorm import clip
 
 if TYPE_CHECKING:
     from pipeline.db.store import ReviewStore
+    from pipeline.referentiel import Referentiel
+    from pipeline.settings import Settings
+
+# Start-up: `--help` and every sub-command's help load typer and rich only. pydantic models,
+# SQLAlchemy, chromadb, numpy... are imported inside the commands that use them
+# (tests/test_cli_startup.py keeps it so).
 
 cli_fr.install()
 app = typer.Typer(
@@ -47,6 +50,8 @@ DataDirOpt = typer.Option(None, "--data-dir", help="Dossier des données (index,
 
 
 def _settings(data_dir: Path | None, **overrides: Any) -> Settings:
+    from pipeline.settings import Settings
+
     values = {k: v for k, v in overrides.items() if v is not None}
     if data_dir is not None:
         values["data_dir"] = data_dir
@@ -55,6 +60,8 @@ def _settings(data_dir: Path | None, **overrides: Any) -> Settings:
 
 def _data_dir_hint(settings: Settings) -> str:
     """` --data-dir PATH` when the data live elsewhere than the default: hints must work as pasted."""
+    from pipeline.settings import Settings
+
     default = Settings.model_fields["data_dir"].get_default(call_default_factory=True)
     if settings.data_dir.resolve() == Path(default).resolve():
         return ""
@@ -63,6 +70,8 @@ def _data_dir_hint(settings: Settings) -> str:
 
 def _referentiel(settings: Settings) -> Referentiel:
     """The referentiel of new work (setting DOSSIER_REVIEW_REFERENTIEL); stored runs use their own."""
+    from pipeline.referentiel import resolve_referentiel
+
     return resolve_referentiel(settings.referentiel)
 
 
@@ -456,6 +465,8 @@ def confirm(
     data_dir: Path | None = DataDirOpt,
 ) -> None:
     """Parcourt les critères dans le terminal : accepter, changer le niveau, commenter (reprise possible)."""
+    from pipeline.reports.confidence import confidence_label
+
     settings, store = _store(data_dir)
     ref = store.referentiel(run_id)
     run = store.run(run_id)

@@ -6,17 +6,21 @@ import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from pipeline.settings import Settings
+if TYPE_CHECKING:  # imported where used: `--help` must not load pydantic (tests/test_cli_startup.py)
+    from pipeline.settings import Settings
 
 err = Console(stderr=True)
 
 
 def _settings(data_dir: Path | None) -> Settings:
+    from pipeline.settings import Settings
+
     return Settings(data_dir=data_dir) if data_dir is not None else Settings()
 
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pipeline.db.accounts import ROLE_LABELS, ROLES, AccountStore
 from pipeline.errors import ReviewError, StorageError
-from pipeline.settings import Settings
+
+if TYPE_CHECKING:  # imported where used: `--help` must not load SQLAlchemy or pydantic (tests/test_cli_startup.py)
+    from pipeline.db.accounts import AccountStore
+    from pipeline.settings import Settings
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True)
@@ -28,10 +31,13 @@ DataDirOpt = typer.Option(None, "--data-dir", help="Dossier des données (index,
 
 
 def _settings(data_dir: Path | None) -> Settings:
+    from pipeline.settings import Settings
+
     return Settings(data_dir=data_dir) if data_dir is not None else Settings()
 
 
 def _accounts(data_dir: Path | None) -> AccountStore:
+    from pipeline.db.accounts import AccountStore
     from pipeline.db.store import ReviewStore
 
     settings = _settings(data_dir)
@@ -119,6 +125,8 @@ def user_add(
             accounts.add_member(accounts.group_by_name(g, create=True).id, user.id)
     except ReviewError as e:
         raise _fail(e) from None
+    from pipeline.db.accounts import ROLE_LABELS
+
     groups = f", groupe(s) {', '.join(group)}" if group else ""
     out.print(f"Compte « {escape(user.username)} » créé : {ROLE_LABELS[user.role]}{escape(groups)}.", highlight=False)
 
@@ -165,6 +173,8 @@ def user_password(
 @user_app.command("list")
 def user_list(data_dir: Path | None = DataDirOpt) -> None:
     """Liste les comptes, leur rôle et leurs groupes."""
+    from pipeline.db.accounts import ROLE_LABELS, ROLES
+
     accounts = _accounts(data_dir)
     table = Table(expand=False)
     for col in ("Identifiant", "Nom", "Rôle", "Groupes"):

