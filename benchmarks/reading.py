@@ -32,11 +32,11 @@ sys.path.insert(0, str(ROOT))
 from pipeline.chunking import chunk_dossier  # noqa: E402
 from pipeline.errors import IngestError  # noqa: E402
 from pipeline.ingest import ingest  # noqa: E402
-from pipeline.ingest.lexicon import french_words  # noqa: E402
+from pipeline.ingest.lexicon import GARBLED_IN_WORD, french_words  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 from pipeline.textnorm import normalise, words  # noqa: E402
 
-_GARBLED = re.compile(r"[a-zà-ÿ][\*&#\$%\+=@\^~|\\\ufffd\ue000-\uf8ff][a-zà-ÿ]")
+_GARBLED = GARBLED_IN_WORD
 
 
 def reference_text(path: Path, work: Path) -> str | None:

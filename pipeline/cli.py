@@ -466,6 +466,7 @@ def confirm(
 ) -> None:
     """Parcourt les critères dans le terminal : accepter, changer le niveau, commenter (reprise possible)."""
     from pipeline.reports.confidence import confidence_label
+    from pipeline.reports.wording import TO_VERIFY
 
     settings, store = _store(data_dir)
     ref = store.referentiel(run_id)
@@ -500,7 +501,8 @@ def confirm(
         out.print(escape(s.rationale))
         for e in s.evidence:
             where = f"p. {e.page}" if e.page else e.section
-            out.print(f"  « {escape(clip(e.quote, 300))} » — {escape(where)}", highlight=False)
+            check = f" — [yellow]{TO_VERIFY}[/]" if e.to_verify else ""
+            out.print(f"  « {escape(clip(e.quote, 300))} » — {escape(where)}{check}", highlight=False)
         for m in s.missing:
             out.print(f"  [yellow]Manque :[/] {escape(m)}", highlight=False)
         comment = ""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from pipeline.ingest.lexicon import has_garbled_word
 from pipeline.textnorm import fold, normalise
 from pipeline.types import Dossier
 
@@ -89,6 +90,22 @@ def locate(dossier: Dossier, quote: str, searchable: Searchable | None = None) -
     """Offsets of a (source-verbatim) quote in the dossier's full text, for highlighting."""
     m = (searchable or Searchable(dossier.text)).find(quote, fuzzy=False)
     return (m.start, m.end) if m else None
+
+
+def misread_spans(dossier: Dossier) -> list[tuple[int, int]]:
+    """Spans of the dossier text whose characters may not be what the page shows: blocks still
+    holding garbled words when the dossier has an `encoding` finding, pages whose text layer was
+    made by OCR (`scanned_page` findings), the whole text after our own OCR (`ocr`). Quotes taken
+    there are marked « à vérifier sur le document »."""
+    kinds = {f.kind for f in dossier.findings}
+    if "ocr" in kinds:
+        return [(0, len(dossier.text))]
+    scanned = {f.page for f in dossier.findings if f.kind == "scanned_page" and f.page is not None}
+    return [
+        (b.start, b.end)
+        for b in dossier.blocks
+        if (b.page in scanned) or ("encoding" in kinds and has_garbled_word(b.text))
+    ]
 
 
 def block_at(dossier: Dossier, offset: int) -> tuple[int | None, str]:

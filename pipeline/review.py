@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.chunking import chunk_dossier
 from pipeline.drafting import Drafter
 from pipeline.drafting.gaps import DossierSearch, verify_free_gaps
-from pipeline.grounding import Searchable, block_at
+from pipeline.grounding import Searchable, block_at, misread_spans
 from pipeline.ingest import ingest
 from pipeline.manipulation import warnings_for
 from pipeline.noncontent import NonContent
@@ -238,6 +238,7 @@ def ground_drafts(dossier: Dossier, chunks: list[Chunk], drafts: dict[str, Crite
     searchables: dict[str, Searchable] = {}
     full = Searchable(dossier.text)
     labels = NonContent.of(dossier)
+    misread = misread_spans(dossier)
     for draft in drafts.values():
         kept: list[Evidence] = []
         labels_dropped = 0
@@ -267,6 +268,7 @@ def ground_drafts(dossier: Dossier, chunks: list[Chunk], drafts: dict[str, Crite
                         "end": at.end if at else None,
                         "page": page if page is not None else ev.page,
                         "section": section or ev.section,
+                        "to_verify": _touches(misread, (at.start, at.end) if at else (chunk.start, chunk.end)),
                     }
                 )
             )
@@ -278,6 +280,10 @@ def ground_drafts(dossier: Dossier, chunks: list[Chunk], drafts: dict[str, Crite
         if not kept and draft.status != "à revoir":
             draft.status = "à revoir"
             draft.flags.append("aucune preuve vérifiée : à revoir par l’évaluateur")
+
+
+def _touches(spans: list[tuple[int, int]], span: tuple[int, int]) -> bool:
+    return any(a < span[1] and span[0] < b for a, b in spans)
 
 
 def aggregate(ref: Referentiel, module: str, drafts: dict[str, CriterionDraft]) -> list[CompetencyVerdict]:

@@ -19,6 +19,7 @@ FindingKind = Literal[
     "ocr",
     "reviewer_markup",
     "encoding",
+    "scanned_page",
 ]
 
 
@@ -184,6 +185,11 @@ class Evidence(_Model):
     end: int | None = None
     match: Literal["exact", "fuzzy"] = "exact"
     match_ratio: float = 1.0
+    to_verify: bool = Field(
+        default=False,
+        description="The quote comes from a passage whose characters may not be what the page shows (glyphs "
+        "without a usable Unicode map, a text layer made by OCR): shown as « à vérifier sur le document ».",
+    )
 
 
 class Provenance(_Model):

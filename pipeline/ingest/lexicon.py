@@ -100,8 +100,15 @@ def repair_glyphs(texts: list[str]) -> tuple[list[str], GlyphRepair]:
     return out, GlyphRepair("\n".join(out), repaired, unrepaired, total_words)
 
 
+# A symbol or unmapped character inside a lower-case word ('R&D', 'C++', 'AT&T' are ordinary).
+GARBLED_IN_WORD = re.compile(r"[a-zà-ÿ][\*&#\$%\+=@\^~|\\\ufffd\ue000-\uf8ff\x00-\x1f][a-zà-ÿ]")
+_GARBLED_START = re.compile(r"[\*&#\$%\+=@\^~|\\\ufffd\ue000-\uf8ff\x00-\x1f][a-zà-ÿ]{2,}")
+
+
 def _looks_garbled(tok: str) -> bool:
-    """'R&D', 'C++', 'AT&T' are ordinary; a symbol inside a lower-case word is not."""
-    return bool(re.search(r"[a-zà-ÿ][\*&#\$%\+=@\^~|\\\ufffd\ue000-\uf8ff\x00-\x1f][a-zà-ÿ]", tok)) or bool(
-        re.match(r"[\*&#\$%\+=@\^~|\\\ufffd\ue000-\uf8ff\x00-\x1f][a-zà-ÿ]{2,}", tok)
-    )
+    return bool(GARBLED_IN_WORD.search(tok) or _GARBLED_START.match(tok))
+
+
+def has_garbled_word(text: str) -> bool:
+    """Whether a passage still holds a word whose glyphs were not mapped to letters ('classifica*on')."""
+    return any(_looks_garbled(m.group(0)) for m in _SUSPECT.finditer(text))

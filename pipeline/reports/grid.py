@@ -30,7 +30,7 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from pipeline.reports.grid_data import CompetencyBlock, CriterionLine, EvidenceRef, GridDoc
-from pipeline.reports.wording import backend_label
+from pipeline.reports.wording import TO_VERIFY, backend_label
 from pipeline.textnorm import clip as clip_words
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -96,7 +96,9 @@ def evidence_places(evidence: Iterable[EvidenceRef]) -> str:
     evidence = list(evidence)
     pages = sorted({e.page for e in evidence if e.page is not None})
     sections = list(dict.fromkeys(e.section.strip() for e in evidence if e.page is None and e.section.strip()))
-    return ", ".join([f"p. {p}" for p in pages] + sections)
+    places = ", ".join([f"p. {p}" for p in pages] + sections)
+    unsure = sum(e.to_verify for e in evidence)
+    return f"{places} (dont {unsure} {TO_VERIFY})" if unsure else places
 
 
 def competency_verdict(block: CompetencyBlock) -> tuple[str, bool]:

@@ -20,6 +20,7 @@ class EvidenceRef(_M):
     quote: str
     page: int | None = None
     section: str = ""
+    to_verify: bool = Field(default=False, description="Quote from a passage that may be misread (see Evidence).")
 
 
 class CriterionLine(_M):
@@ -121,7 +122,10 @@ def build_grid_doc(store: ReviewStore, run_id: str) -> GridDoc:
                     assessor=d.assessor if d else None,
                     decided_at=d.decided_at if d else None,
                     agreed=d.agreed if d else None,
-                    evidence=[EvidenceRef(quote=e.quote, page=e.page, section=e.section) for e in c.evidence]
+                    evidence=[
+                        EvidenceRef(quote=e.quote, page=e.page, section=e.section, to_verify=e.to_verify)
+                        for e in c.evidence
+                    ]
                     if c
                     else [],
                     present=list(c.present) if c else [],

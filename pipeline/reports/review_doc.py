@@ -6,7 +6,7 @@ from typing import Any
 
 from pipeline.referentiel import Referentiel
 from pipeline.reports.confidence import confidence_label
-from pipeline.reports.wording import backend_label
+from pipeline.reports.wording import TO_VERIFY, backend_label
 from pipeline.textnorm import clip
 from pipeline.types import Review
 
@@ -44,6 +44,7 @@ def review_json(review: Review, ref: Referentiel) -> dict[str, Any]:
                         "end": e.end,
                         "match": e.match,
                         "match_ratio": e.match_ratio,
+                        "to_verify": e.to_verify,
                     }
                     for e in d.evidence
                 ],
@@ -102,7 +103,8 @@ def review_markdown(review: Review, ref: Referentiel) -> str:
             lines.append("**Preuves citées :**")
             for e in d.evidence:
                 where = ", ".join(x for x in (f"p. {e.page}" if e.page else "", e.section) if x)
-                lines.append(f"- « {e.quote} » — {where}")
+                check = f" — **{TO_VERIFY}**" if e.to_verify else ""
+                lines.append(f"- « {e.quote} » — {where}{check}")
             lines.append("")
         for title, items in (("Présent", d.present), ("Manque", d.missing), ("Signalements", d.flags)):
             if items:

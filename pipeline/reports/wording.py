@@ -11,3 +11,6 @@ BACKEND_LABELS = {
 def backend_label(backend: str) -> str:
     """`offline` → « pré-lecture locale, sans modèle génératif »; an unknown value is shown as is."""
     return BACKEND_LABELS.get(backend, backend)
+
+
+TO_VERIFY = "à vérifier sur le document"  # a quote from a passage whose characters may be misread

@@ -75,6 +75,9 @@ class EvidenceOut(_Out):
     start: int | None = Field(description="Offset of the quote in the dossier text.")
     end: int | None
     why: str
+    to_verify: bool = Field(
+        default=False, description="From a passage whose characters may be misread: « à vérifier sur le document »."
+    )
 
 
 class DecisionOut(_Out):
@@ -288,7 +291,7 @@ def review_out(state: WebState, run: RunRow, dossier: DossierRow) -> ReviewOut:
                     present=line.present,
                     missing=line.missing,
                     evidence=[
-                        EvidenceOut(quote=e.quote, page=e.page, section=e.section, start=e.start, end=e.end, why=e.why)
+                        EvidenceOut(**e.model_dump(include=set(EvidenceOut.model_fields)))
                         for e in (c.evidence if c else [])
                     ],
                     decision=DecisionOut(
