@@ -18,11 +18,12 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
+from pipeline.db.accounts import AccountStore
 from pipeline.db.models import DossierRow
 from pipeline.db.sessions import SessionMemberRow
 from pipeline.db.store import ReviewStore
 from pipeline.embeddings import embedder_for
-from pipeline.errors import ReviewError
+from pipeline.errors import ReviewError, StorageError
 from pipeline.ingest import parsed_cache_files
 from pipeline.settings import Settings
 from pipeline.store import DOSSIER_PREFIX, ChunkStore
@@ -65,6 +66,22 @@ def erase_dossier(store: ReviewStore, settings: Settings, dossier_id: str, actor
     _forget_hash(store, sha)
     _, runs = store.erase(dossier_id, actor)
     return len(runs)
+
+
+def erase_candidate(store: ReviewStore, settings: Settings, user_id: str, actor: str) -> int:
+    """Erase a candidate's account and every dossier it uploaded, as `erase_dossier` does for each.
+    Returns the dossiers erased."""
+    accounts = AccountStore(store.session)
+    user = accounts.user(user_id)
+    if user is None or user.role != "candidate":
+        raise StorageError(f"candidate {user_id} not found", "Compte de candidat introuvable.")
+    with store.session() as s:
+        ids = list(s.scalars(select(DossierRow.id).where(DossierRow.owner_id == user_id)))
+    for dossier_id in ids:
+        erase_dossier(store, settings, dossier_id, actor)
+    accounts.erase_user(user_id, actor)
+    store.compact()
+    return len(ids)
 
 
 def check_sha256(value: str) -> str:

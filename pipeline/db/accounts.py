@@ -15,7 +15,8 @@ from typing import Literal, get_args
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, delete, select, update
+from sqlalchemy import Boolean, DateTime, ForeignKey, String, delete, select, text, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
@@ -25,6 +26,8 @@ from pipeline.errors import StorageError
 Role = Literal["admin", "assessor", "trainer", "candidate"]
 ROLES: tuple[str, ...] = get_args(Role)
 ROLE_LABELS = {"admin": "administrateur", "assessor": "évaluateur", "trainer": "formateur", "candidate": "candidat"}
+GROUP_ROLES = ("trainer", "candidate")  # the roles that belong to groups
+ERASED_NAME = "[compte effacé]"  # stands for an erased account's name in the audit trail
 MIN_PASSWORD = 10
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,62}$")
 
@@ -149,6 +152,41 @@ class AccountStore:
             s.expunge(user)
             return user
 
+    def set_role(self, user_id: str, role: str, actor: str = "cli") -> UserRow:
+        """Change an account's role (audited): its sessions end, and it leaves its groups when the new
+        role has none (only trainers and candidates belong to a group)."""
+        if role not in ROLES:
+            raise StorageError(f"unknown role {role!r}", f"Rôle inconnu « {role} » : {', '.join(ROLES)}.")
+        with self.session.begin() as s:
+            user = s.get(UserRow, user_id)
+            if user is None:
+                raise StorageError(f"user {user_id} not found", "Utilisateur introuvable.")
+            old, user.role = user.role, role
+            s.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
+            if role not in GROUP_ROLES:
+                s.execute(delete(MembershipRow).where(MembershipRow.user_id == user_id))
+            s.add(AuditRow(actor=actor, action="role", detail=f"{user.username} : {old} → {role}"))
+            s.flush()
+            s.expunge(user)
+            return user
+
+    def erase_user(self, user_id: str, actor: str = "cli") -> None:
+        """Delete an account (its sessions and memberships go with it) and take its name out of the
+        audit trail: the lines about it keep their action and date, with the name replaced."""
+        with self.session.begin() as s:
+            user = s.get(UserRow, user_id)
+            if user is None:
+                raise StorageError(f"user {user_id} not found", "Utilisateur introuvable.")
+            name, role = user.username, user.role
+            s.execute(update(AuditRow).where(AuditRow.actor == name).values(actor=ERASED_NAME))
+            for row in s.scalars(select(AuditRow).where(AuditRow.detail.startswith(name))):
+                if row.detail == name or row.detail.startswith((f"{name} (", f"{name} → ", f"{name} : ")):
+                    row.detail = ERASED_NAME + row.detail[len(name) :]
+            if sa_inspect(s.connection()).has_table("jobs"):  # web upload jobs keep the file name
+                s.execute(text("DELETE FROM jobs WHERE user_id = :u"), {"u": user_id})
+            s.delete(user)  # its sessions, memberships and saved comments go by ON DELETE CASCADE
+            s.add(AuditRow(actor=actor, action="user_erase", detail=f"compte de {ROLE_LABELS[role]} effacé"))
+
     def authenticate(self, username: str, password: str) -> UserRow | None:
         """The active user whose password matches, else None (same cost whether the name exists or not)."""
         with self.session() as s:
@@ -241,7 +279,7 @@ class AccountStore:
             user, group = s.get(UserRow, user_id), s.get(GroupRow, group_id)
             if user is None or group is None:
                 raise StorageError("user or group not found", "Utilisateur ou groupe introuvable.")
-            if user.role not in ("trainer", "candidate"):
+            if user.role not in GROUP_ROLES:
                 raise StorageError(
                     f"{user.username} is {user.role}: only trainers and candidates join groups",
                     f"« {user.username} » est {ROLE_LABELS[user.role]} : seuls les formateurs et les candidats "
@@ -250,6 +288,16 @@ class AccountStore:
             if s.get(MembershipRow, (group_id, user_id)) is None:
                 s.add(MembershipRow(group_id=group_id, user_id=user_id))
                 s.add(AuditRow(actor=actor, action="member_add", detail=f"{user.username} → {group.name}"))
+
+    def remove_member(self, group_id: str, user_id: str, actor: str = "cli") -> None:
+        """Take a trainer or a candidate out of a group (audited); their dossiers stay."""
+        with self.session.begin() as s:
+            user, group = s.get(UserRow, user_id), s.get(GroupRow, group_id)
+            membership = s.get(MembershipRow, (group_id, user_id))
+            if user is None or group is None or membership is None:
+                raise StorageError("membership not found", "Ce compte n’appartient pas à ce groupe.")
+            s.delete(membership)
+            s.add(AuditRow(actor=actor, action="member_remove", detail=f"{user.username} → {group.name}"))
 
     # --- dossier assignment -------------------------------------------------------------------------
 

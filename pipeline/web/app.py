@@ -19,7 +19,7 @@ from pipeline.db.accounts import AccountStore
 from pipeline.db.store import ReviewStore
 from pipeline.referentiel import Referentiel, resolve_referentiel
 from pipeline.settings import Settings
-from pipeline.web import api, auth, health, pages
+from pipeline.web import admin, api, auth, health, pages
 from pipeline.web.deps import NOT_FOUND, LoginRequired
 from pipeline.web.jobs import JobRunner
 from pipeline.web.proxies import LOOPBACK, TrustedProxies, parse_networks
@@ -119,6 +119,7 @@ def create_app(settings: Settings, options: WebOptions | None = None, ref: Refer
     app.include_router(auth.pages)
     app.include_router(auth.api)
     app.include_router(pages.router)
+    app.include_router(admin.router)
     app.include_router(api.router)
     app.include_router(health.router)
 

@@ -9,9 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from pipeline.db.accounts import ROLES, UserRow
+from pipeline.db.accounts import UserRow
 from pipeline.db.models import DossierRow, RunRow
-from pipeline.errors import StorageError
 from pipeline.web import selfcheck, services, trainer, worklist
 from pipeline.web.access import (
     can_decide,
@@ -30,7 +29,6 @@ from pipeline.web.pages_img import Box, page_png, quote_boxes
 from pipeline.web.render import page
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
-Admin = Annotated[UserRow, Depends(require_role("admin"))]
 Uploader = Annotated[UserRow, Depends(require_role("admin", "assessor", "candidate"))]
 GroupViewer = Annotated[UserRow, Depends(require_role("admin", "trainer"))]
 
@@ -347,139 +345,3 @@ def group_file(state: State, user: GroupViewer, group_id: str, name: str) -> Res
     if name.endswith(".csv"):
         return attachment(built[1], COHORT_FILES[name], name)
     return Response(built[1], media_type=COHORT_FILES[name])
-
-
-# --- administration -------------------------------------------------------------------------------
-
-
-def _admin_page(
-    request: Request,
-    state: State,
-    user: UserRow,
-    status: int = 200,
-    error: str | None = None,
-    notice: str | None = None,
-) -> Response:
-    users = state.accounts.users()
-    memberships = {u.id: [g.name for g in state.accounts.groups_of(u.id)] for u in users}
-    unassigned = [d for d in visible_dossiers(state, user) if d.kind == "assessment" and d.assessor_id is None]
-    return page(
-        request,
-        "admin.html",
-        status=status,
-        error=error,
-        notice=notice,
-        users=users,
-        roles=ROLES,
-        groups=state.accounts.groups(),
-        memberships=memberships,
-        unassigned=unassigned,
-        assessors=[u for u in users if u.role == "assessor"],
-    )
-
-
-@router.get("/admin", response_class=HTMLResponse)
-def admin(request: Request, state: State, user: Admin) -> Response:
-    return _admin_page(request, state, user)
-
-
-@router.post("/admin/users", response_class=HTMLResponse)
-def admin_add_user(
-    request: Request,
-    state: State,
-    user: Admin,
-    username: Annotated[str, Form(max_length=64)],
-    role: Annotated[str, Form(max_length=16)],
-    password: Annotated[str, Form(max_length=1024)],
-    display_name: Annotated[str, Form(max_length=200)] = "",
-    group_id: Annotated[str, Form(max_length=64)] = "",
-) -> Response:
-    try:
-        new = state.accounts.add_user(username, role, password, display_name, actor=user.username)
-        if group_id:
-            state.accounts.add_member(group_id, new.id, actor=user.username)
-    except StorageError as e:
-        return _admin_page(request, state, user, status=400, error=e.user_message)
-    return _admin_page(request, state, user, notice=f"Compte « {new.username} » créé.")
-
-
-@router.post("/admin/password", response_class=HTMLResponse)
-def admin_reset_password(
-    request: Request,
-    state: State,
-    user: Admin,
-    user_id: Annotated[str, Form(max_length=64)],
-    password: Annotated[str, Form(max_length=1024)],
-) -> Response:
-    """A new password chosen by the administrator (audited); the account's open sessions end."""
-    target = state.accounts.user(user_id)
-    if target is None:
-        raise not_found()
-    try:
-        state.accounts.set_password(target.id, password, actor=user.username)
-    except StorageError as e:
-        return _admin_page(request, state, user, status=400, error=e.user_message)
-    return _admin_page(request, state, user, notice=f"Mot de passe de « {target.username} » réinitialisé.")
-
-
-@router.post("/admin/active", response_class=HTMLResponse)
-def admin_set_active(
-    request: Request,
-    state: State,
-    user: Admin,
-    user_id: Annotated[str, Form(max_length=64)],
-    active: Annotated[str, Form(max_length=1)],
-) -> Response:
-    """Deactivate or reactivate an account (audited); an administrator cannot deactivate themself."""
-    target = state.accounts.user(user_id)
-    if target is None:
-        raise not_found()
-    if target.id == user.id and active != "1":
-        return _admin_page(request, state, user, status=400, error="Vous ne pouvez pas désactiver votre propre compte.")
-    changed = state.accounts.set_active(target.id, active == "1", actor=user.username)
-    state_word = "réactivé" if changed.active else "désactivé (ses décisions restent)"
-    return _admin_page(request, state, user, notice=f"Compte « {changed.username} » {state_word}.")
-
-
-@router.post("/admin/groups", response_class=HTMLResponse)
-def admin_add_group(
-    request: Request,
-    state: State,
-    user: Admin,
-    name: Annotated[str, Form(max_length=100)],
-) -> Response:
-    try:
-        group = state.accounts.add_group(name, actor=user.username)
-    except StorageError as e:
-        return _admin_page(request, state, user, status=400, error=e.user_message)
-    return _admin_page(request, state, user, notice=f"Groupe « {group.name} » créé.")
-
-
-@router.post("/admin/members", response_class=HTMLResponse)
-def admin_add_member(
-    request: Request,
-    state: State,
-    user: Admin,
-    user_id: Annotated[str, Form(max_length=64)],
-    group_id: Annotated[str, Form(max_length=64)],
-) -> Response:
-    try:
-        state.accounts.add_member(group_id, user_id, actor=user.username)
-    except StorageError as e:
-        return _admin_page(request, state, user, status=400, error=e.user_message)
-    return _admin_page(request, state, user, notice="Membre ajouté au groupe.")
-
-
-@router.post("/admin/assign", response_class=HTMLResponse)
-def admin_assign(
-    request: Request,
-    state: State,
-    user: Admin,
-    dossier_id: Annotated[str, Form(max_length=64)],
-    assessor_id: Annotated[str, Form(max_length=64)],
-) -> Response:
-    try:
-        state.accounts.assign_dossier(dossier_id, assessor_id, actor=user.username)
-    except StorageError as e:
-        return _admin_page(request, state, user, status=400, error=e.user_message)
-    return _admin_page(request, state, user, notice="Dossier confié à l’évaluateur.")

@@ -242,3 +242,57 @@ def test_pdf_page_image_with_the_quote_boxed(browser: Browser, site: Site, width
     pg.click(".view-switch button[data-view=text]")
     assert pg.locator("#doctext mark.ev").first.is_visible() or width < 900
     pg.context.close()
+
+
+@pytest.mark.parametrize("width_name", list(WIDTHS))
+def test_admin_changes_a_role_removes_a_member_and_erases_after_confirming(
+    browser: Browser, site: Site, width_name: str
+) -> None:
+    """The new admin actions from the page, each audited; the erasure's confirmation page fits the
+    screen and passes axe; cancelling it erases nothing."""
+    width = WIDTHS[width_name]
+    acc = site.app.state.web.accounts
+    group = acc.group(site.ids["group"])
+    assert group is not None
+    bob = acc.add_user(f"bob{width}", "assessor", PASSWORD, f"Bob {width}")
+    zoe = acc.add_user(f"zoe{width}", "candidate", PASSWORD, f"Zoé {width}")
+    acc.add_member(group.id, zoe.id)
+    pg = open_as(browser, site, "root", width)
+    pg.goto(site.url + "/admin")
+
+    pg.select_option("form[action='/admin/role'] select[name=user_id]", bob.id)
+    pg.select_option("form[action='/admin/role'] select[name=role]", "trainer")
+    pg.click("form[action='/admin/role'] button")
+    assert "désormais formateur" in pg.locator("p.notice").inner_text()
+
+    pg.select_option("select[name=membership]", f"{group.id}/{zoe.id}")
+    pg.click("form[action='/admin/members/remove'] button")
+    assert "retiré du groupe" in pg.locator("p.notice").inner_text()
+
+    # erasing a dossier asks first; cancelling erases nothing
+    dossier_id = site.app.state.web.store.run(site.ids["run"]).dossier_id
+    pg.select_option("#erase select[name=dossier_id]", dossier_id)
+    pg.click("#erase form:has(select[name=dossier_id]) button")
+    pg.wait_for_selector("#erase-confirm")
+    assert "Cand. 12" in pg.inner_text("main")
+    found = [f"scrolls sideways by {over} px" for over in [sideways_overflow(pg)] if over > 0] + axe_violations(pg)
+    pg.screenshot(path=str(OUTPUT / f"layout-admin-erase-{width}.png"), full_page=True)
+    assert not found, found
+    pg.click("text=Annuler")
+    assert site.app.state.web.store.dossier(dossier_id)
+
+    pg.select_option("#erase select[name=user_id]", zoe.id)
+    pg.click("#erase form:has(select[name=user_id]) button")
+    pg.click("#erase-confirm")  # the box is not ticked: the browser refuses the form
+    assert acc.user(zoe.id) is not None
+    pg.check("input[name=confirm]")
+    pg.click("#erase-confirm")
+    assert f"Candidat « Zoé {width} » effacé" in pg.locator("p.notice").inner_text()
+    assert acc.user(zoe.id) is None
+    assert sideways_overflow(pg) == 0 and not axe_violations(pg)
+    pg.screenshot(path=str(OUTPUT / f"layout-admin-{width}.png"), full_page=True)
+    pg.context.close()
+    done = {(a.action, a.detail) for a in site.app.state.web.store.audit() if a.actor == "root"}
+    assert ("role", f"bob{width} : assessor → trainer") in done
+    assert ("member_remove", f"[compte effacé] → {group.name}") in done  # her name left the audit trail
+    assert ("user_erase", "compte de candidat effacé") in done
