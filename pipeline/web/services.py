@@ -24,7 +24,7 @@ from pipeline.reports.feedback import Feedback, build_feedback, feedback_docx, f
 from pipeline.reports.grid import grid_docx
 from pipeline.reports.grid_data import GridDoc, build_grid_doc
 from pipeline.reports.review_doc import review_json
-from pipeline.types import CriterionDraft, Dossier
+from pipeline.types import Block, CriterionDraft, Dossier
 from pipeline.web.jobs import JobRow, JobSpec
 from pipeline.web.state import WebState
 from pipeline.web.uploads import safe_file_name, save_upload
@@ -153,6 +153,12 @@ class ReviewOut(_Out):
     confident_at: float = Field(description="Suggestions at or above this confidence may be skimmed.")
 
 
+class CellOut(_Out):
+    text: str
+    start: int = Field(description="Offset of the cell's text in the dossier text.")
+    end: int
+
+
 class BlockOut(_Out):
     kind: str
     text: str
@@ -160,6 +166,9 @@ class BlockOut(_Out):
     end: int
     level: int | None
     page: int | None
+    rows: list[list[CellOut]] | None = Field(
+        default=None, description="A table's cells row by row, the first row its header, each with its offsets."
+    )
 
 
 class TextPartOut(_Out):
@@ -388,8 +397,32 @@ def dossier_text(dossier: DossierRow) -> DossierTextOut:
         if current is None or label != current.label or (not by_page and b.kind == "heading" and (b.level or 1) == top):
             current = TextPartOut(label=label, blocks=[])
             parts.append(current)
-        current.blocks.append(BlockOut(kind=b.kind, text=b.text, start=b.start, end=b.end, level=b.level, page=b.page))
+        current.blocks.append(
+            BlockOut(
+                kind=b.kind, text=b.text, start=b.start, end=b.end, level=b.level, page=b.page, rows=table_cells(b)
+            )
+        )
     return DossierTextOut(file_name=dossier.file_name, parts=parts)
+
+
+def table_cells(block: Block) -> list[list[CellOut]] | None:
+    """A table block's cells with their offsets in the dossier text, found in order in the block's
+    text (rows on lines, cells joined by ' | '); None when it is not a table or a cell cannot be found
+    there (the block is then shown as text, still highlightable)."""
+    if block.kind != "table" or not block.rows:
+        return None
+    out: list[list[CellOut]] = []
+    at = 0
+    for row in block.rows:
+        cells = []
+        for cell in row:
+            i = block.text.find(cell, at) if cell else at
+            if i < 0:
+                return None
+            at = i + len(cell)
+            cells.append(CellOut(text=cell, start=block.start + i, end=block.start + at))
+        out.append(cells)
+    return out
 
 
 # --- the comment bank -----------------------------------------------------------------------------

@@ -164,6 +164,7 @@ def test_review_on_a_phone_one_pane_at_a_time(browser: Browser, site: Site) -> N
     pg.wait_for_selector(".crit.active")
     doc, crits = pg.locator("#doctext"), pg.locator("#criteria")
     assert crits.is_visible() and not doc.is_visible()
+    assert pg.locator("#textview table.dossier-table thead th[scope=col]").count() > 0  # tables shown as tables
 
     # tapping a quote shows the text pane with the passage in view, and a button back to the criterion
     card = pg.locator(".crit:has(button.quote)").first

@@ -171,12 +171,23 @@
     const narrow = window.matchMedia("(max-width: 900px)");  // one pane at a time (see app.css)
     const backLabel = document.querySelector("#back-to-criterion .back-crit");
 
+    // A dossier table wider than the pane scrolls sideways by itself, and takes keyboard focus to do so.
+    const focusWideTables = () => {
+      doc.querySelectorAll(".table-scroll").forEach((w) => {
+        if (w.scrollWidth > w.clientWidth + 1) w.tabIndex = 0;
+        else w.removeAttribute("tabindex");
+      });
+    };
+    focusWideTables();
+    window.addEventListener("resize", focusWideTables);
+
     // Small screens: show the criteria or the text; the text pane offers a way back to the criterion.
     const showPane = (name) => {
       root.classList.toggle("show-text", name === "doctext");
       root.querySelectorAll(".pane-switch button").forEach((b) => {
         b.setAttribute("aria-pressed", String(b.dataset.pane === name));
       });
+      focusWideTables();
     };
     const showMark = (mark) => {
       if (!mark) return;
