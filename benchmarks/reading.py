@@ -5,7 +5,8 @@
 For every PDF and DOCX under DIR (recursively): words of our text found in the reference text and
 reference words found in ours (pdftotext for PDF, LibreOffice's text export for DOCX), the share of
 glued tokens (a token of ours that is two reference words stuck together), garbled words left,
-hidden spans, finding kinds, headings, the share of chunks in the largest section, page count
+hidden spans, finding kinds, headings, the share of chunks in the largest section (a file whose
+chunks fall in fewer than three sections is marked unstructured: it is located by page), page count
 (DOCX: against the pages LibreOffice renders) and parse time. A DOCX and a PDF with the same stem
 are also compared with each other (word overlap, both ways).
 
@@ -120,6 +121,9 @@ def measure(path: Path, work: Path, with_reference: bool) -> dict[str, object]:
     sections = Counter(c.section_label for c in chunks)
     row["chunks"] = len(chunks)
     row["largest_section_share"] = round(max(sections.values()) / len(chunks), 2) if chunks else 0.0
+    # a structured report: its chunks fall in three sections or more (a note without headings, a
+    # slide-less letter, is located by page instead, and the share says nothing about its reading)
+    row["structured"] = len(sections) >= 3
     row["largest_section"] = sections.most_common(1)[0][0][:60] if chunks else ""
     if with_reference:
         ref_text = reference_text(path, work)
@@ -182,7 +186,7 @@ def _print(row: dict[str, object]) -> None:
         f"{row['file']}: {row['format']} {row['seconds']} s, {pages}, {row['words']} words; {ref}; "
         f"garbled {row['garbled_words']}; hidden {len(row['hidden'])} {row['hidden'][:3]}; "  # type: ignore[arg-type]
         f"findings {row['findings']}; headings {row['headings']}; chunks {row['chunks']}, largest section "
-        f"{row['largest_section_share']} ({row['largest_section']})"
+        f"{row['largest_section_share']} ({row['largest_section']}){'' if row['structured'] else ' unstructured'}"
     )
 
 

@@ -52,10 +52,18 @@ def _pieces(dossier: Dossier) -> list[_Piece]:
     return pieces
 
 
-def _top(section: list[str], piece: _Piece) -> str:
+def _top(section: list[str], piece: _Piece, depth: int) -> tuple[str, ...]:
+    """The section a chunk never crosses: the path down to `depth` (0: the top-level heading)."""
     if section:
-        return section[0]
-    return piece.text if piece.kind == "heading" else ""
+        return tuple(section[: depth + 1])
+    return (piece.text,) if piece.kind == "heading" else ()
+
+
+def _split_depth(dossier: Dossier) -> int:
+    """1 when one heading holds the whole document (its title): its sections are the ones a chunk
+    never crosses; 0 otherwise."""
+    tops = {b.section[0] for b in dossier.blocks if b.section}
+    return 1 if len(tops) == 1 and any(len(b.section) > 1 for b in dossier.blocks) else 0
 
 
 def chunk_dossier(dossier: Dossier, size: int = 900, overlap: int = 120) -> list[Chunk]:
@@ -65,6 +73,7 @@ def chunk_dossier(dossier: Dossier, size: int = 900, overlap: int = 120) -> list
     )
     chunks: list[Chunk] = []
     group: list[_Piece] = []
+    depth = _split_depth(dossier)
 
     def body() -> list[_Piece]:
         """The pieces of the group that hold usable text (wholly flagged ones only ride along)."""
@@ -86,17 +95,22 @@ def chunk_dossier(dossier: Dossier, size: int = 900, overlap: int = 120) -> list
         clean = piece.clean
         if not clean:
             # wholly flagged: kept with its neighbours, weighs nothing in the grouping
-            if group and _top(piece.section, piece) != _top(_section_of(body() or group), (body() or group)[0]):
+            if group and _top(piece.section, piece, depth) != _top(
+                _section_of(body() or group), (body() or group)[0], depth
+            ):
                 flush()
             group.append(piece)
             continue
         section = piece.section + ([clean] if piece.kind == "heading" else [])
         ref = body() or group
-        new_top = bool(ref) and _top(section, piece) != _top(_section_of(ref), ref[0])
+        new_top = bool(ref) and _top(section, piece, depth) != _top(_section_of(ref), ref[0], depth)
         length = sum(len(p.clean) + len(_JOIN) for p in body())
         usable = body()
         keep_with_prev = bool(usable) and usable[-1].kind in ("heading", "caption")
-        if new_top or (usable and length + len(clean) > size and not keep_with_prev):
+        titles_only = (
+            bool(usable) and all(p.kind == "heading" for p in usable) and length < size
+        )  # go with what follows
+        if (new_top and not titles_only) or (usable and length + len(clean) > size and not keep_with_prev):
             flush()
         if len(clean) > size * 1.5 and piece.kind != "heading":
             # a long block is split; the heading/caption held before it goes with its first part

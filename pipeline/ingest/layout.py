@@ -27,6 +27,17 @@ _NUMBERED_HEADING = re.compile(
 _ENUMERATOR = re.compile(r"^(?:[A-Z]|[IVX]{1,4}|\d{1,2})\s?[.)–-]\s")  # "A. ", "II) ", "3 - ": a new heading
 _CAPTION = re.compile(r"^(?:tableau|table|figure|graphique|illustration|schéma|source|annexe)\s*\d*\s*[:.–—-]", re.I)
 _PAGE_NUMBER = re.compile(r"^(?:page\s*)?\d{1,4}(?:\s*(?:/|sur|of)\s*\d{1,4})?$", re.I)
+_MONTH = (
+    r"(?:janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre"
+    r"|january|february|march|april|may|june|july|august|september|october|november|december"
+    r"|janv|févr|fevr|avr|juil|sept|oct|nov|déc|dec|jan|feb|mar|apr|jun|jul|aug|sep)\.?"
+)
+# A line that is only a date ('August 19, 2022', '19 février 2016', '19/02/2016', 'Mars 2024'): a title
+# page's date, never a heading.
+_DATE_LINE = re.compile(
+    rf"^(?:(?:le\s+)?(?:\d{{1,2}}(?:er)?\s+)?{_MONTH}\s+(?:\d{{1,2}},?\s+)?\d{{4}}|\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}})$",
+    re.I,
+)
 _TOC_LEADER = re.compile(r"(?:\.{3,}|…{2,}|\s{2,})\s*\d{1,3}$")
 # Word's printed comment balloons and tracked-change margins ("Commenté [PR1]: ...", "Mis en forme : ...").
 _MARKUP_START = re.compile(
@@ -513,8 +524,10 @@ def _bold_heading(ln: Line, text: str, new_para: bool, nxt: Line | None, body: f
         return False
     if ln.size < body * 0.95 or _CAPTION.match(text):  # a caption or a note, set small or named so
         return False
-    if text.endswith((".", ";", ",", ":")) or _BULLET.match(text) or _PAGE_NUMBER.match(text):
+    if text.endswith((".", ";", ",")) or _BULLET.match(text) or _PAGE_NUMBER.match(text) or _DATE_LINE.match(text):
         return False
+    if text.endswith(":") and (len(text) > 40 or len(text.split()) > 5 or nxt is None or len(nxt.text) < 50):
+        return False  # a bold label over a paragraph ('Etape 1 :'), not a form field ('Année : 2025')
     if not re.match(r"[A-ZÀ-Ý0-9IVX]", text):
         return False
     if nxt is None:
@@ -557,6 +570,8 @@ def _line_kind(
         return "table", None
     if _BULLET.match(text) and len(text) > 2:
         return "list_item", None
+    if _DATE_LINE.match(text):
+        return "paragraph", None
     short = len(text) < 150 and not text.endswith((".", ";", ","))
     size = round(ln.size, 1)
     numbered = _NUMBERED_HEADING.match(text)

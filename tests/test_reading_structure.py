@@ -1,0 +1,52 @@
+"""Structure of short notes (issue 12): a title over the whole document does not make it one
+section, a date under the title is no heading, and bold labels standing over a paragraph
+('Etape 1 :') are headings; chunks never cross the sections under the title."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from pipeline.chunking import chunk_dossier
+from tests.test_ingest_reading import BODY, Pdf, read, text
+
+SECTIONS = ("Démarche de modélisation", "Optimisation du modèle", "Limites et améliorations")
+
+
+def note_pdf() -> bytes:
+    """A LaTeX-like note: a large title, a date line, then three sections of body text; the first
+    section has bold 'Etape N :' labels over its paragraphs."""
+    pdf = Pdf()
+    for n, title in enumerate(SECTIONS):
+        c, y = "", 780.0
+        if n == 0:
+            c += text(150, y, "Modèle de scoring de crédit", size=17, font="F2")
+            c += text(240, y - 30, "August 19, 2022", size=12)
+            y -= 70
+        c += text(72, y, title, size=14, font="F2")
+        y -= 24
+        for k in range(3):
+            if n == 0:
+                c += text(72, y, f"Etape {k + 1} :", font="F2")
+                y -= 16
+            for i in range(8):
+                c += text(72, y, BODY[(i + k) % 3][:80])
+                y -= 14
+            y -= 8
+        pdf.page(c)
+    return pdf.bytes()
+
+
+def test_a_titled_note_keeps_its_sections_and_labels(tmp_path: Path) -> None:
+    d = read(tmp_path, "note.pdf", note_pdf())
+    heads = [b.text for b in d.blocks if b.kind == "heading"]
+    assert "August 19, 2022" not in heads
+    assert heads[0] == "Modèle de scoring de crédit"
+    assert all(s in heads for s in SECTIONS)
+    assert [h for h in heads if h.startswith("Etape")] == ["Etape 1 :", "Etape 2 :", "Etape 3 :"]
+    chunks = chunk_dossier(d)
+    for c in chunks:  # no chunk holds text of two sections under the title
+        assert sum(s in c.text for s in SECTIONS) <= 1
+        assert len({p for p in c.pages}) <= 1
+    shares = Counter(c.section[1] if len(c.section) > 1 else "" for c in chunks)
+    assert max(shares.values()) / len(chunks) <= 0.5
