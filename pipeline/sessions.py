@@ -23,6 +23,7 @@ from pipeline.db.models import DossierRow, RunRow
 from pipeline.db.sessions import AssignmentRow, ExamSessionRow, Moderation, SessionMemberRow, SessionStore
 from pipeline.db.store import ReviewStore
 from pipeline.errors import ReviewError, StorageError
+from pipeline.jobqueue.model import JobRow, JobSpec
 from pipeline.referentiel import Referentiel
 from pipeline.reports.grid_data import bloc_results
 from pipeline.review import review_and_record
@@ -121,7 +122,7 @@ def read_manifest(path: Path) -> list[ManifestRow]:
 class BatchItem:
     candidate: str
     file: str
-    outcome: str  # reviewed | reused | skipped | failed
+    outcome: str  # reviewed | reused | skipped | queued | failed
     message: str = ""
     run_id: str | None = None
 
@@ -140,6 +141,7 @@ class BatchReport:
 
 Started = Callable[[int, int, str], None]  # (index, total, candidate)
 Finished = Callable[[BatchItem], None]
+Submit = Callable[[Path, JobSpec], str]  # queue a review of this file, return the job id (pipeline/web/jobs.py)
 
 
 def _nothing(*_: Any) -> None:
@@ -156,10 +158,13 @@ def add_manifest(
     started: Started = _nothing,
     finished: Finished = _nothing,
     user_of: Callable[[str], str | None] = lambda _name: None,
+    submit: Submit | None = None,
 ) -> BatchReport:
     """Review every dossier of the manifest into the session; a bad file is reported, never fatal.
 
-    `user_of` maps a manifest assessor's name to a web account id (the web gives them access)."""
+    `user_of` maps a manifest assessor's name to a web account id (the web gives them access). With
+    `submit` (a job queue: `DOSSIER_REVIEW_QUEUE=postgres`), each dossier to review becomes a job that
+    a worker runs, like a single upload; the worker links the member to its run (`link_job`)."""
     sessions = SessionStore(store)
     sess = sessions.get(session_id)
     rows = read_manifest(manifest)
@@ -168,7 +173,7 @@ def add_manifest(
     report = BatchReport()
     for i, row in enumerate(rows):
         started(i, len(rows), row.candidate or row.file.name)
-        item = _add_one(store, sessions, sess, row, settings, ref, module, key, actor, user_of)
+        item = _add_one(store, sessions, sess, row, settings, ref, module, key, actor, user_of, submit)
         report.items.append(item)
         finished(item)
     return report
@@ -185,6 +190,7 @@ def _add_one(
     key: str,
     actor: str,
     user_of: Callable[[str], str | None],
+    submit: Submit | None,
 ) -> BatchItem:
     name = row.file.name
     if not row.candidate:
@@ -208,13 +214,25 @@ def _add_one(
                 )
             _assign_reported(store, sessions, sess, member.id, row, settings, actor, item, user_of)
             return item
-        sessions.update_member(member.id, status="running", sha256=sha, settings_key=key, error=None)
+        if member.job_id and member.status == "pending" and _job_waiting(store, member.job_id):
+            item.outcome, item.message = "queued", "déjà en file d’attente"
+            return item
+        status = "running" if submit is None else "pending"
+        sessions.update_member(member.id, status=status, sha256=sha, settings_key=key, error=None, job_id=None)
         found = _recorded(store, sha, key, row.candidate)
         if found is not None:  # same file, same settings: reuse the stored review
             dossier_id, run_id, own = found
             if not own:
                 dossier_id, run_id = copy_run(store, settings, dossier_id, run_id, row.candidate, actor)
             item.outcome, item.message = "reused", "même fichier déjà analysé avec les mêmes réglages : repris"
+        elif submit is not None:
+            assessors = tuple((a, user_of(a)) for a in row.assessors)
+            spec = JobSpec(
+                None, actor, "assessment", module, name, row.candidate, member_id=member.id, assessors=assessors
+            )
+            sessions.update_member(member.id, status="pending", job_id=submit(row.file, spec))
+            item.outcome, item.message = "queued", "en file d’attente"
+            return item
         else:
             _, recorded = review_and_record(
                 store,
@@ -242,6 +260,73 @@ def _add_one(
         )
         sessions.update_member(member.id, status="failed", error=item.message)
     return item
+
+
+def _job_waiting(store: ReviewStore, job_id: str) -> bool:
+    job = _job(store, job_id)
+    return job is not None and job.status in ("queued", "running")
+
+
+def _job(store: ReviewStore, job_id: str | None) -> JobRow | None:
+    if job_id is None:
+        return None
+    with store.session() as s:
+        return s.get(JobRow, job_id)
+
+
+def link_job(
+    store: ReviewStore,
+    settings: Settings,
+    spec: JobSpec,
+    dossier_id: str | None,
+    run_id: str | None,
+    error: str | None,
+) -> dict[str, str | None]:
+    """The worker's last step for a session member's job, before it is acknowledged: the member gets
+    the run (a copy of its own when that run is already another member's) and the manifest's
+    assessors, or the job's error. Idempotent. Returns the dossier and run the job row should show."""
+    sessions = SessionStore(store)
+    try:
+        member = sessions.member(spec.member_id or "")
+    except StorageError:  # the session is gone
+        return {}
+    if member.status == "reviewed" and member.run_id:  # linked by an earlier attempt
+        return {"dossier_id": member.dossier_id, "run_id": member.run_id}
+    if dossier_id is None or run_id is None:
+        sessions.update_member(member.id, status="failed", error=error or "analyse non faite")
+        return {}
+    try:
+        if not _own(store, dossier_id, member) or _linked_elsewhere(store, run_id, member.id):
+            dossier_id, run_id = copy_run(store, settings, dossier_id, run_id, member.candidate, spec.actor)
+    except ReviewError as e:
+        sessions.update_member(member.id, status="failed", error=e.user_message)
+        return {}
+    key = run_settings_key(store.run(run_id))
+    sessions.update_member(member.id, status="reviewed", dossier_id=dossier_id, run_id=run_id, settings_key=key)
+    item = BatchItem(member.candidate, member.file_name, "reviewed")
+    names = tuple(name for name, _ in spec.assessors)
+    row = ManifestRow(0, member.candidate, Path(member.file_path), member.group_name, names)
+    sess = sessions.get(member.session_id)
+    _assign_reported(store, sessions, sess, member.id, row, settings, spec.actor, item, dict(spec.assessors).get)
+    if item.message:  # an assignment refused: the review stays done
+        sessions.update_member(member.id, error=item.message)
+    return {"dossier_id": dossier_id, "run_id": run_id}
+
+
+def _own(store: ReviewStore, dossier_id: str, member: SessionMemberRow) -> bool:
+    """The dossier row is one a session batch makes for this candidate (not another's, not an upload)."""
+    d = store.dossier(dossier_id)
+    mine = (d.candidate_ref, d.kind, d.owner_id, d.group_id, d.assessor_id)
+    return mine == (member.candidate, "assessment", None, None, None)
+
+
+def _linked_elsewhere(store: ReviewStore, run_id: str, member_id: str) -> bool:
+    with store.session() as s:
+        members = s.scalars(
+            select(SessionMemberRow.id).where(SessionMemberRow.run_id == run_id, SessionMemberRow.id != member_id)
+        ).first()
+        assigned = s.scalars(select(AssignmentRow.id).where(AssignmentRow.run_id == run_id)).first()
+    return members is not None or assigned is not None
 
 
 def _assign_reported(
@@ -445,6 +530,13 @@ class MemberResult:
     final: dict[str, FinalLevel] = field(default_factory=dict)
     verdicts: dict[str, str] = field(default_factory=dict)
     blocs: dict[str, str] = field(default_factory=dict)
+    job: JobRow | None = None  # the queued review of a member not reviewed yet (progress)
+
+    @property
+    def error(self) -> str | None:
+        if self.member.error or self.job is None or self.state != "failed":
+            return self.member.error
+        return self.job.error or "analyse faite mais non rattachée au dossier : relancez l’ajout du manifeste"
 
     @property
     def closed(self) -> bool:
@@ -471,7 +563,7 @@ def member_result(store: ReviewStore, sess: ExamSessionRow, member: SessionMembe
             Marker(a.rank, a.assessor, a.run_id, a.dossier_id, bool(grid and grid.locked), grid and grid.finalized_at)
         )
     if member.status in ("pending", "running", "failed") or member.run_id is None:
-        return MemberResult(sess, member, markers, member.status if member.status != "reviewed" else "pending")
+        return _not_reviewed(store, sess, member, markers)
     want = 2 if sess.double_marking else 1
     if len(markers) < want:
         return MemberResult(sess, member, markers, "unassigned")
@@ -504,6 +596,19 @@ def member_result(store: ReviewStore, sess: ExamSessionRow, member: SessionMembe
         result.verdicts[comp.id] = ref.verdict([result.final[k.id].level for k in comp.criteria])
     result.blocs = bloc_results(ref, member_module(store, member), result.verdicts)
     return result
+
+
+def _not_reviewed(
+    store: ReviewStore, sess: ExamSessionRow, member: SessionMemberRow, markers: list[Marker]
+) -> MemberResult:
+    """Waiting, under review or failed; a queued member follows its job (a job failed without reaching
+    its member, e.g. interrupted by a restart of the embedded server, shows as failed)."""
+    state = member.status if member.status != "reviewed" else "pending"
+    job = _job(store, member.job_id) if state == "pending" else None
+    if job is not None:
+        # a job done whose member is still waiting never linked it: a rerun of the batch reuses its run
+        state = {"running": "running", "failed": "failed", "done": "failed"}.get(job.status, "pending")
+    return MemberResult(sess, member, markers, state, job=job)
 
 
 def member_module(store: ReviewStore, member: SessionMemberRow) -> str:
@@ -557,7 +662,7 @@ def moderate(
 
 
 def status_json(store: ReviewStore, session_id: str) -> dict[str, Any]:
-    """`{session, module, dossiers: [{candidate, file, run_id, status, assessors, verdicts}]}`."""
+    """`{session, module, counts, dossiers: [{candidate, file, run_id, status, progress, assessors, verdicts}]}`."""
     sess, results = session_results(store, session_id)
     return {
         "session": sess.name,
@@ -565,6 +670,7 @@ def status_json(store: ReviewStore, session_id: str) -> dict[str, Any]:
         "module": sess.module,
         "referentiel": sess.referentiel,
         "double_marking": sess.double_marking,
+        "counts": {label: sum(1 for r in results if r.state_label == label) for label in _labels(results)},
         "dossiers": [
             {
                 "candidate": r.member.candidate,
@@ -573,7 +679,8 @@ def status_json(store: ReviewStore, session_id: str) -> dict[str, Any]:
                 "member_id": r.member.id,
                 "run_id": r.member.run_id,
                 "status": r.state_label,
-                "error": r.member.error,
+                "progress": _progress(r.job) if r.state in ("pending", "running") else None,
+                "error": r.error,
                 "assessors": [{"name": m.assessor, "run_id": m.run_id, "finalized": m.finalized} for m in r.markers],
                 "disagreements": [
                     {
@@ -589,3 +696,16 @@ def status_json(store: ReviewStore, session_id: str) -> dict[str, Any]:
             for r in results
         ],
     }
+
+
+def _labels(results: list[MemberResult]) -> list[str]:
+    """The states present, in the order of STATE_LABELS."""
+    present = {r.state for r in results}
+    return [label for state, label in STATE_LABELS.items() if state in present]
+
+
+def _progress(job: JobRow | None) -> dict[str, Any] | None:
+    """Where a queued review stands (the job row a worker updates, from whichever machine)."""
+    if job is None:
+        return None
+    return {"job_id": job.id, "step": job.step, "percent": job.percent}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -16,6 +17,9 @@ from rich.table import Table
 from pipeline.cli import _print_json, _referentiel, _store, err, handles_errors, out
 from pipeline.errors import ReviewError
 
+if TYPE_CHECKING:
+    from pipeline.db.store import ReviewStore
+
 session_app = typer.Typer(
     help="Sessions de certification : analyse en lot, affectation, double correction, procès-verbal.",
     no_args_is_help=True,
@@ -24,7 +28,13 @@ session_app = typer.Typer(
 )
 
 DataDirOpt = typer.Option(None, "--data-dir", help="Dossier des données (index, caches, base).")
-OUTCOME_FR = {"reviewed": "analysé", "reused": "repris", "skipped": "déjà fait", "failed": "ERREUR"}
+OUTCOME_FR = {
+    "reviewed": "analysé",
+    "reused": "repris",
+    "skipped": "déjà fait",
+    "queued": "en file",
+    "failed": "ERREUR",
+}
 
 
 @session_app.command("create")
@@ -54,13 +64,24 @@ def add(
     session_id: str = typer.Argument(..., help="Identifiant de la session."),
     manifest: Path = typer.Argument(..., help="CSV : candidate,file[,group][,assessor]."),
     by: str = typer.Option("", "--by", help="Qui lance l’analyse (journal d’audit)."),
+    wait: bool = typer.Option(
+        False, "--wait", help="Avec une file PostgreSQL : suivre les analyses des workers jusqu’à la dernière."
+    ),
     data_dir: Path | None = DataDirOpt,
 ) -> None:
-    """Analyse tous les dossiers du manifeste (reprend là où un lot interrompu s’est arrêté)."""
+    """Analyse tous les dossiers du manifeste (reprend là où un lot interrompu s’est arrêté).
+
+    Avec DOSSIER_REVIEW_QUEUE=postgres, chaque dossier à analyser part dans la file des workers
+    (`dossier-review worker`), comme un dépôt isolé ; `session status` suit leur avancement."""
     from pipeline.sessions import BatchItem, add_manifest
 
     settings, store = _store(data_dir)
     ref = _referentiel(settings)
+    runner = None
+    if settings.queue == "postgres":
+        from pipeline.web.jobs import JobRunner
+
+        runner = JobRunner(store, settings, ref)
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -83,7 +104,14 @@ def add(
                     highlight=False,
                 )
 
-        report = add_manifest(store, session_id, manifest, settings, ref, by or "cli", started, finished)
+        try:
+            submit = runner.submit_file if runner is not None else None
+            report = add_manifest(
+                store, session_id, manifest, settings, ref, by or "cli", started, finished, submit=submit
+            )
+        finally:
+            if runner is not None:
+                runner.shutdown()
     table = Table(title="Lot de la session", expand=True)
     for col in ("Candidat", "Fichier", "Résultat", "Détail"):
         table.add_column(col)
@@ -92,9 +120,35 @@ def add(
     out.print(table)
     out.print(
         f"{report.count('reviewed')} analysé(s), {report.count('reused')} repris, {report.count('skipped')} déjà "
-        f"fait(s), {len(report.failed)} en erreur."
+        f"fait(s), {report.count('queued')} en file, {len(report.failed)} en erreur."
         + (" Corrigez les fichiers en erreur puis relancez la même commande." if report.failed else "")
     )
+    if report.count("queued"):
+        if wait:
+            _follow(store, session_id)
+        else:
+            out.print(
+                f"Les dossiers en file sont analysés par les workers (dossier-review worker) ; "
+                f"avancement : dossier-review session status {session_id}"
+            )
+
+
+def _follow(store: ReviewStore, session_id: str, every: float = 2.0) -> None:
+    """Show the queued reviews' progress until none is waiting or running (Ctrl-C leaves them queued)."""
+    import time
+
+    from pipeline.sessions import status_json
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err) as bar:
+        task = bar.add_task("analyses des workers", total=None)
+        while True:
+            data = status_json(store, session_id)
+            waiting = sum(1 for d in data["dossiers"] if d["progress"] is not None)
+            bar.update(task, total=len(data["dossiers"]), completed=len(data["dossiers"]) - waiting)
+            if not waiting:
+                break
+            time.sleep(every)
+    out.print(f"Lot terminé : dossier-review session status {session_id}")
 
 
 @session_app.command("status")
@@ -118,6 +172,9 @@ def status(
         table.add_column(col)
     for d in data["dossiers"]:
         who = ", ".join(f"{a['name']}{' ✓' if a['finalized'] else ''}" for a in d["assessors"]) or "—"
+        state = d["status"]
+        if d["progress"] and d["status"] == "en cours":
+            state += f" — {d['progress']['step']} ({d['progress']['percent']} %)"
         if d["error"]:
             result = d["error"]
         elif d["disagreements"]:
@@ -127,8 +184,9 @@ def status(
             result = ""
         if d["blocs"]:
             result = (result + " " if result else "") + ", ".join(f"bloc {b} {v}" for b, v in d["blocs"].items())
-        table.add_row(escape(d["candidate"]), escape(d["file"]), d["status"], escape(who), escape(result))
+        table.add_row(escape(d["candidate"]), escape(d["file"]), escape(state), escape(who), escape(result))
     out.print(table)
+    out.print(", ".join(f"{n} {label}" for label, n in data["counts"].items()) or "Aucun dossier.")
 
 
 @session_app.command("assign")

@@ -8,6 +8,7 @@ needed for that one).
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -32,6 +33,7 @@ from pipeline.embeddings import HashingEmbedder
 from pipeline.jobqueue.limits import run_in_child, warm_up
 from pipeline.jobqueue.model import JobRow, JobSpec
 from pipeline.referentiel import resolve_referentiel
+from pipeline.sessions import status_json
 from pipeline.settings import Settings
 from pipeline.store import ChunkStore, vector_store_ok
 from pipeline.web.jobs import JobRunner
@@ -269,6 +271,92 @@ def test_sigterm_releases_a_running_review_to_another_worker(tmp_path: Path, pg_
             if proc is not None and proc.poll() is None:
                 proc.kill()
                 proc.wait(10)
+
+
+@needs_pg
+@pytest.mark.slow
+def test_a_session_batch_goes_through_the_queue_to_a_worker_process(tmp_path: Path, pg_database: str) -> None:
+    """`session add` with the PostgreSQL queue only queues; a worker process reviews, links each member
+    to its run and assigns the manifest's assessor; progress shows in `session status` meanwhile. The
+    same file for a second candidate is not reviewed again (a copy of the run), and a rerun queues nothing."""
+    env = {
+        **os.environ,
+        "DOSSIER_REVIEW_DATABASE_URL": pg_database,
+        "DOSSIER_REVIEW_QUEUE": "postgres",
+        "DOSSIER_REVIEW_EMBEDDER": "hashing",
+        "DOSSIER_REVIEW_SHARED_DIR": str(tmp_path / "shared"),
+    }
+    dr = str(BIN / "dossier-review")
+
+    def cli(*args: str) -> str:
+        r = subprocess.run([dr, *args, "--data-dir", str(tmp_path / "cli")], env=env, capture_output=True, text=True)
+        assert r.returncode == 0, r.stdout + r.stderr
+        return r.stdout
+
+    folder = tmp_path / "depot"
+    folder.mkdir()
+    files = [
+        SAMPLES / "m1_biscuiterie_fort" / "m1_biscuiterie_fort.docx",
+        SAMPLES / "m1_vins_moyen" / "m1_vins_moyen.docx",
+    ]
+    shutil.copy(files[0], folder / "copie.docx")  # the same file, for another candidate
+    (folder / "manifeste.csv").write_text(
+        "candidate,file,group,assessor\n"
+        f"Ana Lopes,{files[0]},Lyon,Claire Petit\n"
+        f"Marc Dupont,{files[1]},Lyon,\n"
+        "Zoé Martin,copie.docx,Lyon,\n",
+        encoding="utf-8",
+    )
+    sid = cli("session", "create", "MDC juin 2027", "--module", "M1").split()[-1]
+    added = cli("session", "add", sid, str(folder / "manifeste.csv"))
+    assert "3 en file" in added, added
+
+    def status() -> dict:  # type: ignore[type-arg]
+        return json.loads(cli("session", "status", sid, "--json"))
+
+    queued = status()
+    assert [d["status"] for d in queued["dossiers"]] == ["en attente"] * 3, queued
+    assert all(d["progress"] and d["progress"]["percent"] == 0 for d in queued["dossiers"])
+    rerun = cli("session", "add", sid, str(folder / "manifeste.csv"))  # before any worker: nothing queued twice
+    assert "3 en file" in rerun and "déjà en file" in rerun, rerun
+
+    worker = _start([dr, "worker", "-c", "2", "--data-dir", str(tmp_path / "w")], env, tmp_path / "w.log")
+    store = ReviewStore(pg_database)
+    seen_running: list[str] = []
+    try:
+
+        def finished() -> bool:
+            data = status_json(store, sid)
+            seen_running.extend(d["progress"]["step"] for d in data["dossiers"] if d["status"] == "en cours")
+            return all(d["progress"] is None for d in data["dossiers"])
+
+        try:
+            _until(finished, 300, "the session's reviews", every=0.3)
+        except AssertionError:
+            print(json.dumps(status_json(store, sid), indent=1), (tmp_path / "w.log").read_text())
+            raise
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(60) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait(10)
+    log = (tmp_path / "w.log").read_text()
+    assert seen_running, "no progress seen while the worker reviewed"
+    done = status()
+    assert [d["status"] for d in done["dossiers"]] == ["en évaluation", "à affecter", "à affecter"], done
+    assert [a["name"] for a in done["dossiers"][0]["assessors"]] == ["Claire Petit"]
+    assert len({d["run_id"] for d in done["dossiers"]}) == 3 and all(d["run_id"] for d in done["dossiers"])
+    assert log.count(": done in ") == 2 and "not reviewed again" in log, log  # two files, two reviews
+    with store.session() as s:
+        assert s.scalar(select(func.count()).select_from(RunRow)) == 3  # two reviews and one copy
+        assert list(s.scalars(select(JobRow.status))) == ["done"] * 3
+
+    assert not list((tmp_path / "shared" / "uploads").glob("*/*")), "job copies left in the shared folder"
+    again = cli("session", "add", sid, str(folder / "manifeste.csv"))
+    assert "3 déjà fait(s), 0 en file" in again, again
+    with store.session() as s:
+        assert s.scalar(select(func.count()).select_from(JobRow)) == 3
 
 
 def _get(url: str) -> int:

@@ -50,6 +50,7 @@ class SessionMemberRow(Base):
     dossier_id: Mapped[str | None] = mapped_column(ForeignKey("dossiers.id", ondelete="SET NULL"), nullable=True)
     run_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | running | reviewed | failed
+    job_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # queued review (jobs table): progress
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     added_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
 

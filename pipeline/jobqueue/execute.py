@@ -57,7 +57,9 @@ def _owner(spec: JobSpec) -> tuple[object, ...]:
 
 
 def stored_review(store: ReviewStore, sha256: str, identity: str, spec: JobSpec) -> tuple[str, str] | None:
-    """(dossier, run) already stored for this file, review identity and owner, if any."""
+    """(dossier, run) already stored for this file, review identity and owner, if any; for a session
+    member's job, any owner's (the member then gets a copy of its own: `pipeline.sessions.link_job`)."""
+    others: list[tuple[str, str]] = []
     with store.session() as s:
         rows = s.execute(
             select(DossierRow, RunRow)
@@ -67,9 +69,12 @@ def stored_review(store: ReviewStore, sha256: str, identity: str, spec: JobSpec)
         ).all()
         for d, r in rows:
             same_owner = (d.owner_id, d.group_id, d.assessor_id, d.kind, d.candidate_ref) == _owner(spec)
-            if same_owner and review_identity(r.settings or {}, r.referentiel_hash, r.module) == identity:
+            if review_identity(r.settings or {}, r.referentiel_hash, r.module) != identity:
+                continue
+            if same_owner:
                 return d.id, r.id
-    return None
+            others.append((d.id, r.id))
+    return others[0] if others and spec.member_id else None
 
 
 def run_job(
@@ -87,13 +92,13 @@ def run_job(
     if row is None or row.status in ("done", "failed"):  # dismissed, or finished by an earlier attempt
         return row.status if row else "gone"
     if not path.is_file():
-        return _finish(store, job_id, path, status="failed", error=LOST)
+        return _finish(store, settings, job_id, path, spec, status="failed", error=LOST)
     identity = review_identity(settings.model_dump(mode="json"), ref.snapshot_hash, ref.modality(spec.module).id)
     sha = file_hash(path)
     found = stored_review(store, sha, identity, spec)
     if found:
         log.info("job %s: review already stored (run %s), not reviewed again", job_id, found[1])
-        return _finish(store, job_id, path, status="done", dossier_id=found[0], run_id=found[1])
+        return _finish(store, settings, job_id, path, spec, status="done", dossier_id=found[0], run_id=found[1])
     set_status(store, job_id, status="running", step="lecture", done=0, error=None)
     result = run_in_child(settings, job_id, path, spec, password, release)
     log.info(
@@ -108,7 +113,7 @@ def run_job(
     if result.outcome == "released":
         set_status(store, job_id, status="queued", step="en attente", done=0)
         raise Released(job_id)
-    return _finish(store, job_id, path, **_final(result))
+    return _finish(store, settings, job_id, path, spec, **_final(result))
 
 
 def _final(result: ChildResult) -> dict[str, Any]:
@@ -121,12 +126,28 @@ def _final(result: ChildResult) -> dict[str, Any]:
     return {"status": "failed", "error": CRASHED}
 
 
-def _finish(store: ReviewStore, job_id: str, path: Path, status: str, **values: Any) -> str:
+def _finish(
+    store: ReviewStore, settings: Settings, job_id: str, path: Path, spec: JobSpec | None, status: str, **values: Any
+) -> str:
+    """Store the job's outcome; a session member's job links the member to its run first, so a job is
+    acknowledged only once both are stored (a retry after a crash in between links it again)."""
+    if spec is not None and spec.member_id:
+        from pipeline.sessions import link_job  # lazy: sessions import the review path
+
+        try:
+            values |= link_job(
+                store, settings, spec, values.get("dossier_id"), values.get("run_id"), values.get("error")
+            )
+        except Exception:  # the job still ends; its member shows the failure, and a rerun of the batch links it
+            log.exception("job %s: linking session member %s failed", job_id, spec.member_id)
+            status, values = "failed", {**values, "error": CRASHED}
     extra = {"step": "terminé", "done": 6, "total": 6} if status == "done" else {}
     set_status(store, job_id, status=status, finished_at=now(), **extra, **values)
     shutil.rmtree(path.parent, ignore_errors=True)  # the upload folder of this job
     return status
 
 
-def fail_job(store: ReviewStore, job_id: str, path: Path, error: str) -> str:
-    return _finish(store, job_id, path, status="failed", error=error)
+def fail_job(
+    store: ReviewStore, settings: Settings, job_id: str, path: Path, error: str, spec: JobSpec | None = None
+) -> str:
+    return _finish(store, settings, job_id, path, spec, status="failed", error=error)

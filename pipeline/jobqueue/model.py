@@ -15,7 +15,7 @@ from pipeline.db.models import Base, new_id, now
 class JobRow(Base):
     __tablename__ = "jobs"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    user_id: Mapped[str] = mapped_column(String(32), index=True)
+    user_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)  # None: a session's job
     kind: Mapped[str] = mapped_column(String(16))  # assessment | self_check
     module: Mapped[str] = mapped_column(String(8))
     file_name: Mapped[str] = mapped_column(String(300))
@@ -43,7 +43,7 @@ class JobRow(Base):
 class JobSpec:
     """Who uploaded what, and where the dossier will belong once reviewed."""
 
-    user_id: str
+    user_id: str | None  # None: a session batch's job, followed on the session (pipeline/sessions.py)
     actor: str
     kind: str
     module: str
@@ -52,10 +52,13 @@ class JobSpec:
     group_id: str | None = None
     assessor_id: str | None = None
     owner_id: str | None = None
+    member_id: str | None = None  # a session member reviewed by this job (pipeline/sessions.py links the run)
+    assessors: tuple[tuple[str, str | None], ...] = ()  # the manifest's assessors of that member: (name, user id)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> JobSpec:
-        return cls(**data)
+        assessors = tuple((str(name), user) for name, user in data.get("assessors", ()))
+        return cls(**{**data, "assessors": assessors})

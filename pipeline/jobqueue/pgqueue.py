@@ -96,7 +96,9 @@ async def reap(app: procrastinate.App, settings: Settings) -> int:
         runs = job.attempts + 1
         if runs >= settings.job_attempts:
             store = store or ReviewStore(settings.db_url, migrate=False)
-            fail_job(store, str(job.task_kwargs["job_id"]), Path(str(job.task_kwargs["path"])), DIED.format(n=runs))
+            kwargs = job.task_kwargs
+            spec = JobSpec.from_json(dict(kwargs["spec"]))  # type: ignore[arg-type]  # JSON from the task's defer
+            fail_job(store, settings, str(kwargs["job_id"]), Path(str(kwargs["path"])), DIED.format(n=runs), spec)
             await app.job_manager.finish_job(job, status=procrastinate.jobs.Status.FAILED, delete_job=False)
         else:
             log.warning("job %s: its worker died, queued again (run %d of %d)", job.id, runs + 1, settings.job_attempts)

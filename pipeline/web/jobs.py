@@ -93,6 +93,14 @@ class JobRunner:
         self.futures[job_id] = self.pool.submit(self._run, job_id, path, spec, password, sha)
         return row
 
+    def submit_file(self, source: Path, spec: JobSpec, password: str | None = None) -> str:
+        """Queue a review of a copy of `source` in the uploads folder (shared with the workers; removed
+        once the job ends); returns the job id."""
+        job_id, path = self.new_upload_path(spec.file_name)
+        shutil.copyfile(source, path)
+        self.submit(job_id, path, spec, password)
+        return job_id
+
     def job(self, job_id: str) -> JobRow | None:
         with self.session() as s:
             return s.get(JobRow, job_id)
@@ -140,7 +148,7 @@ class JobRunner:
                 run_job(self.store, self.settings, self.ref, job_id, path, spec, password)
         except Exception:
             log.exception("job %s crashed", job_id)
-            fail_job(self.store, job_id, path, CRASHED)
+            fail_job(self.store, self.settings, job_id, path, CRASHED, spec)
 
     def _fail_interrupted(self) -> None:
         with self.session.begin() as s:

@@ -2,6 +2,8 @@
 manifest with its files, follow each dossier, assign assessors, download the jury documents.
 
 The batch runs `pipeline.sessions.add_manifest` in a background thread (the one review path);
+with a job queue (`DOSSIER_REVIEW_QUEUE=postgres`) that thread only queues one job per dossier,
+which the workers run like single uploads, and the page follows each job's progress;
 assessors reach the dossiers assigned to them through their usual list, one dossier row and run
 of their own each, so neither sees the other's levels. Every id is random; an unknown session
 answers 404, and so does any session route for a user who is not an administrator.
@@ -75,10 +77,14 @@ def _start_batch(state: WebState, sess: ExamSessionRow, folder: Path, manifest: 
         """A manifest's assessor, by user name or display name, gets the dossier in the workspace."""
         return accounts.get(name.strip().casefold())
 
+    submit = state.jobs.submit_file if state.settings.queue == "postgres" else None
+
     def run() -> None:
         try:
-            add_manifest(state.store, sess.id, manifest, state.settings, state.ref, actor, user_of=user_of)
-        finally:  # reviewed files are kept in the store; the upload copies go
+            add_manifest(
+                state.store, sess.id, manifest, state.settings, state.ref, actor, user_of=user_of, submit=submit
+            )
+        finally:  # reviewed files are kept in the store, queued ones copied for their job; the upload copies go
             shutil.rmtree(folder, ignore_errors=True)
 
     with _batches_lock:
@@ -87,6 +93,11 @@ def _start_batch(state: WebState, sess: ExamSessionRow, folder: Path, manifest: 
         t = threading.Thread(target=run, name=f"session-{sess.id[:8]}", daemon=True)
         _batches[sess.id] = t
         t.start()
+
+
+def _reviewing(data: dict[str, Any]) -> bool:
+    """A dossier of the session waits for, or is under, review (queued jobs): the page keeps refreshing."""
+    return any(d["progress"] is not None for d in data["dossiers"])
 
 
 async def _save_upload(state: WebState, sess: ExamSessionRow, manifest: UploadFile, files: list[UploadFile]) -> Path:
@@ -164,7 +175,7 @@ def session_page(request: Request, state: State, user: Admin, session_id: str, e
         status=400 if error else 200,
         sess=sess,
         data=data,
-        running=batch_running(sess.id),
+        running=batch_running(sess.id) or _reviewing(data),
         assessors=state.accounts.users("assessor"),
         exports=EXPORTS,
         error=error,
@@ -239,7 +250,8 @@ def _export(state: WebState, sess: ExamSessionRow, name: str) -> Response:
 @api.get("/sessions/{session_id}", summary="A session's dossiers: status, assessors, verdicts (administrators)")
 def api_session(state: State, user: Admin, session_id: Id) -> dict[str, Any]:
     sess = _session(state, session_id)
-    return {**status_json(state.store, sess.id), "running": batch_running(sess.id)}
+    data = status_json(state.store, sess.id)
+    return {**data, "running": batch_running(sess.id) or _reviewing(data)}
 
 
 ExportName = Literal["pv.docx", "resultats.csv", "resultats.json", "grilles.docx"]
