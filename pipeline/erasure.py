@@ -13,22 +13,27 @@ import datetime as dt
 import re
 import shutil
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, delete, or_, select, update
 
 from pipeline.db.accounts import AccountStore
 from pipeline.db.models import DossierRow
-from pipeline.db.sessions import SessionMemberRow
+from pipeline.db.sessions import AssignmentRow, SessionMemberRow
 from pipeline.db.store import ReviewStore
 from pipeline.embeddings import embedder_for
 from pipeline.errors import ReviewError, StorageError
 from pipeline.ingest import parsed_cache_files
+from pipeline.jobqueue.model import JobRow
 from pipeline.settings import Settings
 from pipeline.store import DOSSIER_PREFIX, ChunkStore
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+ERASED_CANDIDATE = "[candidat effacé]"  # a session member's name once its dossier is erased
+ERASED_FILE = "[fichier effacé]"
+ERASED_MEMBER = "dossier effacé (RGPD) avant son analyse"
 
 
 def _has_index(settings: Settings) -> bool:
@@ -53,17 +58,34 @@ def _erase_caches(settings: Settings, sha256: str) -> None:
         cached.unlink(missing_ok=True)
 
 
-def _forget_hash(store: ReviewStore, sha256: str) -> None:
-    """Rows of other features that keep the file's hash: a session member (to resume its batch)."""
+def _forget_hash(store: ReviewStore, sha256: str | None, dossier_ids: Collection[str] = ()) -> None:
+    """Rows of other features that keep the file's hash or the candidate's name: session members.
+
+    A member of an erased dossier (its own, or an assessor's copy under double marking), or of the
+    file when it never became a dossier (failed, still queued), stays in its session (counts,
+    moderation history) under a placeholder name, without file name, path, hash or job; any other
+    member of the file only loses the hash (kept to resume a batch)."""
     with store.session.begin() as s:
-        s.execute(update(SessionMemberRow).where(SessionMemberRow.sha256 == sha256).values(sha256=None))
+        copies = select(AssignmentRow.member_id).where(AssignmentRow.dossier_id.in_(dossier_ids))
+        erased = or_(SessionMemberRow.dossier_id.in_(dossier_ids), SessionMemberRow.id.in_(copies))
+        if sha256 is not None:
+            erased = or_(erased, and_(SessionMemberRow.sha256 == sha256, SessionMemberRow.dossier_id.is_(None)))
+        jobs = []
+        for m in s.scalars(select(SessionMemberRow).where(erased)):
+            jobs += [m.job_id] if m.job_id else []
+            m.candidate, m.file_name, m.file_path, m.sha256, m.job_id = ERASED_CANDIDATE, ERASED_FILE, "", None, None
+            m.error = ERASED_MEMBER if m.run_id is None else None
+        if jobs:  # a queued review of the file: its job (file name, candidate) goes, so it never runs
+            s.execute(delete(JobRow).where(JobRow.id.in_(jobs)))
+        if sha256 is not None:
+            s.execute(update(SessionMemberRow).where(SessionMemberRow.sha256 == sha256).values(sha256=None))
 
 
 def erase_dossier(store: ReviewStore, settings: Settings, dossier_id: str, actor: str) -> int:
     """Erase everything derived from the dossier; keep one anonymised audit line. Returns runs erased."""
     sha = store.dossier(dossier_id).sha256
     _erase_copies(settings, sha)
-    _forget_hash(store, sha)
+    _forget_hash(store, sha, [dossier_id])
     _, runs = store.erase(dossier_id, actor)
     return len(runs)
 
@@ -105,7 +127,7 @@ def erase_file(store: ReviewStore, settings: Settings, sha256: str, actor: str) 
     with store.session() as s:
         ids = list(s.scalars(select(DossierRow.id).where(DossierRow.sha256 == sha)))
     _erase_copies(settings, sha)
-    _forget_hash(store, sha)
+    _forget_hash(store, sha, ids)
     runs = sum(len(store.erase(did, actor)[1]) for did in ids)
     if not ids:
         store.compact()  # no row erased, but the hash was overwritten
@@ -143,6 +165,7 @@ def purge(
     for sha in files | {key for key in stale if len(key) == 64}:
         _erase_caches(settings, sha)
         _forget_hash(store, sha)
+    _forget_hash(store, None, [did for did, _ in old])
     runs = sum(len(store.erase(did, actor)[1]) for did, _ in old)
     if stale and not old:
         store.compact()

@@ -293,3 +293,43 @@ def test_compact_index_command_for_a_shared_chromadb_server(settings: Settings) 
     assert traces.found_in(settings.chroma_dir) == []
     missing = CliRunner().invoke(app, ["compact-index", str(settings.data_dir / "nowhere")])
     assert missing.exit_code == 2 and "Aucun index" in missing.output
+
+
+def test_erasure_takes_the_candidate_name_out_of_session_members(settings: Settings) -> None:
+    """A session member of an erased dossier (here the second assessor's copy under double marking) or
+    of an erased file that never became a dossier keeps its place in the session, not the name."""
+    from pipeline.erasure import ERASED_CANDIDATE, erase_file
+    from pipeline.jobqueue.execute import file_hash
+    from pipeline.sessions import assign, status_json
+
+    store, outcome, did = _stored(settings)
+    sessions = SessionStore(store)
+    sid = sessions.create("MDC juin 2027", "M2", REF.ref, True, "admin")
+    ana = sessions.member_for(sid, "Ana Lopes-Ferreira", "lopes_ferreira.docx", "Lyon", "/depot/lopes_ferreira.docx")
+    sessions.update_member(
+        ana.id, status="reviewed", sha256=outcome.dossier.sha256, dossier_id=did, run_id=outcome.review.run_id
+    )
+    copy = assign(store, settings, ana.id, [("Claire Petit", None), ("Marc Lenoir", None)], "admin")[1].dossier_id
+    bruno = sessions.member_for(
+        sid, "Bruno Keller-Vasseur", "keller_vasseur.docx", "Lyon", "/depot/keller_vasseur.docx"
+    )
+    sessions.update_member(bruno.id, status="failed", sha256=file_hash(OTHER), error="keller_vasseur.docx : illisible")
+    kept = sessions.member_for(sid, "Chloé Martin", "martin.docx", "Lyon", "/depot/martin.docx")
+
+    assert copy is not None
+    erase_dossier(store, settings, copy, "dpo")
+    erase_file(store, settings, file_hash(OTHER), "dpo")
+
+    members = {m.id: m for m in sessions.members(sid)}
+    for m in (members[ana.id], members[bruno.id]):
+        assert (m.candidate, m.file_path, m.sha256) == (ERASED_CANDIDATE, "", None)
+        assert "lopes" not in (m.error or "").lower() and "keller" not in (m.error or "").lower()
+    assert members[kept.id].candidate == "Chloé Martin"
+    states = {d["member_id"]: d["status"] for d in status_json(store, sid)["dossiers"]}
+    assert states[ana.id] == "effacé"
+    leftovers = [
+        p
+        for p in settings.data_dir.rglob("*")
+        if p.is_file() and re.search(rb"Lopes|Ferreira|Keller|Vasseur", p.read_bytes())
+    ]
+    assert leftovers == []
