@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from evals.harness import _splits, quote_in_chunks
+from pipeline.noncontent import NonContent
 from pipeline.referentiel import resolve_referentiel
 from pipeline.retrieve import DossierIndex, retrieve_all
 from pipeline.review import read_and_chunk
@@ -38,15 +39,15 @@ def main() -> None:
     for gold_file in sorted(a.folder.glob("*/gold.json")):
         gold = json.loads(gold_file.read_text(encoding="utf-8"))
         for fname in gold["files"]:
-            _, chunks = read_and_chunk(gold_file.parent / fname, base)
-            cases.append((splits.get(gold_file.parent.name, "test"), gold, chunks))
+            dossier, chunks = read_and_chunk(gold_file.parent / fname, base)
+            cases.append((splits.get(gold_file.parent.name, "test"), gold, chunks, NonContent.of(dossier)))
     grid = list(itertools.product(a.fusion, a.dense, [1.0], a.mmr))
     print(f"{'fusion':>6} {'dense':>5} {'lex':>4} {'mmr':>5} | recall@{a.k} dev | test")
     for fusion, dw, lw, lam in grid:
         s = base.model_copy(update={"fusion": fusion, "dense_weight": dw, "lexical_weight": lw, "mmr_lambda": lam})
         found = {"dev": [0, 0], "test": [0, 0]}
-        for split, gold, chunks in cases:
-            hits = retrieve_all(DossierIndex(chunks, s), ref, gold["module"], a.k)
+        for split, gold, chunks, labels in cases:
+            hits = retrieve_all(DossierIndex(chunks, s, labels=labels), ref, gold["module"], a.k)
             for cid, g in gold["criteria"].items():
                 for q in g.get("evidence", []):
                     found[split][0] += quote_in_chunks(q, [h.chunk for h in hits[cid]])

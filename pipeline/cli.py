@@ -225,6 +225,7 @@ def retrieve(
     """Classe les segments du dossier qui traitent un critère, avec leurs scores."""
     from pipeline.chunking import chunk_dossier
     from pipeline.ingest import ingest
+    from pipeline.noncontent import NonContent
     from pipeline.retrieve import DossierIndex, build_query
 
     settings = _settings(data_dir)
@@ -234,7 +235,8 @@ def retrieve(
     if crit is None:
         raise ReviewError(f"unknown criterion {criterion}", f"Critère inconnu : « {criterion} » (ex. C4.5).")
     dossier = ingest(file, settings, password=password)
-    index = DossierIndex(chunk_dossier(dossier, settings.chunk_size, settings.chunk_overlap), settings)
+    chunks = chunk_dossier(dossier, settings.chunk_size, settings.chunk_overlap)
+    index = DossierIndex(chunks, settings, labels=NonContent.of(dossier))
     hits = index.retrieve(build_query(ref, crit), k)
     if as_json:
         _print_json(
@@ -272,7 +274,7 @@ def retrieve(
             str(h.rank),
             escape(h.chunk.section_label),
             h.chunk.page_label,
-            f"{h.dense_score:.3f}",
+            f"{h.dense_score:.3f}" if h.dense_score is not None else "—",  # labels only: not embedded
             f"{h.lexical_score:.2f}",
             f"{h.fused_score:.4f}",
             escape(", ".join(h.matched_terms[:6])),

@@ -67,6 +67,12 @@ class NonContent:
         labels.discard("")
         return cls(frozenset(labels))
 
+    def labels_only(self, text: str) -> bool:
+        """True when every line of `text` is a label: a chunk of headings, captions, header rows or
+        contents lines holds nothing to embed (the lexical index still sees it)."""
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        return bool(lines) and all(ln in self for ln in lines)
+
     def __contains__(self, text: object) -> bool:
         """True when `text` is only a label: a heading, a caption, a header row or cell, a contents line."""
         if not isinstance(text, str):

