@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, func, make_url, select, text
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pipeline.db.models import AuditRow, Base, DecisionRow, DossierRow, GridRow, ReferentielRow, RunRow, new_id, now
@@ -42,6 +42,20 @@ class Decision:
     decided_at: dt.datetime
 
 
+_REVISION = re.compile(r"^(down_)?revision\s*=\s*(None|\"[^\"]*\")", re.M)
+
+
+def head_revision() -> str | None:
+    """The newest migration, read from the migration files (None when they do not say one)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for f in (MIGRATIONS / "versions").glob("*.py"):
+        for down, value in _REVISION.findall(f.read_text(encoding="utf-8")):
+            (parents if down else revisions).add(value.strip('"'))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
 def _decision(r: DecisionRow) -> Decision:
     return Decision(r.criterion_id, r.level, r.suggested_level, r.agreed, r.comment, r.assessor, r.decided_at)
 
@@ -64,12 +78,26 @@ class ReviewStore:
     # --- schema -------------------------------------------------------------------------------------
 
     def migrate(self, revision: str = "head") -> None:
+        if revision == "head" and self._revision() == head_revision():
+            return  # up to date: alembic (half a second of imports) is not loaded
+        from alembic import command
+        from alembic.config import Config
+
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
         with self.engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
+
+    def _revision(self) -> str | None:
+        """The database's migration (alembic_version), None before the first one."""
+        try:
+            with self.engine.connect() as conn:
+                value = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except SQLAlchemyError:
+            return None
+        return str(value) if value is not None else None
 
     # --- dossiers and runs --------------------------------------------------------------------------
 

@@ -14,13 +14,8 @@ from pipeline.errors import (
     ReviewError,
     TooLargeError,
 )
-from pipeline.ingest.docx import DocxLimits, parse_docx
-from pipeline.ingest.language import detect_language
-from pipeline.ingest.ocr import ocr_pdf
-from pipeline.ingest.pdf import parse_pdf
 from pipeline.ingest.raw import TOC_TITLE, RawBlock, RawDoc
 from pipeline.ingest.sniff import sniff
-from pipeline.manipulation import detect_manipulation
 from pipeline.settings import Settings
 from pipeline.types import Block, Dossier, Finding
 
@@ -67,6 +62,8 @@ def ingest(path: Path, settings: Settings, password: str | None = None) -> Dossi
     except NoTextLayerError:
         if not (settings.ocr and fmt == "pdf"):
             raise
+        from pipeline.ingest.ocr import ocr_pdf
+
         dossier = _parse(path, ocr_pdf(data, path.name), fmt, sha, settings, password)
         dossier.findings.insert(
             0,
@@ -88,6 +85,12 @@ def ingest(path: Path, settings: Settings, password: str | None = None) -> Dossi
 
 
 def _parse(path: Path, data: bytes, fmt: str, sha: str, settings: Settings, password: str | None) -> Dossier:
+    # the parsers (PDFium, pypdf, lxml, langid) load only on a cache miss: a warm review does without
+    from pipeline.ingest.docx import DocxLimits, parse_docx
+    from pipeline.ingest.language import detect_language
+    from pipeline.ingest.pdf import parse_pdf
+    from pipeline.manipulation import detect_manipulation
+
     try:
         raw = (
             parse_pdf(path, data, password, settings.max_pages, settings.max_chars)
