@@ -106,7 +106,11 @@ class Dossier(_Model):
     file: str
     format: Literal["pdf", "docx"]
     sha256: str
-    pages: int | None = Field(default=None, description="Page count (PDF; DOCX only with rendered page breaks).")
+    pages: int | None = Field(
+        default=None,
+        description="Page count. DOCX: Word's own layout when it saved one (rendered page breaks), otherwise "
+        "estimated from the page size, fonts, spacing, pictures, tables and explicit breaks.",
+    )
     language: str | None = None
     text: str = Field(description="Normalised full text: the blocks joined by blank lines.")
     blocks: list[Block]

@@ -21,19 +21,15 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from lxml import etree
 
 from pipeline.errors import DamagedFileError, TooLargeError
+from pipeline.ingest.docx_pages import W, estimate_pages, q
 from pipeline.ingest.raw import RawBlock, RawDoc, RawFinding, luminance
 from pipeline.textnorm import normalise
 from pipeline.types import BlockKind
 
-W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _NS = {"w": W}
 _HEADING_STYLE = re.compile(r"^(?:heading|titre|überschrift|titolo|título)\s*(\d)$", re.I)
 _WHITE_LUMINANCE = 0.92
 _TINY_HALF_POINTS = 4  # 2 pt
-
-
-def q(tag: str) -> str:
-    return f"{{{W}}}{tag}"
 
 
 @dataclass
@@ -159,11 +155,21 @@ def parse_docx(path: Path, data: bytes, limits: DocxLimits | None = None) -> Raw
             b.page = None
         for f in ctx.findings:
             f.page = None
-    pages = ctx.page if ctx.paged else None
-    if pages is not None and ctx.rendered_breaks:
-        # Word marks only the page breaks that fall between runs; the page count it saved is its layout's
-        pages = max(pages, _saved_page_count(data))
+    if ctx.rendered_breaks:
+        # Word laid the document out: it marks only the page breaks that fall between runs, and
+        # saves its own page count
+        pages = max(ctx.page, _saved_page_count(data))
+    else:
+        # no layout saved (LibreOffice, Google Docs, generated files): the pages it fills, estimated
+        pages = max(estimate_pages(body, _styles_element(document)), ctx.page if ctx.paged else 1)
     return RawDoc(blocks=ctx.blocks, findings=ctx.findings, pages=pages)
+
+
+def _styles_element(document: Any) -> Any | None:
+    try:
+        return document.styles.element
+    except Exception:  # package without a styles part
+        return None
 
 
 _PAGE_CHARS = 2_500  # what an A4 page in an 11-pt body holds at most, roughly

@@ -1,0 +1,352 @@
+"""How many pages a word processor lays a DOCX out on, estimated from its XML.
+
+A DOCX holds no pages: Word marks where its own layout broke them (`lastRenderedPageBreak`),
+LibreOffice marks nothing. This walks the body in order and stacks heights on pages of the
+section's size: paragraphs as lines of text (font size, line spacing, spacing before and after,
+indents, the width of their column or table cell), inline pictures by their extent, table rows by
+their tallest cell; explicit page breaks, page-break-before and next-page section breaks start a
+page. Measured against LibreOffice's rendering in benchmarks/reading.py.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"  # WordprocessingML, shared with docx.py
+WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+_EMU_PER_PT = 12_700
+# Per font family: average advance of French running text (spaces included) and single line
+# height, in ems; the metric-compatible fonts LibreOffice substitutes share them.
+_METRICS = (
+    (
+        re.compile(r"times|liberation serif|tinos|georgia|garamond|cambria|caladea|antiqua|palatino|serif", re.I),
+        0.40,
+        1.12,
+    ),
+    (re.compile(r"calibri|carlito|aptos|minor|major", re.I), 0.43, 1.22),
+    (re.compile(r"verdana|tahoma|dejavu", re.I), 0.52, 1.2),
+    (re.compile(r"arial|helvetica|liberation sans|arimo|sans", re.I), 0.47, 1.15),
+)
+_DEFAULT_METRICS = (0.45, 1.17)
+_CELL_PADDING = 1.0  # points above and below a table cell's text
+_CELL_MARGINS = 10.8  # points left and right of a cell's text (0.19 cm each side)
+
+
+def q(tag: str) -> str:
+    """A WordprocessingML tag or attribute name as lxml spells it."""
+    return f"{{{W}}}{tag}"
+
+
+@dataclass
+class _ParaStyle:
+    based_on: str | None = None
+    size: float | None = None  # points
+    before: float | None = None  # points
+    after: float | None = None
+    line: tuple[float, str] | None = None  # (w:line value, rule)
+    indent: float | None = None  # left + right, points
+    font: str | None = None
+    break_before: bool = False
+
+
+@dataclass
+class _Geometry:
+    width: float = 451.0  # text width, points (A4, 2.5 cm margins)
+    height: float = 697.0  # text height, points
+
+
+@dataclass
+class _Layout:
+    styles: dict[str, _ParaStyle]
+    default_style: str | None
+    pages: int = 1
+    used: float = 0.0  # height used on the current page
+    geometry: _Geometry = field(default_factory=_Geometry)
+
+    def new_page(self) -> None:
+        self.pages += 1
+        self.used = 0.0
+
+    def place(self, height: float, splittable: bool, line: float) -> None:
+        """Put a block of `height` on the page; one that does not fit continues on the next pages
+        line by line (splittable) or moves whole to the next page."""
+        room = self.geometry.height - self.used
+        if height <= room + 0.5:
+            self.used += height
+            return
+        if not splittable or height <= line * 2:
+            if self.used > 0:
+                self.new_page()
+            self.used = min(height, self.geometry.height)
+            return
+        rest = height - max(0.0, math.floor(room / line) * line)
+        while rest > self.geometry.height:
+            self.new_page()
+            rest -= self.geometry.height
+        self.new_page()
+        self.used = rest
+
+
+def estimate_pages(body: Any, styles_root: Any | None) -> int:
+    """Pages the body fills when laid out (at least 1)."""
+    styles, default_style, defaults = _read_styles(styles_root)
+    styles.setdefault("\0defaults", defaults)
+    layout = _Layout(styles=styles, default_style=default_style)
+    sections = [sp for sp in body.iter(q("sectPr"))]
+    layout.geometry = _geometry(sections[0]) if sections else _Geometry()
+    seen_content = False
+    for el in body.iterchildren():
+        if el.tag == q("p"):
+            if _break_before(el, layout) and seen_content:
+                layout.new_page()
+            _paragraph(el, layout, layout.geometry.width, top_level=True)
+            seen_content = True
+            sect = el.find(f"{q('pPr')}/{q('sectPr')}")
+            if sect is not None:
+                kind = sect.find(q("type"))
+                if kind is None or kind.get(q("val")) in (None, "nextPage", "oddPage", "evenPage"):
+                    layout.new_page()
+                following = sections[sections.index(sect) + 1 :] if sect in sections else []
+                if following:
+                    layout.geometry = _geometry(following[0])
+        elif el.tag == q("tbl"):
+            _table(el, layout, layout.geometry.width)
+            seen_content = True
+        elif el.tag == q("sdt"):
+            content = el.find(q("sdtContent"))
+            if content is not None:
+                for p in content.iter(q("p")):
+                    _paragraph(p, layout, layout.geometry.width, top_level=True)
+                seen_content = True
+    if layout.used == 0.0 and layout.pages > 1:
+        layout.pages -= 1  # a trailing break starts no page of its own
+    return layout.pages
+
+
+# --- measures -------------------------------------------------------------------------------------
+
+
+def _number(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _twips(el: Any, attr: str, default: float = 0.0) -> float:
+    """An attribute in twentieths of a point, in points."""
+    value = _number(el.get(q(attr))) if el is not None else None
+    return value / 20 if value is not None else default
+
+
+def _geometry(sect: Any) -> _Geometry:
+    size, margins = sect.find(q("pgSz")), sect.find(q("pgMar"))
+    width = _twips(size, "w", 595.3) - _twips(margins, "left", 72) - _twips(margins, "right", 72)
+    height = _twips(size, "h", 841.9) - _twips(margins, "top", 72) - _twips(margins, "bottom", 72)
+    return _Geometry(width=max(width, 100.0), height=max(height, 100.0))
+
+
+def _para_props(ppr: Any, st: _ParaStyle) -> None:
+    """Fill `st` from a w:pPr (only what it sets)."""
+    if ppr is None:
+        return
+    spacing = ppr.find(q("spacing"))
+    if spacing is not None:
+        if spacing.get(q("before")) is not None and spacing.get(q("beforeAutospacing")) in (None, "0", "false"):
+            st.before = _twips(spacing, "before")
+        if spacing.get(q("after")) is not None and spacing.get(q("afterAutospacing")) in (None, "0", "false"):
+            st.after = _twips(spacing, "after")
+        if spacing.get(q("line")) is not None:
+            st.line = (_number(spacing.get(q("line"))) or 240.0, spacing.get(q("lineRule")) or "auto")
+    ind = ppr.find(q("ind"))
+    if ind is not None:
+        left = ind.get(q("left")) or ind.get(q("start"))
+        right = ind.get(q("right")) or ind.get(q("end"))
+        st.indent = ((_number(left) or 0.0) + (_number(right) or 0.0)) / 20
+    pbb = ppr.find(q("pageBreakBefore"))
+    if pbb is not None:
+        st.break_before = pbb.get(q("val"), "true") not in ("0", "false", "off")
+
+
+def _run_font(rpr: Any) -> str | None:
+    fonts = rpr.find(q("rFonts")) if rpr is not None else None
+    if fonts is None:
+        return None
+    return fonts.get(q("ascii")) or fonts.get(q("hAnsi")) or fonts.get(q("asciiTheme"))
+
+
+def _metrics(font: str | None) -> tuple[float, float]:
+    for pattern, width, height in _METRICS:
+        if font and pattern.search(font):
+            return width, height
+    return _DEFAULT_METRICS
+
+
+def _run_size(rpr: Any) -> float | None:
+    sz = rpr.find(q("sz")) if rpr is not None else None
+    value = sz.get(q("val")) if sz is not None else None
+    return int(value) / 2 if value and value.isdigit() else None
+
+
+def _read_styles(root: Any | None) -> tuple[dict[str, _ParaStyle], str | None, _ParaStyle]:
+    defaults = _ParaStyle(size=10.0, before=0.0, after=0.0, line=(240.0, "auto"), indent=0.0)
+    styles: dict[str, _ParaStyle] = {}
+    default_style: str | None = None
+    if root is None:
+        return styles, default_style, defaults
+    doc_defaults = root.find(q("docDefaults"))
+    if doc_defaults is not None:
+        rpr = doc_defaults.find(f"{q('rPrDefault')}/{q('rPr')}")
+        defaults.size = _run_size(rpr) or defaults.size
+        defaults.font = _run_font(rpr)
+        _para_props(doc_defaults.find(f"{q('pPrDefault')}/{q('pPr')}"), defaults)
+    for s in root.findall(q("style")):
+        if s.get(q("type")) != "paragraph":
+            continue
+        sid = s.get(q("styleId")) or ""
+        based = s.find(q("basedOn"))
+        st = _ParaStyle(based_on=based.get(q("val")) if based is not None else None)
+        _para_props(s.find(q("pPr")), st)
+        st.size = _run_size(s.find(q("rPr")))
+        st.font = _run_font(s.find(q("rPr")))
+        styles[sid] = st
+        if s.get(q("default")) in ("1", "true"):
+            default_style = sid
+    return styles, default_style, defaults
+
+
+def _chain(layout: _Layout, sid: str | None) -> Iterator[_ParaStyle]:
+    seen: set[str] = set()
+    while sid and sid not in seen and sid in layout.styles:
+        seen.add(sid)
+        yield layout.styles[sid]
+        sid = layout.styles[sid].based_on
+    yield layout.styles["\0defaults"]
+
+
+def _resolved(p: Any, layout: _Layout) -> _ParaStyle:
+    """The paragraph's own properties over its style chain over the document defaults."""
+    ppr = p.find(q("pPr"))
+    sid_el = ppr.find(q("pStyle")) if ppr is not None else None
+    sid = sid_el.get(q("val")) if sid_el is not None else layout.default_style
+    own = _ParaStyle()
+    _para_props(ppr, own)
+    out = _ParaStyle()
+    for name in ("size", "before", "after", "line", "indent", "font"):
+        for st in (own, *_chain(layout, sid)):
+            value = getattr(st, name)
+            if value is not None:
+                setattr(out, name, value)
+                break
+    out.break_before = own.break_before or any(st.break_before for st in _chain(layout, sid))
+    return out
+
+
+def _break_before(p: Any, layout: _Layout) -> bool:
+    return _resolved(p, layout).break_before
+
+
+# --- blocks ---------------------------------------------------------------------------------------
+
+
+def _paragraph(p: Any, layout: _Layout, width: float, top_level: bool) -> float:
+    """Height of a paragraph set in `width`; on the page when `top_level` (explicit breaks applied)."""
+    st = _resolved(p, layout)
+    size = st.size or 10.0
+    chars = 0
+    run_sizes: list[float] = []
+    pictures = 0.0
+    breaks = 0
+    for r in p.iter(q("r")):
+        if _nested(r, p):
+            continue
+        rsize = _run_size(r.find(q("rPr")))
+        for child in r.iterchildren():
+            if child.tag == q("t"):
+                chars += len(child.text or "")
+                if rsize and child.text and child.text.strip():
+                    run_sizes.append(rsize)
+            elif child.tag == q("tab"):
+                chars += 4
+            elif child.tag == q("br") and child.get(q("type")) == "page" and top_level:
+                breaks += 1
+            elif child.tag == q("drawing"):
+                pictures += _drawing_height(child)
+    if run_sizes:
+        size = max(set(run_sizes), key=run_sizes.count)
+    char_width, line_height = _metrics(st.font)
+    line = _line_height(st, size, line_height)
+    per_line = max(1.0, (width - (st.indent or 0.0)) / (size * char_width))
+    lines = max(1, math.ceil(chars / per_line)) if chars else (0 if pictures else 1)
+    height = lines * line + (st.before or 0.0) + (st.after or 0.0) + pictures
+    if top_level:
+        for _ in range(breaks):  # the text before a break is small next to the page: the break wins
+            layout.new_page()
+        layout.place(height, splittable=lines > 2 and not pictures, line=line)
+    return height
+
+
+def _nested(node: Any, p: Any) -> bool:
+    """A run of a text box or of a fallback copy inside the paragraph: not the paragraph's own text."""
+    parent = node.getparent()
+    while parent is not None and parent is not p:
+        if parent.tag in (q("txbxContent"), f"{{{MC}}}Fallback"):
+            return True
+        parent = parent.getparent()
+    return False
+
+
+def _line_height(st: _ParaStyle, size: float, single: float) -> float:
+    value, rule = st.line or (240.0, "auto")
+    if rule == "auto":
+        return size * single * value / 240
+    return max(value / 20, size * single) if rule == "atLeast" else value / 20
+
+
+def _drawing_height(drawing: Any) -> float:
+    """Height of a picture that takes room in the text (inline, or anchored with text above and below)."""
+    for holder in drawing.iterchildren():
+        extent = holder.find(f"{{{WP}}}extent")
+        if extent is None:
+            continue
+        if holder.tag == f"{{{WP}}}anchor" and holder.find(f"{{{WP}}}wrapTopAndBottom") is None:
+            continue  # floats beside the text, behind or in front of it
+        return (_number(extent.get("cy")) or 0.0) / _EMU_PER_PT
+    return 0.0
+
+
+def _table(tbl: Any, layout: _Layout, width: float, top_level: bool = True) -> float:
+    grid = [_twips(c, "w") for c in tbl.findall(f"{q('tblGrid')}/{q('gridCol')}")]
+    total = sum(grid) or width
+    scale = min(1.0, width / total) if total else 1.0
+    height = 0.0
+    for tr in tbl.findall(q("tr")):
+        col = 0
+        row = 0.0
+        for tc in tr.findall(q("tc")):
+            span_el = tc.find(f"{q('tcPr')}/{q('gridSpan')}")
+            span = (
+                int(span_el.get(q("val")) or 1)
+                if span_el is not None and (span_el.get(q("val")) or "").isdigit()
+                else 1
+            )
+            cell_width = sum(grid[col : col + span]) * scale if grid else width / max(len(tr.findall(q("tc"))), 1)
+            col += span
+            inner = 0.0
+            for el in tc.iterchildren():
+                if el.tag == q("p"):
+                    inner += _paragraph(el, layout, max(cell_width - _CELL_MARGINS, 20.0), top_level=False)
+                elif el.tag == q("tbl"):
+                    inner += _table(el, layout, cell_width - _CELL_MARGINS, top_level=False)
+            row = max(row, inner + 2 * _CELL_PADDING)
+        tr_height = tr.find(f"{q('trPr')}/{q('trHeight')}")
+        row = max(row, _twips(tr_height, "val"))
+        height += row
+        if top_level:
+            layout.place(row, splittable=False, line=row)
+    return height
