@@ -173,12 +173,13 @@ def _translating(method: Callable[..., str]) -> Callable[..., str]:
     return wrapper
 
 
-def _install_vendored() -> None:
+def _install_vendored() -> bool:
+    """French for typer's own copy of click; False when typer uses the separate click package."""
     try:
         exceptions = importlib.import_module("typer._click.exceptions")
         core = importlib.import_module("typer._click.core")
     except ImportError:  # older typer: plain click, translated through gettext above
-        return
+        return False
     for name in ("ClickException", "UsageError", "BadParameter", "MissingParameter", "NoSuchOption", "FileError"):
         cls = getattr(exceptions, name, None)
         method = getattr(cls, "format_message", None) if cls else None
@@ -206,13 +207,16 @@ def _install_vendored() -> None:
 
         french_help.__wrapped__ = get_help  # type: ignore[attr-defined]
         cls.get_help_option = french_help
+    return True
 
 
 def install() -> None:
     """Route click's and typer's messages through the French lookup (idempotent)."""
-    _install_vendored()
+    vendored = _install_vendored()
     patches: dict[str, Callable[..., str]] = {"_": gettext_fr, "ngettext": ngettext_fr}
     for name in _MODULES:
+        if vendored and name.startswith("click."):  # typer does not use the separate click: not loaded for it
+            continue
         try:
             module = importlib.import_module(name)
         except ImportError:  # typer without rich: nothing to translate there

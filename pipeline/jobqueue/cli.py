@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +37,8 @@ def worker_command(
     data_dir: Path | None = typer.Option(None, "--data-dir", help="Dossier des données (index, caches)."),
 ) -> None:
     """Take review jobs from the PostgreSQL queue; SIGTERM finishes (or releases) the running ones."""
+    import asyncio
+
     from pipeline.jobqueue.pgqueue import serve
 
     settings = _settings(data_dir)
