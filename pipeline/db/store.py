@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, make_url, select, text
+from pydantic import BaseModel
+from sqlalchemy import Connection, Engine, Text, cast, create_engine, event, func, make_url, select, text
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -54,6 +55,17 @@ def head_revision() -> str | None:
             (parents if down else revisions).add(value.strip('"'))
     heads = revisions - parents
     return heads.pop() if len(heads) == 1 else None
+
+
+class _StoredLevel(BaseModel):
+    criterion_id: str  # the fields of CriterionDraft that a stored review's levels need
+    level: int | None
+
+
+class _StoredLevels(BaseModel):
+    """The suggested levels of a stored `Review` (its other fields ignored)."""
+
+    criteria: list[_StoredLevel]
 
 
 def _decision(r: DecisionRow) -> Decision:
@@ -195,6 +207,22 @@ class ReviewStore:
         run = self.run(run_id)
         return _review_of(run)
 
+    def suggested_levels(self, run_ids: list[str]) -> dict[str, dict[str, int | None]]:
+        """The tool's suggested level per criterion of many runs, in one query: run -> criterion -> level.
+
+        Only the levels of each stored review are validated (`_StoredLevels`), not its evidence: a
+        whole class's reviews are read in a few milliseconds (the trainer's group page)."""
+        if not run_ids:
+            return {}
+        with self.session() as s:  # the review's JSON text, parsed and validated by pydantic in one step
+            rows = list(s.execute(select(RunRow.id, cast(RunRow.review, Text)).where(RunRow.id.in_(run_ids))))
+        out = {}
+        for run_id, data in rows:
+            if data is None or data == "null":
+                raise StorageError(f"run {run_id} has no review", f"L’analyse {run_id} n’a pas de résultat enregistré.")
+            out[run_id] = {c.criterion_id: c.level for c in _StoredLevels.model_validate_json(data).criteria}
+        return out
+
     def referentiel(self, run_id: str) -> Referentiel:
         """The referentiel the run was made with, as it was then."""
         return self._referentiel(self.run(run_id).referentiel_hash)
@@ -271,6 +299,22 @@ class ReviewStore:
         with self.session() as s:
             rows = s.scalars(select(DecisionRow).where(DecisionRow.run_id == run_id).order_by(DecisionRow.id))
             return {r.criterion_id: _decision(r) for r in rows}
+
+    def current_levels(self, run_ids: list[str]) -> dict[str, dict[str, int]]:
+        """The current (latest) decided level per criterion of many runs, in one query: run -> criterion -> level."""
+        if not run_ids:
+            return {}
+        latest = (
+            select(func.max(DecisionRow.id))
+            .where(DecisionRow.run_id.in_(run_ids))
+            .group_by(DecisionRow.run_id, DecisionRow.criterion_id)
+        )
+        out: dict[str, dict[str, int]] = {r: {} for r in run_ids}
+        with self.session() as s:
+            q = select(DecisionRow.run_id, DecisionRow.criterion_id, DecisionRow.level)
+            for run_id, criterion_id, level in s.execute(q.where(DecisionRow.id.in_(latest))):
+                out[run_id][criterion_id] = level
+        return out
 
     def history(self, run_id: str, criterion_id: str | None = None) -> list[Decision]:
         with self.session() as s:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -97,6 +98,7 @@ def create_app(settings: Settings, options: WebOptions | None = None, ref: Refer
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         retention.start()
+        gc.freeze()  # what start-up built lives as long as the server: out of every full collection's walk
         yield
         retention.stop()
         state.jobs.shutdown()

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import tempfile
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from pipeline.db.accounts import GroupRow
-from pipeline.db.models import DossierRow
+from pipeline.db.models import DossierRow, RunRow
 from pipeline.reports.cohort import CohortResult, CohortRow, cohort
-from pipeline.reports.grid_data import build_grid_doc
 from pipeline.web.access import latest_runs
 from pipeline.web.state import WebState
 
@@ -18,29 +20,69 @@ DRAFT_SUFFIX = " (brouillon)"
 
 
 def cohort_rows(state: WebState, group: GroupRow) -> list[tuple[CohortRow, DossierRow]]:
-    """One row per candidate and kind (assessment, self-check draft): the latest dossier's latest run."""
+    """One row per candidate and kind (assessment, self-check draft): the latest dossier's latest run.
+
+    Levels come from two reads for the whole group, not a grid per run: the suggested levels of each
+    run (its stored review never changes: read once per process, `_suggested`) and the current
+    decisions of all the runs in one query, so the trainer page stays fast for a class
+    (benchmarks/trainer_page.py).
+    """
     with state.store.session() as s:
         dossiers = list(
             s.scalars(
                 select(DossierRow)
+                .options(defer(DossierRow.parsed, raiseload=True))  # the text is not shown here
                 .where(DossierRow.group_id == group.id, DossierRow.erased_at.is_(None))
                 .order_by(DossierRow.uploaded_at.desc())
             )
         )
     runs = latest_runs(state, [d.id for d in dossiers])
     seen: set[tuple[str, str, str]] = set()
-    out: list[tuple[CohortRow, DossierRow]] = []
+    chosen: list[tuple[RunRow, DossierRow]] = []
     for d in dossiers:
         key = (d.owner_id or d.candidate_ref or d.id, d.kind, d.module)
         run = runs.get(d.id)
         if run is None or key in seen or run.referentiel != state.ref.ref:  # one grid per referentiel
             continue
         seen.add(key)
-        row = CohortRow.from_grid(build_grid_doc(state.store, run.id))
+        chosen.append((run, d))
+    ids = [run.id for run, _ in chosen]
+    suggested = _suggested(state, ids)
+    decided = state.store.current_levels(ids)
+    out: list[tuple[CohortRow, DossierRow]] = []
+    for run, d in chosen:
+        levels: dict[str, int | None] = {**suggested[run.id], **decided[run.id]}
         name = (d.candidate_ref or d.file_name) + (DRAFT_SUFFIX if d.kind == "self_check" else "")
-        out.append((row.model_copy(update={"candidate_ref": name}), d))
+        row = CohortRow(
+            candidate_ref=name,
+            run_id=run.id,
+            module=run.module,
+            levels=levels,
+            confirmed={cid: cid in decided[run.id] for cid in levels},
+        )
+        out.append((row, d))
     out.sort(key=lambda rd: rd[0].candidate_ref.lower())
     return out
+
+
+_SUGGESTED: OrderedDict[str, dict[str, int | None]] = OrderedDict()  # run id -> criterion -> suggested level
+_SUGGESTED_MAX = 20_000
+_suggested_lock = threading.Lock()
+
+
+def _suggested(state: WebState, run_ids: list[str]) -> dict[str, dict[str, int | None]]:
+    """The tool's suggested level per criterion of each run, read from the stored reviews the first time
+    (a stored run is never rewritten, so its run id is the whole cache key), then from memory."""
+    with _suggested_lock:
+        found = {r: _SUGGESTED[r] for r in run_ids if r in _SUGGESTED}
+    found.update(state.store.suggested_levels([r for r in run_ids if r not in found]))
+    with _suggested_lock:
+        for run_id, levels in found.items():
+            _SUGGESTED[run_id] = levels
+            _SUGGESTED.move_to_end(run_id)
+        while len(_SUGGESTED) > _SUGGESTED_MAX:
+            _SUGGESTED.popitem(last=False)
+    return found
 
 
 FILES = {
