@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from pipeline.db.accounts import UserRow
 from pipeline.db.models import DossierRow, RunRow
-from pipeline.web import selfcheck, services, trainer, worklist
+from pipeline.web import pages_img, selfcheck, services, trainer, worklist
 from pipeline.web.access import (
     can_decide,
     get_group,
@@ -25,7 +25,7 @@ from pipeline.web.access import (
 from pipeline.web.cohorts import FILES as COHORT_FILES
 from pipeline.web.cohorts import build_cohort, cohort_rows
 from pipeline.web.deps import State, User, not_found, require_role, verify_csrf
-from pipeline.web.pages_img import Box, page_png, quote_boxes
+from pipeline.web.pages_img import page_png
 from pipeline.web.render import page
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
@@ -175,7 +175,7 @@ def run_page(request: Request, state: State, user: User, run_id: str) -> Respons
         text=services.dossier_text(dossier),
         crits={c.id: c for c in review.criteria},
         scale=state.ref.scale,
-        page_images=_page_source(dossier) is not None,
+        page_images=_page_images(state, dossier),
         bank=services.comment_bank(state, user) if can_decide(user, dossier) else {},
         next_run=(
             worklist.next_dossier(state, user, dossier.id) if review.locked and can_decide(user, dossier) else None
@@ -183,17 +183,37 @@ def run_page(request: Request, state: State, user: User, run_id: str) -> Respons
     )
 
 
-def _page_source(dossier: DossierRow) -> Path | None:
-    """The stored PDF whose pages can be shown as images (None for DOCX or a file no longer kept)."""
-    if dossier.file_format != "pdf" or not dossier.stored_path or not Path(dossier.stored_path).is_file():
+def _page_images(state: State, dossier: DossierRow) -> str:
+    """What the review shows beside the text: 'pdf' (page images), 'docx' (images of the DOCX's
+    LibreOffice rendition, started now in the background), 'none' (without LibreOffice), '' (no file)."""
+    stored = Path(dossier.stored_path) if dossier.stored_path else None
+    if stored is None or not stored.is_file():
+        return ""
+    if dossier.file_format == "pdf":
+        return "pdf"
+    if pages_img.soffice() is None:
+        return "none"
+    pages_img.prepare_rendition(state.settings, dossier.sha256, stored)
+    return "docx"
+
+
+def _page_source(state: State, dossier: DossierRow) -> Path | None:
+    """The PDF whose pages are shown: the stored PDF, or a DOCX's rendition (made now if need be);
+    None for a file no longer kept or a DOCX without LibreOffice."""
+    if not dossier.stored_path or not Path(dossier.stored_path).is_file():
         return None
-    return Path(dossier.stored_path)
+    stored = Path(dossier.stored_path)
+    if dossier.file_format == "pdf":
+        return stored
+    return pages_img.docx_rendition(state.settings, dossier.sha256, stored)
 
 
 def _workspace_pdf(state: State, user: UserRow, run_id: str) -> tuple[DossierRow, Path]:
     _, dossier = get_run(state, user, run_id)
-    pdf = _page_source(dossier)
-    if view_for(user, dossier) != "workspace" or pdf is None:
+    if view_for(user, dossier) != "workspace":
+        raise not_found()
+    pdf = _page_source(state, dossier)
+    if pdf is None:
         raise not_found()
     return dossier, pdf
 
@@ -208,13 +228,18 @@ def page_image(state: State, user: User, run_id: str, page: int) -> Response:
     return Response(data, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
 
-@router.get("/runs/{run_id}/pages/{page}/boxes")
-def page_quote_boxes(
-    state: State, user: User, run_id: str, page: int, q: Annotated[str, Query(max_length=5000)]
-) -> list[Box]:
-    """Where a quote sits on the page image: boxes as fractions of the page, [] when not found."""
+@router.get("/runs/{run_id}/pages/locate")
+def page_quote_locate(
+    state: State,
+    user: User,
+    run_id: str,
+    q: Annotated[str, Query(max_length=5000)],
+    page: Annotated[int | None, Query(ge=1, le=pages_img.MAX_PAGES)] = None,
+) -> pages_img.Located:
+    """The page holding a quote (the noted `page` first, then every other) and its boxes there."""
     _, pdf = _workspace_pdf(state, user, run_id)
-    return quote_boxes(pdf, page, q)
+    found, boxes = pages_img.locate_quote(pdf, q, page)
+    return pages_img.Located(page=found, boxes=boxes)
 
 
 def _decidable(state: State, user: UserRow, run_id: str) -> RunRow:

@@ -1,14 +1,24 @@
-"""Page images of a PDF dossier for the review workspace, and where a quote sits on a page.
+"""Page images of a dossier for the review workspace, and where a quote sits on a page.
 
 Pages are rendered by PDFium (pypdfium2, already what reads PDF text) once, then cached under
 `cache/pages/<sha256>/`: keyed by the file's hash like every other cache, so erasing the file
 (`pipeline/erasure.py`) removes them. A quote is found on the page from PDFium's own characters
 (whitespace- and case-insensitive), so its boxes are those of the glyphs the reader sees.
+
+A DOCX has no pages of its own: when LibreOffice (`soffice`) is installed, its PDF rendition is
+made once, in the background as soon as the review is opened, and kept in the same folder
+(`rendition.pdf`), so the same code draws its pages and finds its quotes; LibreOffice's page
+breaks may differ from Word's, so a quote is looked for on every page, not only on the one the
+reader noted. Without LibreOffice the workspace shows the text only, and says so.
 """
 
 from __future__ import annotations
 
 import io
+import logging
+import shutil
+import subprocess
+import tempfile
 import threading
 from pathlib import Path
 
@@ -20,6 +30,12 @@ from pipeline.settings import Settings
 SCALE = 1.5  # 108 dpi: a page at 1 px per CSS px on a 900 px wide pane, about 150-250 KB of PNG
 MAX_PAGES = 2000
 _lock = threading.Lock()  # PDFium is not thread-safe
+RENDITION = "rendition.pdf"
+RENDITION_FAILED = "rendition.failed"
+SOFFICE_TIMEOUT_S = 180
+_renditions: dict[str, threading.Lock] = {}  # one conversion of a file at a time
+_renditions_lock = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 class Box(BaseModel):
@@ -32,8 +48,79 @@ class Box(BaseModel):
     h: float = Field(ge=0, le=1)
 
 
+class Located(BaseModel):
+    """Where a quote was found: its page (None: on no page) and its boxes there."""
+
+    model_config = ConfigDict(extra="forbid")
+    page: int | None
+    boxes: list[Box]
+
+
 def page_cache_dir(settings: Settings, sha256: str) -> Path:
     return settings.cache_dir / "pages" / sha256
+
+
+def soffice() -> str | None:
+    """LibreOffice's command, when it is installed."""
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def docx_rendition(settings: Settings, sha256: str, docx: Path) -> Path | None:
+    """The DOCX's PDF rendition by LibreOffice, made once and cached beside its page images; None
+    without LibreOffice or when the conversion failed (then not tried again for this file)."""
+    folder = page_cache_dir(settings, sha256)
+    pdf, failed = folder / RENDITION, folder / RENDITION_FAILED
+    if pdf.is_file():
+        return pdf
+    command = soffice()
+    if command is None or failed.is_file():
+        return None
+    with _renditions_lock:
+        lock = _renditions.setdefault(sha256, threading.Lock())
+    with lock:  # a second request for the same file waits for the first conversion
+        if pdf.is_file():
+            return pdf
+        folder.mkdir(parents=True, exist_ok=True)
+        error = _convert(command, docx, pdf)
+        if error:
+            log.warning("LibreOffice could not convert %s: %s", sha256[:12], error)
+            failed.write_text(error[-2000:], encoding="utf-8")
+            return None
+    return pdf
+
+
+def prepare_rendition(settings: Settings, sha256: str, docx: Path) -> None:
+    """Start making the DOCX's rendition in the background (nothing when it exists or cannot be made)."""
+    folder = page_cache_dir(settings, sha256)
+    if soffice() is None or (folder / RENDITION).is_file() or (folder / RENDITION_FAILED).is_file():
+        return
+    threading.Thread(target=docx_rendition, args=(settings, sha256, docx), daemon=True, name="rendition").start()
+
+
+def _convert(command: str, docx: Path, pdf: Path) -> str:
+    """Convert with a profile of its own (two conversions at once would share one otherwise); the
+    file is copied under a fixed name first. Returns '' on success, else what went wrong."""
+    with tempfile.TemporaryDirectory(prefix="dr-soffice-") as tmp:
+        source = Path(tmp) / "dossier.docx"
+        shutil.copyfile(docx, source)
+        profile = (Path(tmp) / "profile").as_uri()
+        args = [command, f"-env:UserInstallation={profile}", "--headless", "--norestore", "--nolockcheck"]
+        try:
+            proc = subprocess.run(
+                [*args, "--convert-to", "pdf", "--outdir", tmp, str(source)],
+                capture_output=True,
+                timeout=SOFFICE_TIMEOUT_S,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return f"no answer after {SOFFICE_TIMEOUT_S} s"
+        made = Path(tmp) / "dossier.pdf"
+        if proc.returncode != 0 or not made.is_file():
+            return f"exit {proc.returncode}: {proc.stderr.decode('utf-8', 'replace')[-500:]}"
+        tmp_pdf = pdf.with_suffix(".tmp")
+        shutil.copyfile(made, tmp_pdf)
+        tmp_pdf.replace(pdf)
+    return ""
 
 
 def _open(pdf: Path) -> pdfium.PdfDocument | None:
@@ -83,36 +170,47 @@ def _fold(text: str) -> tuple[str, list[int]]:
     return "".join(out), where
 
 
-def quote_boxes(pdf: Path, page: int, quote: str) -> list[Box]:
-    """The boxes of `quote` on page `page` (1-based): the whole quote, else its start (a quote can
-    run onto the next page); [] when it is not found."""
+def locate_quote(
+    pdf: Path, quote: str, hint: int | None = None, only_there: bool = False
+) -> tuple[int | None, list[Box]]:
+    """The page (1-based) holding `quote` and its boxes there: page `hint` first, then the others in
+    order (a DOCX's rendition paginates its own way); (None, []) when no page has it."""
     wanted, _ = _fold(quote)
-    if not wanted or not 1 <= page <= MAX_PAGES:
-        return []
+    if not wanted:
+        return None, []
     with _lock:
         doc = _open(pdf)
         if doc is None:
-            return []
+            return None, []
         try:
-            if page > len(doc):
-                return []
-            pg = doc[page - 1]
-            width, height = pg.get_size()
-            tp = pg.get_textpage()
-            count = tp.count_chars()
-            text = tp.get_text_range(0, count) if count else ""
-            folded, where = _fold(text)
-            for probe in (wanted, wanted[:60]):
-                i = folded.find(probe)
-                if i >= 0:
-                    first, last = where[i], where[i + len(probe) - 1]
-                    n = tp.count_rects(first, last - first + 1)
-                    rects = [tp.get_rect(k) for k in range(n)]
-                    break
-            else:
-                return []
+            count = min(len(doc), MAX_PAGES)
+            first = [hint] if hint is not None and 1 <= hint <= count else []
+            order = first if only_there else first + [p for p in range(1, count + 1) if p != hint]
+            for page in order:
+                boxes = _boxes_on(doc[page - 1], wanted)
+                if boxes:
+                    return page, boxes
         finally:
             doc.close()
+    return None, []
+
+
+def _boxes_on(pg: pdfium.PdfPage, wanted: str) -> list[Box]:
+    """The boxes of the folded text `wanted` on the page: the whole of it, else its first 60 characters."""
+    width, height = pg.get_size()
+    tp = pg.get_textpage()
+    count = tp.count_chars()
+    text = tp.get_text_range(0, count) if count else ""
+    folded, where = _fold(text)
+    for probe in (wanted, wanted[:60]):
+        i = folded.find(probe)
+        if i >= 0:
+            first, last = where[i], where[i + len(probe) - 1]
+            n = tp.count_rects(first, last - first + 1)
+            rects = [tp.get_rect(k) for k in range(n)]
+            break
+    else:
+        return []
     boxes = []
     for left, bottom, right, top in rects:
         x, y = max(0.0, left / width), max(0.0, (height - top) / height)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
+from pipeline.web import pages_img
 from tests.web.conftest import free_port
 from tests.web.helpers import OUTPUT, PASSWORD, SAMPLES, web_settings
 from tests.web.test_browser import CHROMIUM, browser
@@ -65,6 +66,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         pdf = SAMPLES / "m2_injection_velo" / "m2_injection_velo.pdf"
         job = upload(alice, csrf, pdf, "M2", candidate_ref="Cand. 12", group_id=lyon.id)
         ids["run"] = finished_run(app, alice, job)
+        docx = SAMPLES / "m2_hotel_moyen" / "m2_hotel_moyen.docx"
+        ids["docx_run"] = finished_run(app, alice, upload(alice, csrf, docx, "M2", candidate_ref="Cand. 13"))
         csrf = login(carla, "carla")
         job = upload(carla, csrf, SAMPLES / "m1_agence_faible" / "m1_agence_faible.docx", "M1")
         ids["draft"] = finished_run(app, carla, job)
@@ -132,6 +135,7 @@ PAGES = {  # name: (who, path)
     "list": ("alice", "/dossiers"),
     "upload": ("alice", "/upload"),
     "review": ("alice", "/runs/{run}"),
+    "review-docx": ("alice", "/runs/{docx_run}"),
     "feedback": ("carla", "/runs/{draft}"),
     "group": ("tom", "/groups/{group}"),
     "admin": ("root", "/admin"),
@@ -221,27 +225,51 @@ def test_review_layout_stays_put_on_save_and_the_alert_closes(browser: Browser, 
 
 
 @pytest.mark.parametrize("width_name", list(WIDTHS))
-def test_pdf_page_image_with_the_quote_boxed(browser: Browser, site: Site, width_name: str) -> None:
+@pytest.mark.parametrize("fmt", ["pdf", "docx"])
+def test_page_image_with_the_quote_boxed(browser: Browser, site: Site, fmt: str, width_name: str) -> None:
+    """A PDF's own pages; a DOCX's pages through its LibreOffice rendition, its quotes looked for on
+    every page (LibreOffice paginates its own way)."""
+    if fmt == "docx" and pages_img.soffice() is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
     width = WIDTHS[width_name]
     pg = open_as(browser, site, "alice", width)
-    pg.goto(site.url + "/runs/" + site.ids["run"])
+    pg.goto(site.url + "/runs/" + site.ids["run" if fmt == "pdf" else "docx_run"])
     pg.wait_for_selector(".crit.active")
-    card = pg.locator(".crit:has(button.quote[data-page]:not([data-page='']))").first
-    card.locator(".crit-head").click()
-    quote = card.locator("button.quote").first
+    card = pg.locator(
+        ".crit:has(button.quote[data-page]:not([data-page='']))" if fmt == "pdf" else ".crit:has(button.quote)"
+    )
+    card.first.locator(".crit-head").click()
+    quote = card.first.locator("button.quote").first
     quote.click()
     if width < 900:
         pg.locator("#doctext").wait_for(state="visible")
+    assert ("LibreOffice" in pg.locator("#page-hint").inner_text()) == (fmt == "docx")
     pg.click(".view-switch button[data-view=page]")
-    pg.wait_for_function("() => document.getElementById('page-img').naturalWidth > 0")
+    pg.wait_for_function("() => document.getElementById('page-img').naturalWidth > 0", timeout=180_000)
     pg.locator("#page-wrap .pagebox").first.wait_for()
     assert pg.locator("#page-wrap .pagebox-num").first.inner_text() == "1"
-    assert f"Page {quote.get_attribute('data-page')}" in pg.locator("#page-caption").inner_text()
-    assert sideways_overflow(pg) == 0
+    page = quote.get_attribute("data-page") if fmt == "pdf" else ""
+    assert pg.locator("#page-caption").inner_text().startswith(f"Page {page}")
+    assert sideways_overflow(pg) == 0 and not axe_violations(pg)
     pg.wait_for_timeout(300)
-    pg.screenshot(path=str(OUTPUT / f"layout-page-image-{width}.png"))
+    pg.screenshot(path=str(OUTPUT / f"layout-page-image-{fmt}-{width}.png"))
     pg.click(".view-switch button[data-view=text]")
     assert pg.locator("#doctext mark.ev").first.is_visible() or width < 900
+    pg.context.close()
+
+
+def test_docx_without_libreoffice_shows_the_text_and_says_why(
+    browser: Browser, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pages_img, "soffice", lambda: None)
+    pg = open_as(browser, site, "alice", 390)
+    pg.goto(site.url + "/runs/" + site.ids["docx_run"])
+    pg.wait_for_selector(".crit.active")
+    pg.click(".pane-switch button[data-pane=doctext]")
+    assert "LibreOffice n’est pas installé" in pg.locator("#page-note").inner_text()
+    assert pg.locator(".view-switch").count() == 0 and pg.locator("#textview .blk").count() > 10
+    assert sideways_overflow(pg) == 0
+    pg.screenshot(path=str(OUTPUT / "layout-docx-text-only-390.png"))
     pg.context.close()
 
 

@@ -1,13 +1,16 @@
-"""Page images of a PDF dossier: rendered once and cached under the file's hash, a quote found on
-the page as boxes, the cache erased with the file."""
+"""Page images of a dossier: rendered once and cached under the file's hash, a quote found on its
+page as boxes, the cache erased with the file; a DOCX through its LibreOffice rendition."""
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 
+import pytest
+
 from pipeline.erasure import _erase_caches
-from pipeline.web.pages_img import page_cache_dir, page_png, quote_boxes
+from pipeline.web import pages_img
+from pipeline.web.pages_img import docx_rendition, locate_quote, page_cache_dir, page_png, soffice
 from tests.web.helpers import SAMPLES, web_settings
 
 PDF = SAMPLES / "m2_injection_velo" / "m2_injection_velo.pdf"
@@ -30,9 +33,47 @@ def test_page_rendered_once_cached_and_erased_with_the_file(tmp_path: Path) -> N
 
 
 def test_quote_found_on_its_page_across_lines() -> None:
-    boxes = quote_boxes(PDF, 10, QUOTE)
-    assert len(boxes) == 2  # the quote wraps onto a second line
+    page, boxes = locate_quote(PDF, QUOTE, 10, only_there=True)
+    assert page == 10 and len(boxes) == 2  # the quote wraps onto a second line
     first = boxes[0]
     assert 0.05 < first.x < 0.2 and 0.4 < first.y < 0.7 and first.w > 0.5 and 0 < first.h < 0.03
-    assert quote_boxes(PDF, 10, "une phrase absente de la page") == []
-    assert quote_boxes(PDF, 3, QUOTE) == []  # not on that page
+    assert locate_quote(PDF, "une phrase absente du dossier", 10) == (None, [])
+    assert locate_quote(PDF, QUOTE, 3, only_there=True) == (None, [])  # not on that page
+    assert locate_quote(PDF, QUOTE, 3)[0] == 10  # looked for on the other pages
+    assert locate_quote(PDF, QUOTE)[0] == 10
+
+
+DOCX = SAMPLES / "m2_hotel_moyen" / "m2_hotel_moyen.docx"
+DOCX_QUOTE = "Le budget nous paraît suffisant pour atteindre les objectifs fixés"
+
+
+@pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) is not installed")
+def test_docx_rendition_made_once_quotes_found_and_erased(tmp_path: Path) -> None:
+    settings = web_settings(tmp_path)
+    sha = hashlib.sha256(DOCX.read_bytes()).hexdigest()
+    pdf = docx_rendition(settings, sha, DOCX)
+    assert pdf is not None and pdf.parent == page_cache_dir(settings, sha) and pdf.read_bytes().startswith(b"%PDF")
+    made = pdf.stat().st_mtime_ns
+    assert docx_rendition(settings, sha, DOCX) == pdf and pdf.stat().st_mtime_ns == made  # cached
+    page, boxes = locate_quote(pdf, DOCX_QUOTE, hint=1)  # Word's page may not be LibreOffice's
+    assert page is not None and page > 1 and boxes
+    assert (page_png(settings, sha, pdf, page) or b"").startswith(b"\x89PNG")
+    _erase_caches(settings, sha)
+    assert not page_cache_dir(settings, sha).exists()
+
+
+def test_docx_without_libreoffice_or_a_failed_conversion_has_no_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = web_settings(tmp_path)
+    sha = hashlib.sha256(DOCX.read_bytes()).hexdigest()
+    monkeypatch.setattr(pages_img, "soffice", lambda: None)
+    assert docx_rendition(settings, sha, DOCX) is None
+    broken = tmp_path / "soffice"
+    broken.write_text("#!/bin/sh\necho 'cannot convert' >&2\nexit 3\n")
+    broken.chmod(0o755)
+    monkeypatch.setattr(pages_img, "soffice", lambda: str(broken))
+    assert docx_rendition(settings, sha, DOCX) is None
+    failed = page_cache_dir(settings, sha) / pages_img.RENDITION_FAILED
+    assert "cannot convert" in failed.read_text()  # not tried again for this file
+    assert docx_rendition(settings, sha, DOCX) is None

@@ -245,7 +245,7 @@
         card.classList.add("active");
         history.replaceState(null, "", "#crit-" + card.dataset.crit);
         if (backLabel) backLabel.textContent = card.dataset.crit;
-        if (pageMode) drawPage(card, firstPage(card));
+        if (pageMode) drawPage(card);
         const first = highlight(card);
         scrollToMark(first);
         if (!first) say("Aucune preuve localisée dans le texte pour " + card.dataset.crit + ".");
@@ -274,31 +274,50 @@
       return null;
     };
 
-    // PDF dossiers: the page image with the active criterion's quotes boxed and numbered.
+    // The page image (a PDF, or a DOCX's rendition by LibreOffice) with the active criterion's quotes
+    // boxed and numbered. Each quote is located by the server: on its noted page first, then on any.
     const pageview = document.getElementById("pageview");
     const textview = document.getElementById("textview");
     const pageImg = document.getElementById("page-img");
     const pageWrap = document.getElementById("page-wrap");
+    const caption = document.getElementById("page-caption");
     let pageMode = false, shownPage = 0, pageToken = 0;
-    const drawPage = async (card, page, currentIndex) => {
-      if (!pageview || !card || !page) return;
+    const located = new Map();  // quote text -> Promise of {page, boxes}
+    const locate = (btn) => {
+      const q = btn.dataset.quote || "";
+      if (!located.has(q)) {
+        const hint = btn.dataset.page ? "&page=" + encodeURIComponent(btn.dataset.page) : "";
+        located.set(q, api("GET", "/runs/" + encodeURIComponent(runId) + "/pages/locate?q=" + encodeURIComponent(q) + hint)
+          .catch(() => ({ page: null, boxes: [] })));
+      }
+      return located.get(q);
+    };
+    if (pageImg) {
+      pageImg.addEventListener("error", () => {
+        caption.textContent = "Image de la page indisponible" + (pageview.dataset.format === "docx" ? " (la conversion du document par LibreOffice a échoué)" : "") + " : le texte reste affiché dans l’onglet « Texte ».";
+      });
+    }
+    const drawPage = async (card, currentIndex) => {
+      if (!pageview || !card) return;
       const token = ++pageToken;
+      if (pageview.dataset.format === "docx" && !shownPage) caption.textContent = "Préparation des pages (conversion du document par LibreOffice)…";
+      const quotes = Array.from(card.querySelectorAll("button.quote"));
+      const found = await Promise.all(quotes.map(locate));
+      if (token !== pageToken) return;
+      const wanted = currentIndex !== undefined && found[currentIndex] && found[currentIndex].page;
+      const firstFound = found.find((f) => f.page);
+      const page = wanted || (firstFound ? firstFound.page : shownPage || 1);
       pageWrap.querySelectorAll(".pagebox, .pagebox-num").forEach((b) => b.remove());
       if (shownPage !== page) {
         pageImg.src = "/runs/" + encodeURIComponent(runId) + "/pages/" + page + ".png";
         shownPage = page;
       }
-      const quotes = Array.from(card.querySelectorAll("button.quote"));
-      const on = quotes.map((b, i) => [b, i]).filter(([b]) => Number(b.dataset.page) === page);
-      pageImg.alt = "Page " + page + " du dossier" + (on.length ? ", passage(s) " + on.map(([, i]) => i + 1).join(", ") + " de " + card.dataset.crit + " encadré(s)" : "");
-      document.getElementById("page-caption").textContent = "Page " + page + (on.length ? " — " + card.dataset.crit + " : passage(s) " + on.map(([, i]) => i + 1).join(", ") : "");
-      for (const [btn, i] of on) {
-        let boxes = [];
-        try {
-          boxes = await api("GET", "/runs/" + encodeURIComponent(runId) + "/pages/" + page + "/boxes?q=" + encodeURIComponent(btn.dataset.quote || ""));
-        } catch (_) { continue; }
-        if (token !== pageToken) return;
-        boxes.forEach((b, k) => {
+      const on = found.map((f, i) => [f, i]).filter(([f]) => f.page === page);
+      const nums = on.map(([, i]) => i + 1).join(", ");
+      pageImg.alt = "Page " + page + " du dossier" + (on.length ? ", passage(s) " + nums + " de " + card.dataset.crit + " encadré(s)" : "");
+      caption.textContent = "Page " + page + (on.length ? " — " + card.dataset.crit + " : passage(s) " + nums : quotes.length ? " — passages de " + card.dataset.crit + " introuvables sur les pages" : "");
+      for (const [f, i] of on) {
+        f.boxes.forEach((b, k) => {
           const box = document.createElement("div");
           box.className = "pagebox" + (i === currentIndex ? " current" : "");
           Object.assign(box.style, { left: 100 * b.x + "%", top: 100 * b.y + "%", width: 100 * b.w + "%", height: 100 * b.h + "%" });
@@ -314,17 +333,13 @@
         });
       }
     };
-    const firstPage = (card) => {
-      const b = card && Array.from(card.querySelectorAll("button.quote")).find((q) => q.dataset.page);
-      return b ? Number(b.dataset.page) : shownPage || 1;
-    };
     const setView = (view) => {
       if (!pageview) return;
       pageMode = view === "page";
       pageview.classList.toggle("hidden", !pageMode);
       textview.classList.toggle("hidden", pageMode);
       document.querySelectorAll(".view-switch button").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.view === view)));
-      if (pageMode) drawPage(active, firstPage(active));
+      if (pageMode) drawPage(active);
     };
     document.querySelectorAll(".view-switch button").forEach((b) => b.addEventListener("click", () => setView(b.dataset.view)));
 
@@ -383,7 +398,7 @@
           const mark = doc.querySelector('mark.ev[data-ev="' + i + '"]');
           scrollToMark(mark);
           if (narrow.matches) showMark(mark);
-          if (pageMode && btn.dataset.page) drawPage(card, Number(btn.dataset.page), i);
+          if (pageMode) drawPage(card, i);
         });
       });
     });
