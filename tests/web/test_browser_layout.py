@@ -139,6 +139,11 @@ PAGES = {  # name: (who, path)
     "feedback": ("carla", "/runs/{draft}"),
     "group": ("tom", "/groups/{group}"),
     "admin": ("root", "/admin"),
+    # the other pages, for sideways scrolling and axe too
+    "groups": ("tom", "/groups"),
+    "sessions": ("root", "/sessions"),
+    "feedback-print": ("alice", "/runs/{run}/feedback.html"),
+    "review-admin": ("root", "/runs/{run}"),
 }
 
 
