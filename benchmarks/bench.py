@@ -191,11 +191,12 @@ def cpu():
     return r.ru_utime + r.ru_stime
 
 run_review = review.run_review
+out_path = sys.argv.pop(1)
 
 def timed(*args, **kwargs):
     t, c = time.perf_counter(), cpu()
     outcome = run_review(*args, **kwargs)
-    with open(sys.argv.pop(1), "w") as fh:
+    with open(out_path, "w") as fh:
         json.dump({"wall": time.perf_counter() - t, "cpu": cpu() - c}, fh)
     return outcome
 
