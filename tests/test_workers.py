@@ -331,6 +331,8 @@ def test_a_session_batch_goes_through_the_queue_to_a_worker_process(tmp_path: Pa
     assert all(d["progress"] and d["progress"]["percent"] == 0 for d in queued["dossiers"])
     rerun = cli("session", "add", sid, str(folder / "manifeste.csv"))  # before any worker: nothing queued twice
     assert "3 en file" in rerun and "déjà en file" in rerun, rerun
+    page = _session_page(tmp_path, pg_database, sid)  # the administrator's session page follows the jobs
+    assert page.count("<progress") == 3 and "3 en attente" in page and 'http-equiv="refresh"' in page
 
     worker = _start([dr, "worker", "-c", "2", "--data-dir", str(tmp_path / "w")], env, tmp_path / "w.log")
     store = ReviewStore(pg_database)
@@ -369,6 +371,20 @@ def test_a_session_batch_goes_through_the_queue_to_a_worker_process(tmp_path: Pa
     assert "3 déjà fait(s), 0 en file" in again, again
     with store.session() as s:
         assert s.scalar(select(func.count()).select_from(JobRow)) == 3
+
+
+def _session_page(tmp_path: Path, database_url: str, session_id: str) -> str:
+    from fastapi.testclient import TestClient
+
+    from pipeline.web import create_app
+    from tests.web.helpers import login, web_settings
+
+    settings = web_settings(tmp_path / "page", database_url=database_url, queue="postgres")
+    app = create_app(settings)
+    app.state.web.accounts.add_user("root", "admin", PASSWORD, "Admin")
+    with TestClient(app) as client:
+        login(client, "root")
+        return client.get(f"/sessions/{session_id}").text
 
 
 def _get(url: str) -> int:

@@ -27,7 +27,7 @@ from procrastinate.worker import Worker
 from sqlalchemy import make_url, text
 
 from pipeline.db.store import ReviewStore
-from pipeline.jobqueue.execute import Released, fail_job, run_job
+from pipeline.jobqueue.execute import CRASHED, Released, fail_job, run_job
 from pipeline.jobqueue.limits import warm_up
 from pipeline.jobqueue.model import JobSpec
 from pipeline.referentiel import resolve_referentiel
@@ -63,12 +63,14 @@ def make_app(settings: Settings, release: threading.Event | None = None) -> proc
         raise ValueError("the postgres queue needs DOSSIER_REVIEW_DATABASE_URL=postgresql+psycopg://…")
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(settings.database_url)))
     state: dict[str, Any] = {}
+    state_lock = threading.Lock()
 
     def context() -> tuple[ReviewStore, Any]:
-        if not state:
-            state["store"] = ReviewStore(settings.db_url, migrate=False)
-            state["ref"] = resolve_referentiel(settings.referentiel)
-        return state["store"], state["ref"]
+        with state_lock:  # tasks run in threads: with --concurrency 2 two of them start together
+            if not state:
+                state["ref"] = resolve_referentiel(settings.referentiel)
+                state["store"] = ReviewStore(settings.db_url, migrate=False)
+            return state["store"], state["ref"]
 
     # A job released at shutdown is retried at once by another worker (or this one, restarted).
     retry = procrastinate.RetryStrategy(max_attempts=100, wait=0, retry_exceptions={Released})
@@ -76,7 +78,14 @@ def make_app(settings: Settings, release: threading.Event | None = None) -> proc
     @app.task(name=TASK, queue=QUEUE, retry=retry)
     def review(job_id: str, path: str, spec: dict[str, Any], password: str | None = None) -> str:
         store, ref = context()
-        return run_job(store, settings, ref, job_id, Path(path), JobSpec.from_json(spec), password, release)
+        job = JobSpec.from_json(spec)
+        try:
+            return run_job(store, settings, ref, job_id, Path(path), job, password, release)
+        except Released:
+            raise
+        except Exception:  # as the embedded worker does: the job row ends failed, never waits forever
+            log.exception("job %s crashed", job_id)
+            return fail_job(store, settings, job_id, Path(path), CRASHED, job)
 
     return app
 
