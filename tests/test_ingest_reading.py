@@ -417,6 +417,7 @@ def test_letter_spaced_titles_read_as_words(tmp_path: Path) -> None:
         (["Positionneme", "nt prix"], "Positionnement prix"),  # a word cut at a narrow cell's edge
         (["valori-", "sation"], "valorisation"),
         (["vente-", "conseil"], "vente-conseil"),
+        (["ne permettent pas au-", "delà de 40 km"], "ne permettent pas au-delà de 40 km"),  # no "au- delà"
         (["Chiffre", "d’affaires"], "Chiffre d’affaires"),
     ],
 )

@@ -435,6 +435,10 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
         p.lines = assemble_rows(p.lines)
     body = _body_size(pages)
     levels = _heading_levels(pages, body)
+    for p in pages:
+        for j, ln in enumerate(p.lines):
+            if _justified_heading(p.lines, j, levels, p.width):
+                _as_one_run(ln)
     if use_outline:
         # the outline names the headings; lines set like them (an unlisted "Foreword") and a title
         # larger than all of them are added
@@ -450,11 +454,15 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
     in_toc = False
     vocab = {w.lower() for p in pages for ln in p.lines for w in re.findall(r"\w+", ln.text)}
     blocks: list[RawBlock] = []
+    tail_row: Line | None = None  # the last line of the previous page, when it was a table row
     for page_no, page in enumerate(pages, 1):
-        lines = page.lines
+        lines = _carry_row_over(page.lines, tail_row, blocks, vocab)
+        tail_row = lines[-1] if lines and lines[-1].is_row else None
         gaps = [round(a.y - b.y, 1) for a, b in itertools.pairwise(lines) if 0 < a.y - b.y < body * 3]
         line_gap = Counter(gaps).most_common(1)[0][0] if gaps else body * 1.2
-        ys = Counter(round(ln.y) for ln in lines)
+        ys: dict[int, list[Line]] = {}
+        for ln in lines:
+            ys.setdefault(round(ln.y), []).append(ln)
         cur: RawBlock | None = None
         prev: Line | None = None
         for j, ln in enumerate(lines):
@@ -470,8 +478,14 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
             gap = (prev.y - ln.y) if prev is not None else 0.0
             spacing = max(line_gap, (prev.size if prev is not None else body) * 1.25)
             new_para = prev is None or gap > spacing * 1.3 or gap < -body  # a jump back up: column, box
+            if gap < -body and _continues_in_next_column(cur, prev, ln, text):
+                new_para = False  # a sentence running on at the top of the next column
             nxt = lines[j + 1] if j + 1 < len(lines) else None
-            side_by_side = ys[round(ln.y)] > 1  # cells of a table drawn as separate lines
+            # cells of a table drawn as separate lines (running text of the other column, set in another size,
+            # is not one)
+            side_by_side = any(
+                o is not ln and (abs(o.size - ln.size) < 0.5 or len(o.text) < 40) for o in ys[round(ln.y)]
+            )
             kind, level = _line_kind(ln, text, levels, use_outline, side_by_side, body)
             if kind == "paragraph" and not use_outline and _bold_heading(ln, text, new_para, nxt, body, side_by_side):
                 numbered = _NUMBERED_HEADING.match(text)
@@ -511,6 +525,79 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
         if cur is not None:
             blocks.append(cur)
     return _drop_toc_runs([b for b in blocks if b.text.strip()])
+
+
+def _carry_row_over(lines: list[Line], tail_row: Line | None, blocks: list[RawBlock], vocab: set[str]) -> list[Line]:
+    """A table row split over two pages: the lines at the top of the page that sit in a column of
+    the previous page's last row, with the table going on below them, end that row's cells."""
+    if tail_row is None or not blocks or blocks[-1].kind != "table" or not blocks[-1].rows:
+        return lines
+    cells = tail_row.visible
+    row = blocks[-1].rows[-1]
+    j = 0
+    while j < len(lines) and not lines[j].is_row and j < 4:
+        j += 1
+    if j == 0 or j == len(lines) or len(cells) != len(row):
+        return lines  # nothing before the table goes on, or no table below
+    below = lines[j].visible
+    if len(below) != len(cells) or any(abs(a.x0 - b.x0) > 6 for a, b in zip(below, cells, strict=True)):
+        return lines  # the rows below are not the same table's
+    targets = []
+    for ln in lines[:j]:
+        # in a column of the row, not the first (text at the margin is a paragraph), within its width
+        k = next((k for k, c in enumerate(cells) if k > 0 and abs(c.x0 - ln.x0) < 6), None)
+        if (
+            k is None
+            or abs(ln.size - tail_row.size) > 0.5
+            or (k + 1 < len(cells) and ln.visible[-1].x1 > cells[k + 1].x0)
+        ):
+            return lines
+        targets.append(k)
+    for ln, k in zip(lines[:j], targets, strict=True):
+        row[k] = join_lines(row[k], ln.text, vocab) if row[k] else ln.text
+    table = blocks[-1]
+    table.text = "\n".join([*table.text.split("\n")[:-1], " | ".join(row)])
+    return lines[j:]
+
+
+def _continues_in_next_column(cur: RawBlock | None, prev: Line | None, ln: Line, text: str) -> bool:
+    """The line at the top of a column goes on with the paragraph left unfinished at the foot of
+    the previous one (no final punctuation, a lower-case start, the same type size)."""
+    return (
+        cur is not None
+        and prev is not None
+        and cur.kind == "paragraph"
+        and not ln.is_row
+        and ln.x0 >= prev.visible[-1].x1 - 1.0  # the next column, to the right of the line left
+        and abs(prev.size - ln.size) < 0.5
+        and text[:1].islower()
+        and not cur.text.rstrip().endswith((".", "!", "?", ":", ";", "…"))
+    )
+
+
+def _justified_heading(lines: list[Line], j: int, levels: dict[float, int], width: float) -> bool:
+    """A heading set in a narrow justified column, its words pulled apart ('2   Présentation      de'):
+    wide gaps in a short line set in one heading size, with no table row above or below it."""
+    ln = lines[j]
+    vis = ln.visible
+    if not ln.is_row or len(vis) > 4 or round(ln.size, 1) not in levels or len(ln.text) > 120:
+        return False
+    if any(abs(f.size - ln.size) > 0.3 or f.bold != vis[0].bold for f in vis):
+        return False
+    if vis[-1].x1 - vis[0].x0 > 0.5 * width:  # within one column of a page set in two: not two columns' titles
+        return False
+    numbering = len(vis) == 2 and re.fullmatch(r"(?:\d{1,2}(?:\.\d{1,2})*|[IVX]{1,4}|[A-Z])[.)]?", vis[0].text.strip())
+    if not numbering and not all(f.text.strip()[:1].islower() for f in vis[1:]):  # words of one title
+        return False
+    return not any(0 <= k < len(lines) and lines[k].is_row for k in (j - 1, j + 1))
+
+
+def _as_one_run(ln: Line) -> None:
+    """Read a line's fragments as one run of words (no cell boundary)."""
+    vis = ln.visible
+    text = " ".join(f.text.strip() for f in vis)
+    ln.frags = [Frag(text, vis[0].x0, vis[-1].x1, vis[0].y, max(f.size for f in vis), vis[0].bold)]
+    ln.__dict__.pop("text", None)
 
 
 def _toc_entry(ln: Line, text: str, body: float) -> bool:

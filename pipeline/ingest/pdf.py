@@ -703,6 +703,7 @@ def _read(
     findings: list[RawFinding] = []
     lost: list[int] = []
     garbled: list[int] = []
+    scanned: list[int] = []
     chars = 0
     for i in range(n):
         try:
@@ -726,7 +727,8 @@ def _read(
             width, height, bottom = reader.width, reader.height, reader.box[1]
         finally:
             page.close()
-        _accept_ocr_layer(lines, partial(has_images, i))
+        if _accept_ocr_layer(lines, partial(has_images, i)):
+            scanned.append(i + 1)
         if unmapped > 0.5 or _garbled(lines):
             garbled.append(i + 1)
             pages.append(Page([], width, height, bottom))
@@ -777,6 +779,17 @@ def _read(
                 detail="Ces pages n’ont pas de couche texte (images ou scans) : leur contenu n’est pas évalué.",
             )
         )
+    findings.extend(
+        RawFinding(
+            kind="scanned_page",
+            text=f"page {page_no} numérisée, lue par sa couche de texte reconnue (OCR)",
+            page=page_no,
+            detail="Cette page est une image (scan) accompagnée d’un texte reconnu automatiquement : ce texte, "
+            "et surtout ses tableaux, peut contenir des erreurs de lecture. Les citations de cette page sont "
+            "à vérifier sur le document.",
+        )
+        for page_no in scanned
+    )
     markup = split_reviewer_markup(pages)
     if markup:
         findings.append(
@@ -857,15 +870,25 @@ def _repair_encoding(blocks: list[RawBlock]) -> list[RawFinding]:
     ]
 
 
-def _accept_ocr_layer(lines: list[Line], has_images: Callable[[], bool]) -> None:
-    """Invisible text drawn over a page image is an OCR layer: the page's content, not hidden text."""
+def _accept_ocr_layer(lines: list[Line], has_images: Callable[[], bool]) -> bool:
+    """Invisible text drawn over a page image is an OCR layer: the page's content, not hidden text.
+    True when the page is such a scan; its table rules read as '|' are dropped."""
     frags = [f for ln in lines for f in ln.frags if f.text.strip()]
     invisible = [f for f in frags if f.hidden and f.hidden.startswith("texte invisible")]
-    if invisible and has_images() and sum(len(f.text) for f in invisible) >= 0.5 * sum(len(f.text) for f in frags):
-        for f in invisible:
-            f.hidden = None
-        for ln in lines:
-            ln.__dict__.pop("text", None)  # its cached text is stale now
+    if not (
+        invisible and has_images() and sum(len(f.text) for f in invisible) >= 0.5 * sum(len(f.text) for f in frags)
+    ):
+        return False
+    for f in invisible:
+        f.hidden = None
+        f.text = _OCR_RULE.sub("", f.text)
+    for ln in lines:
+        ln.frags = [f for f in ln.frags if f.text.strip() or not f.text]
+        ln.__dict__.pop("text", None)  # its cached text is stale now
+    return True
+
+
+_OCR_RULE = re.compile(r"(?:(?<=\s)|^)[|\[\]](?=\s|$)\s*")  # a table's vertical rule read as a glyph
 
 
 def _garbled(lines: list[Line]) -> bool:

@@ -1,0 +1,114 @@
+"""Layouts found on the bundled samples (issue 12): a page that is a scan with an OCR text layer
+(an informational finding, never an alarm; its table rules are no text), a two-column LaTeX page
+(justified headings, a sentence running on into the next column, a heading beside the other
+column's text), and a table row split over two pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.chunking import chunk_dossier
+from pipeline.grounding import misread_spans
+from pipeline.manipulation import warnings_for
+from tests.test_ingest_reading import BODY, Pdf, read, text
+
+# --- a scanned page with an OCR layer -------------------------------------------------------------
+
+
+def test_a_scanned_page_with_an_ocr_layer_is_read_and_reported_not_alarmed(tmp_path: Path) -> None:
+    pdf = Pdf()
+    pdf.image("Im1", (250, 250, 245))
+    pdf.page(text(72, 780, BODY[0][:80]) + text(72, 764, BODY[1][:80]))
+    c = "q 595 0 0 842 0 0 cm /Im1 Do Q\n3 Tr\n"  # the scan, then its recognised text, invisible
+    c += text(72, 780, "Calendrier des actions", size=14)
+    c += text(72, 750, "Action") + text(200, 750, "|") + text(220, 750, "Période") + text(380, 750, "Durée")
+    c += (
+        text(72, 730, "Newsletter")
+        + text(200, 730, "|")
+        + text(220, 730, "Toute l’année")
+        + text(380, 730, "12 envois")
+    )
+    c += text(72, 690, "Le dirigeant a validé ce calendrier lors de la réunion du 2 septembre 2025.")
+    pdf.page(c)
+    d = read(tmp_path, "scan.pdf", pdf.bytes())
+    assert "Le dirigeant a validé ce calendrier" in d.text
+    assert "Newsletter | Toute l’année | 12 envois" in d.text  # the rule read as '|' is gone
+    scanned = [f for f in d.findings if f.kind == "scanned_page"]
+    assert [f.page for f in scanned] == [2]
+    assert "OCR" in scanned[0].text and "à vérifier sur le document" in scanned[0].detail
+    assert not [f for f in d.findings if f.kind in ("hidden_text", "manipulation")]
+    assert not any("scan" in w or "OCR" in w for w in warnings_for(d))  # information, not an alert
+    page2 = [(b.start, b.end) for b in d.blocks if b.page == 2]
+    assert misread_spans(d) == page2  # quotes from page 2 only are marked to verify
+
+
+# --- two columns ----------------------------------------------------------------------------------
+
+LEFT = (
+    "La stratégie commerciale est un élément essentiel de la réussite",
+    "d’une entreprise. Elle permet de définir comment l’entreprise va",
+    "se développer sur ses marchés et quels clients elle va cibler.",
+    "Ce dossier porte sur l’entreprise Berthier Matériaux, où je suis",
+    "attaché commercial. Nous analyserons son environnement puis",
+    "nous proposerons une",
+)
+RIGHT = (
+    "Berthier Matériaux est une entreprise familiale de négoce",
+    "de matériaux de construction fondée en 1971 au Mans. Elle",
+    "emploie 62 personnes dans quatre dépôts de la Sarthe.",
+)
+
+
+def test_two_column_page_reads_headings_and_runs_on_between_columns(tmp_path: Path) -> None:
+    pdf = Pdf()
+    c = text(57, 780, "1 Introduction", size=17, font="F2")
+    for i, s in enumerate(LEFT * 3):
+        c += text(57, 750 - 14 * i, s, size=10)
+    # the right column: the end of the left column's sentence, then a justified heading whose words
+    # are pulled apart, on two lines, then its text
+    c += text(303, 780, "stratégie commerciale pour les trois prochaines années.", size=10)
+    c += text(303, 750, "2   Présentation", size=17, font="F2") + text(519, 750, "de", size=17, font="F2")
+    c += text(303, 730, "l’entreprise", size=17, font="F2")
+    for i, s in enumerate(RIGHT * 3):
+        c += text(303, 706 - 14 * i, s, size=10)
+    # a heading of the right column on the baseline of a line of the left column's text
+    y = 750 - 14 * 14
+    c += text(303, y, "3 Diagnostic", size=17, font="F2")
+    c += text(303, y - 24, RIGHT[0], size=10)
+    pdf.page(c)
+    d = read(tmp_path, "colonnes.pdf", pdf.bytes())
+    heads = [b.text for b in d.blocks if b.kind == "heading"]
+    assert heads == ["1 Introduction", "2 Présentation de l’entreprise", "3 Diagnostic"]
+    assert "nous proposerons une stratégie commerciale pour les trois prochaines années." in d.text
+    assert not [b for b in d.blocks if b.kind == "table"]
+
+
+# --- a table row split over two pages -------------------------------------------------------------
+
+
+def test_a_table_row_split_over_two_pages_is_one_row(tmp_path: Path) -> None:
+    pdf = Pdf()
+
+    def row(y: float, cells: tuple[str, str, str]) -> str:
+        return "".join(text(x, y, s) for x, s in zip((72, 230, 420), cells, strict=True))
+
+    c = "".join(text(72, 780 - 14 * i, BODY[i % 3][:80]) for i in range(40))
+    c += row(200, ("Concurrent", "Positionnement", "Canaux"))
+    c += row(180, ("Ultra Premium Direct", "Sans céréales, livraison", "Site internet"))
+    pdf.page(c)
+    c = text(230, 800, "à domicile, forte publicité")  # the end of the cell, on the next page
+    c += row(780, ("Royal Canin", "Marque vétérinaire", "Vétérinaires"))
+    c += row(760, ("Croq’Nature", "Sans céréales, fabriqué en France", "Site (abonnement)"))
+    c += "".join(text(72, 720 - 14 * i, BODY[i % 3][:80]) for i in range(6))
+    pdf.page(c)
+    d = read(tmp_path, "ligne-coupee.pdf", pdf.bytes())
+    assert "Ultra Premium Direct | Sans céréales, livraison à domicile, forte publicité | Site internet" in d.text
+    first = next(b for b in d.blocks if b.kind == "table" and b.page == 1)
+    assert first.rows is not None
+    assert first.rows[-1] == [
+        "Ultra Premium Direct",
+        "Sans céréales, livraison à domicile, forte publicité",
+        "Site internet",
+    ]
+    assert not [b for b in d.blocks if b.kind == "paragraph" and b.text.startswith("à domicile")]
+    assert chunk_dossier(d)
