@@ -58,7 +58,7 @@ def _erase_caches(settings: Settings, sha256: str) -> None:
         cached.unlink(missing_ok=True)
 
 
-def _forget_hash(store: ReviewStore, sha256: str | None, dossier_ids: Collection[str] = ()) -> None:
+def _forget_hash(store: ReviewStore, settings: Settings, sha256: str | None, dossier_ids: Collection[str] = ()) -> None:
     """Rows of other features that keep the file's hash or the candidate's name: session members.
 
     A member of an erased dossier (its own, or an assessor's copy under double marking), or of the
@@ -74,18 +74,22 @@ def _forget_hash(store: ReviewStore, sha256: str | None, dossier_ids: Collection
         for m in s.scalars(select(SessionMemberRow).where(erased)):
             jobs += [m.job_id] if m.job_id else []
             m.candidate, m.file_name, m.file_path, m.sha256, m.job_id = ERASED_CANDIDATE, ERASED_FILE, "", None, None
-            m.error = ERASED_MEMBER if m.run_id is None else None
-        if jobs:  # a queued review of the file: its job (file name, candidate) goes, so it never runs
+            m.error = None
+            if m.run_id is None:  # never reviewed: it will not be (a rerun of the manifest adds it anew)
+                m.status, m.error = "failed", ERASED_MEMBER
+        if jobs:  # a queued review of the file: its job (file name, candidate) and its copy go; it never runs
             s.execute(delete(JobRow).where(JobRow.id.in_(jobs)))
         if sha256 is not None:
             s.execute(update(SessionMemberRow).where(SessionMemberRow.sha256 == sha256).values(sha256=None))
+    for job_id in jobs:
+        shutil.rmtree(settings.uploads_dir / job_id, ignore_errors=True)
 
 
 def erase_dossier(store: ReviewStore, settings: Settings, dossier_id: str, actor: str) -> int:
     """Erase everything derived from the dossier; keep one anonymised audit line. Returns runs erased."""
     sha = store.dossier(dossier_id).sha256
     _erase_copies(settings, sha)
-    _forget_hash(store, sha, [dossier_id])
+    _forget_hash(store, settings, sha, [dossier_id])
     _, runs = store.erase(dossier_id, actor)
     return len(runs)
 
@@ -127,7 +131,7 @@ def erase_file(store: ReviewStore, settings: Settings, sha256: str, actor: str) 
     with store.session() as s:
         ids = list(s.scalars(select(DossierRow.id).where(DossierRow.sha256 == sha)))
     _erase_copies(settings, sha)
-    _forget_hash(store, sha, ids)
+    _forget_hash(store, settings, sha, ids)
     runs = sum(len(store.erase(did, actor)[1]) for did in ids)
     if not ids:
         store.compact()  # no row erased, but the hash was overwritten
@@ -164,8 +168,8 @@ def purge(
         chunks.drop_collections(sorted({ChunkStore.collection_name(key) for key in files | set(stale)}))
     for sha in files | {key for key in stale if len(key) == 64}:
         _erase_caches(settings, sha)
-        _forget_hash(store, sha)
-    _forget_hash(store, None, [did for did, _ in old])
+        _forget_hash(store, settings, sha)
+    _forget_hash(store, settings, None, [did for did, _ in old])
     runs = sum(len(store.erase(did, actor)[1]) for did, _ in old)
     if stale and not old:
         store.compact()

@@ -13,11 +13,13 @@ import datetime as dt
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -300,6 +302,7 @@ def test_erasure_takes_the_candidate_name_out_of_session_members(settings: Setti
     of an erased file that never became a dossier keeps its place in the session, not the name."""
     from pipeline.erasure import ERASED_CANDIDATE, erase_file
     from pipeline.jobqueue.execute import file_hash
+    from pipeline.jobqueue.model import JobRow
     from pipeline.sessions import assign, status_json
 
     store, outcome, did = _stored(settings)
@@ -313,7 +316,23 @@ def test_erasure_takes_the_candidate_name_out_of_session_members(settings: Setti
     bruno = sessions.member_for(
         sid, "Bruno Keller-Vasseur", "keller_vasseur.docx", "Lyon", "/depot/keller_vasseur.docx"
     )
-    sessions.update_member(bruno.id, status="failed", sha256=file_hash(OTHER), error="keller_vasseur.docx : illisible")
+    job_id = uuid.uuid4().hex  # his review still waits in the queue, on a copy of his file
+    queued = settings.uploads_dir / job_id / "keller_vasseur.docx"
+    queued.parent.mkdir(parents=True)
+    shutil.copy(OTHER, queued)
+    with store.session.begin() as s:
+        s.add(
+            JobRow(
+                id=job_id,
+                user_id=None,
+                kind="assessment",
+                module="M1",
+                file_name=queued.name,
+                candidate_ref="Bruno Keller-Vasseur",
+                status="queued",
+            )
+        )
+    sessions.update_member(bruno.id, status="pending", sha256=file_hash(OTHER), job_id=job_id)
     kept = sessions.member_for(sid, "Chloé Martin", "martin.docx", "Lyon", "/depot/martin.docx")
 
     assert copy is not None
@@ -325,8 +344,9 @@ def test_erasure_takes_the_candidate_name_out_of_session_members(settings: Setti
         assert (m.candidate, m.file_path, m.sha256) == (ERASED_CANDIDATE, "", None)
         assert "lopes" not in (m.error or "").lower() and "keller" not in (m.error or "").lower()
     assert members[kept.id].candidate == "Chloé Martin"
+    assert not queued.parent.exists() and store.count(JobRow) == 0  # the queued job never runs
     states = {d["member_id"]: d["status"] for d in status_json(store, sid)["dossiers"]}
-    assert states[ana.id] == "effacé"
+    assert states[ana.id] == "effacé" and states[bruno.id] == "erreur"
     leftovers = [
         p
         for p in settings.data_dir.rglob("*")

@@ -89,8 +89,11 @@ def run_job(
 ) -> str:
     """Run the job to a final state (done | failed) and return it; raise Released when told to stop."""
     row = get_job(store, job_id)
-    if row is None or row.status in ("done", "failed"):  # dismissed, or finished by an earlier attempt
-        return row.status if row else "gone"
+    if row is None:  # dismissed, or erased (RGPD) while queued: its upload copy goes too
+        shutil.rmtree(path.parent, ignore_errors=True)
+        return "gone"
+    if row.status in ("done", "failed"):  # finished by an earlier attempt
+        return row.status
     if not path.is_file():
         return _finish(store, settings, job_id, path, spec, status="failed", error=LOST)
     identity = review_identity(settings.model_dump(mode="json"), ref.snapshot_hash, ref.modality(spec.module).id)
