@@ -290,7 +290,8 @@ def test_sigterm_releases_a_running_review_to_another_worker(tmp_path: Path, pg_
 def test_a_session_batch_goes_through_the_queue_to_a_worker_process(tmp_path: Path, pg_database: str) -> None:
     """`session add` with the PostgreSQL queue only queues; a worker process reviews, links each member
     to its run and assigns the manifest's assessor; progress shows in `session status` meanwhile. The
-    same file for a second candidate is not reviewed again (a copy of the run), and a rerun queues nothing."""
+    same file for a second candidate is not reviewed again (a copy of the run), a rerun queues nothing, and
+    `session add --wait` follows the workers to the end."""
     env = {
         **os.environ,
         "DOSSIER_REVIEW_DATABASE_URL": pg_database,
@@ -310,6 +311,7 @@ def test_a_session_batch_goes_through_the_queue_to_a_worker_process(tmp_path: Pa
     files = [
         SAMPLES / "m1_biscuiterie_fort" / "m1_biscuiterie_fort.docx",
         SAMPLES / "m1_vins_moyen" / "m1_vins_moyen.docx",
+        SAMPLES / "m1_agence_faible" / "m1_agence_faible.docx",
     ]
     shutil.copy(files[0], folder / "copie.docx")  # the same file, for another candidate
     (folder / "manifeste.csv").write_text(
@@ -335,6 +337,9 @@ def test_a_session_batch_goes_through_the_queue_to_a_worker_process(tmp_path: Pa
     assert page.count("<progress") == 3 and "3 en attente" in page and 'http-equiv="refresh"' in page
 
     worker = _start([dr, "worker", "-c", "2", "--data-dir", str(tmp_path / "w")], env, tmp_path / "w.log")
+    (folder / "retard.csv").write_text(f"candidate,file\nLéa Girard,{files[2]}\n", encoding="utf-8")
+    follow = [dr, "session", "add", sid, str(folder / "retard.csv"), "--wait", "--data-dir", str(tmp_path / "cli")]
+    follower = subprocess.Popen(follow, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     store = ReviewStore(pg_database)
     seen_running: list[str] = []
     try:
@@ -342,7 +347,7 @@ def test_a_session_batch_goes_through_the_queue_to_a_worker_process(tmp_path: Pa
         def finished() -> bool:
             data = status_json(store, sid)
             seen_running.extend(d["progress"]["step"] for d in data["dossiers"] if d["status"] == "en cours")
-            return all(d["progress"] is None for d in data["dossiers"])
+            return follower.poll() is not None and all(d["progress"] is None for d in data["dossiers"])
 
         try:
             _until(finished, 300, "the session's reviews", every=0.3)
@@ -352,25 +357,28 @@ def test_a_session_batch_goes_through_the_queue_to_a_worker_process(tmp_path: Pa
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(60) == 0
     finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait(10)
+        for proc in (worker, follower):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+    followed, _ = follower.communicate()
+    assert follower.returncode == 0 and "Lot terminé" in followed, followed  # --wait followed the workers
     log = (tmp_path / "w.log").read_text()
     assert seen_running, "no progress seen while the worker reviewed"
     done = status()
-    assert [d["status"] for d in done["dossiers"]] == ["en évaluation", "à affecter", "à affecter"], done
+    assert [d["status"] for d in done["dossiers"]] == ["en évaluation"] + ["à affecter"] * 3, done
     assert [a["name"] for a in done["dossiers"][0]["assessors"]] == ["Claire Petit"]
-    assert len({d["run_id"] for d in done["dossiers"]}) == 3 and all(d["run_id"] for d in done["dossiers"])
-    assert log.count(": done in ") == 2 and "not reviewed again" in log, log  # two files, two reviews
+    assert len({d["run_id"] for d in done["dossiers"]}) == 4 and all(d["run_id"] for d in done["dossiers"])
+    assert log.count(": done in ") == 3 and "not reviewed again" in log, log  # three files, three reviews
     with store.session() as s:
-        assert s.scalar(select(func.count()).select_from(RunRow)) == 3  # two reviews and one copy
-        assert list(s.scalars(select(JobRow.status))) == ["done"] * 3
+        assert s.scalar(select(func.count()).select_from(RunRow)) == 4  # three reviews and one copy
+        assert list(s.scalars(select(JobRow.status))) == ["done"] * 4
 
     assert not list((tmp_path / "shared" / "uploads").glob("*/*")), "job copies left in the shared folder"
     again = cli("session", "add", sid, str(folder / "manifeste.csv"))
     assert "3 déjà fait(s), 0 en file" in again, again
     with store.session() as s:
-        assert s.scalar(select(func.count()).select_from(JobRow)) == 3
+        assert s.scalar(select(func.count()).select_from(JobRow)) == 4
 
 
 def _session_page(tmp_path: Path, database_url: str, session_id: str) -> str:
