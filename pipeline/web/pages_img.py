@@ -82,6 +82,9 @@ def docx_rendition(settings: Settings, sha256: str, docx: Path) -> Path | None:
             return pdf
         folder.mkdir(parents=True, exist_ok=True)
         error = _convert(command, docx, pdf)
+        if not docx.is_file():  # erased while LibreOffice worked: leave nothing of it behind
+            shutil.rmtree(folder, ignore_errors=True)
+            return None
         if error:
             log.warning("LibreOffice could not convert %s: %s", sha256[:12], error)
             failed.write_text(error[-2000:], encoding="utf-8")
@@ -93,6 +96,10 @@ def prepare_rendition(settings: Settings, sha256: str, docx: Path) -> None:
     """Start making the DOCX's rendition in the background (nothing when it exists or cannot be made)."""
     folder = page_cache_dir(settings, sha256)
     if soffice() is None or (folder / RENDITION).is_file() or (folder / RENDITION_FAILED).is_file():
+        return
+    with _renditions_lock:
+        busy = sha256 in _renditions and _renditions[sha256].locked()
+    if busy:  # already being made (the review page opened again meanwhile)
         return
     threading.Thread(target=docx_rendition, args=(settings, sha256, docx), daemon=True, name="rendition").start()
 
