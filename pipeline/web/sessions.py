@@ -1,9 +1,10 @@
 """Certification sessions in the web workspace (administrators): create a session, upload a
 manifest with its files, follow each dossier, assign assessors, download the jury documents.
 
-The batch runs `pipeline.sessions.add_manifest` in a background thread (the one review path);
-with a job queue (`DOSSIER_REVIEW_QUEUE=postgres`) that thread only queues one job per dossier,
-which the workers run like single uploads, and the page follows each job's progress;
+The batch runs `pipeline.sessions.add_manifest` in a background thread that queues one job per
+dossier to review, run like single uploads (the one review path, in a review process under
+limits): by this server's review processes (embedded default), or by `dossier-review worker`
+processes (`DOSSIER_REVIEW_QUEUE=postgres`); the page follows each job's progress;
 assessors reach the dossiers assigned to them through their usual list, one dossier row and run
 of their own each, so neither sees the other's levels. Every id is random; an unknown session
 answers 404, and so does any session route for a user who is not an administrator.
@@ -77,15 +78,24 @@ def _start_batch(state: WebState, sess: ExamSessionRow, folder: Path, manifest: 
         """A manifest's assessor, by user name or display name, gets the dossier in the workspace."""
         return accounts.get(name.strip().casefold())
 
-    submit = state.jobs.submit_file if state.settings.queue == "postgres" else None
-
     def run() -> None:
         try:
-            add_manifest(
-                state.store, sess.id, manifest, state.settings, state.ref, actor, user_of=user_of, submit=submit
+            report = add_manifest(
+                state.store,
+                sess.id,
+                manifest,
+                state.settings,
+                state.ref,
+                actor,
+                user_of=user_of,
+                submit=state.jobs.submit_file,
             )
         finally:  # reviewed files are kept in the store, queued ones copied for their job; the upload copies go
             shutil.rmtree(folder, ignore_errors=True)
+        if state.settings.queue == "embedded" and report.count("queued"):  # this server's review processes:
+            for member in SessionStore(state.store).members(sess.id):  # the batch lasts until they end
+                if member.job_id:
+                    state.jobs.wait(member.job_id)
 
     with _batches_lock:
         if sess.id in _batches and _batches[sess.id].is_alive():
