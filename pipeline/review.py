@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any
 from pipeline.chunking import chunk_dossier
 from pipeline.drafting import Drafter
 from pipeline.drafting.gaps import DossierSearch, verify_free_gaps
+from pipeline.embeddings import Embedder, embedder_for
 from pipeline.grounding import Searchable, block_at, misread_spans
 from pipeline.ingest import ingest
 from pipeline.manipulation import warnings_for
+from pipeline.manipulation_semantic import detect_semantic
 from pipeline.noncontent import NonContent
 from pipeline.referentiel import Referentiel
 from pipeline.retrieve import DossierIndex, retrieve_all
@@ -63,9 +65,19 @@ def chunk(dossier: Dossier, settings: Settings) -> list[Chunk]:
     return chunk_dossier(dossier, settings.chunk_size, settings.chunk_overlap)
 
 
+def read(path: Path, settings: Settings, embedder: Embedder, password: str | None = None) -> Dossier:
+    """Parse, then read for manipulation by meaning (`manipulation_semantic`), which needs the
+    embedding model: the cue-based reading already ran inside `ingest`."""
+    dossier = ingest(path, settings, password=password)
+    semantic = detect_semantic(dossier, embedder)
+    if semantic:  # a copy: a parsed dossier may be shared by a cache
+        dossier = dossier.model_copy(update={"findings": [*dossier.findings, *semantic]})
+    return dossier
+
+
 def read_and_chunk(path: Path, settings: Settings, password: str | None = None) -> tuple[Dossier, list[Chunk]]:
     """The first two stages alone (parse, chunk), for tools that re-index under other settings."""
-    dossier = ingest(path, settings, password=password)
+    dossier = read(path, settings, embedder_for(settings), password=password)
     return dossier, chunk(dossier, settings)
 
 
@@ -91,12 +103,14 @@ def run_review(
     module = ref.modality(module).id
     settings.ensure_dirs()
     progress("lecture", 0, STEPS)
-    dossier = ingest(path, settings, password=password)
+    embedder = embedder_for(settings)
+    dossier = read(path, settings, embedder, password=password)
     lap("parse")
     chunks = chunk(dossier, settings)
     lap("chunk")
     progress("indexation", 1, STEPS)
-    index = DossierIndex(chunks, settings, labels=NonContent.of(dossier))  # label-only chunks: BM25 only
+    # label-only chunks: BM25 only
+    index = DossierIndex(chunks, settings, labels=NonContent.of(dossier), embedder=embedder)
     lap("index")
     progress("recherche", 2, STEPS)
     hits = retrieve_all(index, ref, module, settings.k)
