@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-
-from langchain_text_splitters import RecursiveCharacterTextSplitter
+from typing import TYPE_CHECKING
 
 from pipeline.manipulation import block_flagged_spans
 from pipeline.types import BlockKind, Chunk, Dossier, without_spans
+
+if TYPE_CHECKING:
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 _JOIN = "\n\n"
 
@@ -68,9 +70,7 @@ def _split_depth(dossier: Dossier) -> int:
 
 def chunk_dossier(dossier: Dossier, size: int = 900, overlap: int = 120) -> list[Chunk]:
     """Group blocks into chunks of about `size` characters within each top-level section."""
-    splitter = RecursiveCharacterTextSplitter(
-        chunk_size=size, chunk_overlap=overlap, separators=["\n", ". ", "; ", ", ", " ", ""], keep_separator="end"
-    )
+    splitter: RecursiveCharacterTextSplitter | None = None  # made for the first long block (langchain loads then)
     chunks: list[Chunk] = []
     group: list[_Piece] = []
     depth = _split_depth(dossier)
@@ -114,6 +114,8 @@ def chunk_dossier(dossier: Dossier, size: int = 900, overlap: int = 120) -> list
             flush()
         if len(clean) > size * 1.5 and piece.kind != "heading":
             # a long block is split; the heading/caption held before it goes with its first part
+            if splitter is None:
+                splitter = _splitter(size, overlap)
             for part in _split(piece, splitter.split_text(clean), overlap):
                 group.append(part)
                 flush()
@@ -121,6 +123,14 @@ def chunk_dossier(dossier: Dossier, size: int = 900, overlap: int = 120) -> list
         group.append(piece)
     flush()
     return chunks
+
+
+def _splitter(size: int, overlap: int) -> RecursiveCharacterTextSplitter:
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    return RecursiveCharacterTextSplitter(
+        chunk_size=size, chunk_overlap=overlap, separators=["\n", ". ", "; ", ", ", " ", ""], keep_separator="end"
+    )
 
 
 def _split(piece: _Piece, parts: list[str], overlap: int) -> list[_Piece]:
