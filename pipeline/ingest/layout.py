@@ -484,7 +484,8 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
             # cells of a table drawn as separate lines (running text of the other column, set in another size,
             # is not one)
             side_by_side = any(
-                o is not ln and (abs(o.size - ln.size) < 0.5 or len(o.text) < 40) for o in ys[round(ln.y)]
+                o is not ln and (abs(o.size - ln.size) < 0.5 or abs(o.size - body) >= 0.5 or len(o.text) < 40)
+                for o in ys[round(ln.y)]
             )
             kind, level = _line_kind(ln, text, levels, use_outline, side_by_side, body)
             if kind == "paragraph" and not use_outline and _bold_heading(ln, text, new_para, nxt, body, side_by_side):

@@ -101,8 +101,8 @@ def repair_glyphs(texts: list[str]) -> tuple[list[str], GlyphRepair]:
 
 
 # A symbol or unmapped character inside a lower-case word ('R&D', 'C++', 'AT&T' are ordinary).
-GARBLED_IN_WORD = re.compile(r"[a-zà-ÿ][\*&#\$%\+=@\^~|\\\ufffd\ue000-\uf8ff\x00-\x1f][a-zà-ÿ]")
-_GARBLED_START = re.compile(r"[\*&#\$%\+=@\^~|\\\ufffd\ue000-\uf8ff\x00-\x1f][a-zà-ÿ]{2,}")
+GARBLED_IN_WORD = re.compile(r"[a-zà-ÿ][\*&#\$%\+=@\^~|\\\ufffd\ue000-\uf8ff\x00-\x08\x0b\x0c\x0e-\x1f][a-zà-ÿ]")
+_GARBLED_START = re.compile(r"[\*&#\$%\+=@\^~|\\\ufffd\ue000-\uf8ff\x00-\x08\x0b\x0c\x0e-\x1f][a-zà-ÿ]{2,}")
 
 
 def _looks_garbled(tok: str) -> bool:
