@@ -62,7 +62,9 @@ class Traces:
             if len(span) >= 30:
                 self.needles[f"text «{span[:30]}»"] = span[:40].encode()
             self.needles[f"sentence «{p[:30]}»"] = p.encode()
-        self.vectors = np.asarray(outcome.index.vectors, dtype=np.float32)[:: max(1, len(outcome.chunks) // 6)][:6]
+        # only the chunks that were embedded: a label-only chunk's row is zeros, which any binary file holds
+        embedded = np.asarray(outcome.index.vectors, dtype=np.float32)[outcome.index.dense_mask]
+        self.vectors = embedded[:: max(1, len(embedded) // 6)][:6]
         for i, v in enumerate(self.vectors):
             self.needles[f"vector {i} (float32 bytes)"] = v.tobytes()
 
