@@ -109,9 +109,11 @@ def misread_spans(dossier: Dossier) -> list[tuple[int, int]]:
 
 
 def block_at(dossier: Dossier, offset: int) -> tuple[int | None, str]:
-    """Page and section label of the block holding an offset."""
+    """Page and section label of the block holding an offset; text before the first heading is
+    « (début du document) », and a document without headings has no section (its page locates it)."""
     for b in dossier.blocks:
         if b.start <= offset < b.end + 2:
-            label = " > ".join(b.section) if b.section else ""
-            return b.page, label
+            if b.section:
+                return b.page, " > ".join(b.section)
+            return b.page, "(début du document)" if any(x.kind == "heading" for x in dossier.blocks) else ""
     return None, ""

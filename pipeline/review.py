@@ -281,7 +281,7 @@ def ground_drafts(dossier: Dossier, chunks: list[Chunk], drafts: dict[str, Crite
                         "start": at.start if at else None,
                         "end": at.end if at else None,
                         "page": page if page is not None else ev.page,
-                        "section": section or ev.section,
+                        "section": section if at else ev.section,  # the block's own, once located
                         "to_verify": _touches(misread, (at.start, at.end) if at else (chunk.start, chunk.end)),
                     }
                 )

@@ -50,3 +50,29 @@ def test_a_titled_note_keeps_its_sections_and_labels(tmp_path: Path) -> None:
         assert len({p for p in c.pages}) <= 1
     shares = Counter(c.section[1] if len(c.section) > 1 else "" for c in chunks)
     assert max(shares.values()) / len(chunks) <= 0.5
+
+
+def test_quotes_of_a_document_without_headings_are_located_by_page(tmp_path: Path) -> None:
+    from pipeline.review import ground_drafts
+    from pipeline.types import CriterionDraft, Evidence, Provenance
+
+    pdf = Pdf()
+    for n in range(2):
+        pdf.page("".join(text(72, 780 - 14 * i, f"Partie {n + 1}, ligne {i} : " + BODY[i % 3][:60]) for i in range(20)))
+    d = read(tmp_path, "sans-titres.pdf", pdf.bytes())
+    assert not [b for b in d.blocks if b.kind == "heading"]
+    chunks = chunk_dossier(d)
+    last = next(c for c in chunks if "Partie 2, ligne 12" in c.text)
+    at = last.text.index("Partie 2, ligne 12")
+    quote = last.text[at : at + 60]
+    draft = CriterionDraft(
+        criterion_id="C1.1",
+        level=1,
+        confidence=0.5,
+        rationale="Test.",
+        evidence=[Evidence(chunk_id=last.id, quote=quote, section=last.section_label)],
+        provenance=Provenance(backend="offline"),
+    )
+    ground_drafts(d, chunks, {"C1.1": draft})
+    (ev,) = draft.evidence
+    assert ev.page == 2 and ev.section == ""  # not « (début du document) » for the whole file
