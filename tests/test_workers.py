@@ -3,8 +3,9 @@ processes (their own data dirs; shared: the database, the vector store, the uplo
 server as a process of its own. One worker is killed with SIGKILL in the middle of a review: every
 dossier still ends with exactly one stored run, and the page stays responsive (every load answers,
 none blocked; the 300 ms target is benchmarks/pageload.py's). A session batch goes through the same
-queue. A DOCX bomb is refused by its paragraph limit in its own process within 500 MB while another
-review completes (no PostgreSQL needed for that one).
+queue, and survives a worker SIGKILLed in the middle of a member's review (each member one run). A
+DOCX bomb is refused by its paragraph limit in its own process within 500 MB while another review
+completes (no PostgreSQL needed for that one).
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ from sqlalchemy import func, make_url, select
 from benchmarks.pageload import p95, summary
 from pipeline.db.accounts import AccountStore
 from pipeline.db.models import DossierRow, RunRow
+from pipeline.db.sessions import SessionMemberRow
 from pipeline.db.store import ReviewStore
 from pipeline.embeddings import HashingEmbedder
+from pipeline.jobqueue.execute import file_hash
 from pipeline.jobqueue.limits import run_in_child, warm_up
 from pipeline.jobqueue.model import JobRow, JobSpec
 from pipeline.referentiel import resolve_referentiel
@@ -88,6 +91,19 @@ def _descendants(pid: int) -> dict[int, int]:
     return depth
 
 
+def _queue_env(tmp_path: Path, database_url: str, **more: str) -> dict[str, str]:
+    """The environment of the web server, workers and CLI on the PostgreSQL queue: hashing embedder (reviews
+    of a few CPU seconds), the upload folder shared in `tmp_path`."""
+    return {
+        **os.environ,
+        "DOSSIER_REVIEW_DATABASE_URL": database_url,
+        "DOSSIER_REVIEW_QUEUE": "postgres",
+        "DOSSIER_REVIEW_EMBEDDER": "hashing",
+        "DOSSIER_REVIEW_SHARED_DIR": str(tmp_path / "shared"),
+        **more,
+    }
+
+
 @pytest.fixture
 def pg_database() -> Iterator[str]:
     import psycopg
@@ -128,14 +144,7 @@ def chroma_url(tmp_path: Path) -> Iterator[str]:
 def test_two_workers_a_sigkill_and_every_dossier_reviewed_once(
     tmp_path: Path, pg_database: str, chroma_url: str
 ) -> None:
-    env = {
-        **os.environ,
-        "DOSSIER_REVIEW_DATABASE_URL": pg_database,
-        "DOSSIER_REVIEW_QUEUE": "postgres",
-        "DOSSIER_REVIEW_EMBEDDER": "hashing",
-        "DOSSIER_REVIEW_CHROMA_URL": chroma_url,
-        "DOSSIER_REVIEW_SHARED_DIR": str(tmp_path / "shared"),
-    }
+    env = _queue_env(tmp_path, pg_database, DOSSIER_REVIEW_CHROMA_URL=chroma_url)
     store = ReviewStore(pg_database)
     AccountStore(store.session).add_user("alice", "assessor", PASSWORD, "Alice Martin")
     port = _free_port()
@@ -240,14 +249,7 @@ def test_two_workers_a_sigkill_and_every_dossier_reviewed_once(
 @needs_pg
 @pytest.mark.slow
 def test_sigterm_releases_a_running_review_to_another_worker(tmp_path: Path, pg_database: str) -> None:
-    env = {
-        **os.environ,
-        "DOSSIER_REVIEW_DATABASE_URL": pg_database,
-        "DOSSIER_REVIEW_QUEUE": "postgres",
-        "DOSSIER_REVIEW_EMBEDDER": "hashing",
-        "DOSSIER_REVIEW_SHARED_DIR": str(tmp_path / "shared"),
-        "DOSSIER_REVIEW_WORKER_GRACE_S": "0",  # release at once instead of finishing
-    }
+    env = _queue_env(tmp_path, pg_database, DOSSIER_REVIEW_WORKER_GRACE_S="0")  # release at once, not finish
     store = ReviewStore(pg_database)
     user = AccountStore(store.session).add_user("alice", "assessor", PASSWORD, "Alice Martin")
     settings = Settings(
@@ -293,13 +295,7 @@ def test_a_session_batch_goes_through_the_queue_to_a_worker_process(tmp_path: Pa
     to its run and assigns the manifest's assessor; progress shows in `session status` meanwhile. The
     same file for a second candidate is not reviewed again (a copy of the run), a rerun queues nothing, and
     `session add --wait` follows the workers to the end."""
-    env = {
-        **os.environ,
-        "DOSSIER_REVIEW_DATABASE_URL": pg_database,
-        "DOSSIER_REVIEW_QUEUE": "postgres",
-        "DOSSIER_REVIEW_EMBEDDER": "hashing",
-        "DOSSIER_REVIEW_SHARED_DIR": str(tmp_path / "shared"),
-    }
+    env = _queue_env(tmp_path, pg_database)
     dr = str(BIN / "dossier-review")
 
     def cli(*args: str) -> str:
@@ -380,6 +376,80 @@ def test_a_session_batch_goes_through_the_queue_to_a_worker_process(tmp_path: Pa
     assert "3 déjà fait(s), 0 en file" in again, again
     with store.session() as s:
         assert s.scalar(select(func.count()).select_from(JobRow)) == 4
+
+
+@needs_pg
+@pytest.mark.slow
+def test_a_worker_killed_in_the_middle_of_a_session_job(tmp_path: Path, pg_database: str) -> None:
+    """A session batch through the queue, two worker processes, one SIGKILLed while it reviews a member:
+    the job goes back to the queue, the other worker takes it, and the session ends with every member
+    linked to its own stored run, none lost and none reviewed twice."""
+    env = _queue_env(tmp_path, pg_database)
+    dr = str(BIN / "dossier-review")
+    files = sorted(SAMPLES.glob("m1_*/*.docx"))[:4]
+    manifest = tmp_path / "manifeste.csv"
+    manifest.write_text(
+        "candidate,file\n" + "".join(f"Candidat {i},{f}\n" for i, f in enumerate(files)), encoding="utf-8"
+    )
+    cli = [dr, "session", "create", "MDC sept. 2027", "--module", "M1", "--data-dir", str(tmp_path / "cli")]
+    sid = subprocess.run(cli, env=env, capture_output=True, text=True, check=True).stdout.split()[-1]
+    cli = [dr, "session", "add", sid, str(manifest), "--data-dir", str(tmp_path / "cli")]
+    added = subprocess.run(cli, env=env, capture_output=True, text=True, check=True).stdout
+    assert f"{len(files)} en file" in added, added
+    workers = {
+        name: _start(
+            [dr, "worker", "-c", "1", "--name", name, "--data-dir", str(tmp_path / name)], env, tmp_path / f"{name}.log"
+        )
+        for name in ("w1", "w2")
+    }
+    store = ReviewStore(pg_database)
+    try:
+        w1, seen = workers["w1"], dict[int, float]()
+
+        def w1_mid_review() -> bool:  # a review process (worker → forkserver → review) going for a while
+            now = time.monotonic()
+            reviews = [p for p, depth in _descendants(w1.pid).items() if depth == 2]
+            for p in reviews:
+                seen.setdefault(p, now)
+            return any(now - seen[p] > 1.5 for p in reviews)
+
+        _until(w1_mid_review, 300, "a review in the first worker", every=0.3)
+        with store.session() as s:
+            running = set(s.scalars(select(JobRow.id).where(JobRow.status == "running")))
+            member_jobs = set(s.scalars(select(SessionMemberRow.job_id).where(SessionMemberRow.session_id == sid)))
+        orphans = [p for p, depth in _descendants(w1.pid).items() if depth == 2]
+        w1.send_signal(signal.SIGKILL)
+        w1.wait(10)
+        _until(lambda: not any(Path(f"/proc/{p}").exists() for p in orphans), 10, "the killed worker's review to end")
+        assert running and running <= member_jobs, running  # a session member's job was running when w1 died
+
+        def ended() -> bool:
+            return all(d["progress"] is None for d in status_json(store, sid)["dossiers"])
+
+        try:
+            _until(ended, 300, "the session's reviews", every=0.5)
+        except AssertionError:
+            print(json.dumps(status_json(store, sid), indent=1), (tmp_path / "w2.log").read_text())
+            raise
+    finally:
+        for proc in workers.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+
+    logs = (tmp_path / "w1.log").read_text() + (tmp_path / "w2.log").read_text()
+    assert "its worker died" in (tmp_path / "w2.log").read_text(), "the killed job was not taken up again"
+    with store.session() as s:
+        members = list(s.scalars(select(SessionMemberRow).where(SessionMemberRow.session_id == sid)))
+        runs = s.execute(select(RunRow.id, DossierRow.sha256).join(DossierRow)).all()
+        jobs = list(s.scalars(select(JobRow.status)))
+    assert [m.status for m in members] == ["reviewed"] * len(files), [(m.candidate, m.error) for m in members]
+    assert len({m.run_id for m in members}) == len(files) and all(m.run_id for m in members)  # one run each
+    assert {m.run_id for m in members} == {run_id for run_id, _ in runs}  # no run stored beside them
+    assert sorted(sha for _, sha in runs) == sorted(file_hash(f) for f in files)  # each file reviewed once
+    assert logs.count(": done in ") == len(files), logs  # the killed review is the only one run twice
+    assert jobs == ["done"] * len(files)
+    assert not list((tmp_path / "shared" / "uploads").glob("*/*")), "job copies left in the shared folder"
 
 
 def _session_page(tmp_path: Path, database_url: str, session_id: str) -> str:
