@@ -112,3 +112,22 @@ def test_a_table_row_split_over_two_pages_is_one_row(tmp_path: Path) -> None:
     ]
     assert not [b for b in d.blocks if b.kind == "paragraph" and b.text.startswith("à domicile")]
     assert chunk_dossier(d)
+
+
+def test_a_first_cell_wrapping_above_its_row_stays_in_the_row(tmp_path: Path) -> None:
+    pdf = Pdf()
+    c = text(72, 780, BODY[0][:80]) + text(72, 766, BODY[1][:80])
+    c += (
+        text(72, 740, "Exigence", font="F2")
+        + text(420, 740, "Valeur", font="F2")
+        + text(480, 740, "Version", font="F2")
+    )
+    c += text(72, 722, "Réalisé via le framework AngularJS") + text(420, 722, "5") + text(480, 722, "1")
+    # the first cell wraps: its first line stands alone, the figures sit level with its last line
+    c += text(72, 704, "GPA et grade du semestre affichés en tête de page pour les")
+    c += text(72, 690, "semestres terminés") + text(420, 690, "3") + text(480, 690, "3")
+    c += text(72, 672, "UV triées par ECTS décroissant") + text(420, 672, "2") + text(480, 672, "3")
+    pdf.page(c)
+    d = read(tmp_path, "exigences.pdf", pdf.bytes())
+    assert "GPA et grade du semestre affichés en tête de page pour les semestres terminés | 3" in d.text
+    assert not [b for b in d.blocks if b.kind == "paragraph" and b.text.startswith("GPA")]

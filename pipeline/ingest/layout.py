@@ -435,10 +435,12 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
         p.lines = assemble_rows(p.lines)
     body = _body_size(pages)
     levels = _heading_levels(pages, body)
+    vocab = {w.lower() for p in pages for ln in p.lines for w in re.findall(r"\w+", ln.text)}
     for p in pages:
         for j, ln in enumerate(p.lines):
             if _justified_heading(p.lines, j, levels, p.width):
                 _as_one_run(ln)
+        p.lines = _join_wrapped_first_cells(p.lines, vocab)
     if use_outline:
         # the outline names the headings; lines set like them (an unlisted "Foreword") and a title
         # larger than all of them are added
@@ -452,7 +454,6 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
         levels.update({s: c.most_common(1)[0][0] for s, c in named.items() if s >= body * 1.15})
     deepest = max(levels.values(), default=0)
     in_toc = False
-    vocab = {w.lower() for p in pages for ln in p.lines for w in re.findall(r"\w+", ln.text)}
     blocks: list[RawBlock] = []
     tail_row: Line | None = None  # the last line of the previous page, when it was a table row
     for page_no, page in enumerate(pages, 1):
@@ -559,6 +560,38 @@ def _carry_row_over(lines: list[Line], tail_row: Line | None, blocks: list[RawBl
     table = blocks[-1]
     table.text = "\n".join([*table.text.split("\n")[:-1], " | ".join(row)])
     return lines[j:]
+
+
+def _join_wrapped_first_cells(lines: list[Line], vocab: set[str]) -> list[Line]:
+    """A row whose first cell wraps, its other cells set level with the cell's last line: the line
+    just above, in the first cell's column and narrower than it, begins that cell
+    ('GPA et grade du semestre affichés en tête de page pour les semestres' + 'terminés (…) | 3 | 3')."""
+    out: list[Line] = []
+    for ln in lines:
+        prev = out[-1] if out else None
+        cells = ln.visible
+        if (
+            prev is not None
+            and ln.is_row
+            and len(cells) > 1
+            and not prev.is_row
+            and prev.heading_level is None
+            and prev.visible
+            and abs(prev.x0 - cells[0].x0) < 4
+            and abs(prev.size - ln.size) < 0.5
+            and prev.visible[-1].x1 < cells[1].x0
+            and 0 < prev.y - ln.y < 2.5 * max(ln.size, 1.0)
+            and cells[0].text.strip()[:1].islower()
+            and not prev.text.rstrip().endswith((".", ":", ";", "!", "?"))
+        ):
+            first = cells[0]
+            joined = Frag(
+                join_lines(prev.text, first.text.strip(), vocab), first.x0, first.x1, first.y, first.size, first.bold
+            )
+            out[-1] = Line(frags=[joined, *cells[1:]])
+            continue
+        out.append(ln)
+    return out
 
 
 def _continues_in_next_column(cur: RawBlock | None, prev: Line | None, ln: Line, text: str) -> bool:
