@@ -323,12 +323,12 @@ def test_cli_bad_input_exit_2_french_no_traceback(tmp_path: Path, case: str) -> 
 
 CRASHING_CLI = """
 import sys
-import pipeline.ingest as ingest_module
+import pipeline.ingest.docx as docx_reader  # ingest imports its parsers when it reads: patch them at the source
 
-def crash(path, data):
+def crash(*args, **kwargs):
     raise AttributeError("'NoneType' object has no attribute 'findall'")
 
-ingest_module.parse_docx = crash
+docx_reader.parse_docx = crash
 from pipeline.cli import app
 app()
 """
