@@ -76,3 +76,32 @@ def test_quotes_of_a_document_without_headings_are_located_by_page(tmp_path: Pat
     ground_drafts(d, chunks, {"C1.1": draft})
     (ev,) = draft.evidence
     assert ev.page == 2 and ev.section == ""  # not « (début du document) » for the whole file
+
+
+def test_docx_titles_typed_in_text_boxes_are_headings(tmp_path: Path) -> None:
+    import docx
+    from docx.oxml import parse_xml
+
+    from pipeline.ingest import ingest
+    from pipeline.settings import Settings
+
+    box = (
+        '<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+        'xmlns:v="urn:schemas-microsoft-com:vml"><w:pict><v:shape><v:textbox><w:txbxContent>'
+        "<w:p><w:r><w:t>{}</w:t></w:r></w:p></w:txbxContent></v:textbox></v:shape></w:pict></w:r>"
+    )
+    document = docx.Document()
+    for title in ("REMERCIEMENTS", "Avant-propos"):
+        document.add_paragraph()._p.append(parse_xml(box.format(title)))
+        for s in BODY:
+            document.add_paragraph(s * 2)
+    document.add_heading("1. Le marché", level=1)
+    document.add_paragraph(BODY[0] * 2)
+    document.add_paragraph()._p.append(parse_xml(box.format("+17 % en 2024 : un record.")))  # a callout
+    document.add_paragraph(BODY[1])
+    path = tmp_path / "boites.docx"
+    document.save(str(path))
+    d = ingest(path, Settings(data_dir=tmp_path / "data"))
+    heads = [(b.text, b.level) for b in d.blocks if b.kind == "heading"]
+    assert heads == [("REMERCIEMENTS", 1), ("Avant-propos", 1), ("1. Le marché", 1)]
+    assert [b.section for b in d.blocks if b.text.startswith(BODY[0][:30])][:2] == [["REMERCIEMENTS"], ["Avant-propos"]]

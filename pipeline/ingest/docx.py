@@ -137,6 +137,7 @@ def parse_docx(path: Path, data: bytes, limits: DocxLimits | None = None) -> Raw
     ctx.paged = ctx.rendered_breaks or _has_explicit_breaks(body, ctx)
     _walk(body, ctx)
     _headings_from_formatting(ctx)
+    _textbox_titles(ctx)
     notes = list(_notes(document, ctx))
     ctx.blocks.extend(notes)
     comments = _comment_count(document)
@@ -212,6 +213,25 @@ def _has_explicit_breaks(body: Any, ctx: _Ctx) -> bool:
 def _section_breaks_page(sect: Any) -> bool:
     kind = sect.find(q("type"))
     return kind is None or kind.get(q("val")) in (None, "nextPage", "oddPage", "evenPage")
+
+
+def _textbox_titles(ctx: _Ctx) -> None:
+    """A title typed in a text box or a shape ('Avant-propos', 'REMERCIEMENTS' on a banner) over
+    the text it introduces is a heading of the top level used in the document."""
+    top = min((b.level or 1 for b in ctx.blocks if b.kind == "heading"), default=1)
+    for i, b in enumerate(ctx.blocks[:-1]):
+        text, nxt = b.text.strip(), ctx.blocks[i + 1]
+        if (
+            b.kind == "textbox"
+            and (i == 0 or ctx.blocks[i - 1].kind != "textbox")  # boxes in a row: a diagram's labels
+            and nxt.kind in ("paragraph", "list_item", "table")
+            and len(nxt.text) >= 60  # over running text
+            and 2 < len(text) <= 80
+            and len(text.split()) <= 10
+            and not text.endswith((".", ";", ",", ":"))
+            and re.match(r"[A-Za-zÀ-ÿ0-9]", text)
+        ):
+            b.kind, b.level = "heading", top
 
 
 def _headings_from_formatting(ctx: _Ctx) -> None:
