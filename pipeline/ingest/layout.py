@@ -6,6 +6,7 @@ no PDF library here. Reading order is the content-stream order the engine report
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from collections import Counter
@@ -39,6 +40,14 @@ _DATE_LINE = re.compile(
     re.I,
 )
 _TOC_LEADER = re.compile(r"(?:\.{3,}|…{2,}|\s{2,})\s*\d{1,3}$")
+# a page number: figures, front-matter roman numerals, '- 8 -'
+_FOLIO = r"(?:-\s?)?(?:\d{1,3}|[ivx]{1,6}|[IVX]{2,6})(?:\s?-)?"
+# a contents entry's page number after a leader (dots, spaced dots as LaTeX draws them), or in a cell of its own
+_TOC_DOTS = re.compile(rf"(?:(?:\.\s?){{3,}}|…{{2,}})\s*\|?\s*{_FOLIO}$")
+_TOC_CELL = re.compile(rf"^[^|]+\s\|\s*{_FOLIO}$")
+_ROMAN_FOLIO = re.compile(r"^(?:[ivx]{1,6}|[IVX]{2,6})$")
+_TOC_COLUMN = re.compile(r"^(?:pages?|p\.)$", re.I)  # the heading of the page-number column
+_TRAILING_NUMBER = re.compile(rf"[\s.…|]+{_FOLIO}$")
 # Word's printed comment balloons and tracked-change margins ("Commenté [PR1]: ...", "Mis en forme : ...").
 _MARKUP_START = re.compile(
     r"^(?:Comment(?:é|ed|aire)\s*\[[^\]]{1,24}\]\s*:"
@@ -279,7 +288,9 @@ def _row_key(lines: list[Line], j: int) -> str:
 
 
 def _is_page_number(text: str, n_pages: int) -> bool:
-    """'12', 'Page 12', '12 / 40' — but not a year or a figure standing alone on a title page."""
+    """'12', 'Page 12', '12 / 40', 'iv' — but not a year or a figure standing alone on a title page."""
+    if _ROMAN_FOLIO.match(text):
+        return True
     if not _PAGE_NUMBER.match(text):
         return False
     first = int(re.findall(r"\d+", text)[0])
@@ -287,35 +298,80 @@ def _is_page_number(text: str, n_pages: int) -> bool:
 
 
 def drop_furniture(pages: list[Page], zone: int = 3) -> None:
-    """Remove running headers/footers and page numbers (lines repeated in the page margins).
+    """Remove running headers/footers and page numbers: lines repeated in the page margins.
 
-    A repeated table header row (a row followed by more rows) is kept once: it is content.
+    A running line repeats at the same place in the same size: a line is furniture when its text
+    (figures aside) comes back among the first or last lines of enough pages, at the same distance
+    from the same page edge. A heading that a contents page also lists stands there elsewhere and
+    in another size: it stays. A repeated table header row (a row followed by more rows) is kept
+    once: it is content.
     """
-    counts: Counter[str] = Counter()
-    for p in pages:
-        lines = p.lines
-        edge = [*range(min(zone, len(lines))), *range(max(len(lines) - zone, zone), len(lines))]
-        counts.update({_row_key(lines, j) for j in edge})
+    spots: dict[str, list[tuple[int, _Spot]]] = {}
+    for pi, p in enumerate(pages):
+        for j in _edge_indexes(p.lines, zone):
+            spots.setdefault(_row_key(p.lines, j), []).append((pi, _spot(p, p.lines[j])))
     n = sum(1 for p in pages if p.lines)
-    repeated = {k for k, c in counts.items() if n >= 3 and c >= max(2, 0.4 * n)}
+    need = max(2, 0.4 * n)
     kept_headers: set[str] = set()
+    dropped: list[set[str]] = []  # keys of the running lines removed from each page
+    emptied: list[tuple[Page, list[Line]]] = []
     for p in pages:
         lines = p.lines
+        edge = set(_edge_indexes(lines, zone))
         keep: list[Line] = []
+        gone: set[str] = set()
         for j, ln in enumerate(lines):
-            at_edge = j < zone or j >= len(lines) - zone
             key = _row_key(lines, j)
-            if at_edge and key in repeated and re.search(r"[^\W\d_]", ln.text):  # a bare number: see below
+            repeated = j in edge and n >= 3 and _pages_alike(spots.get(key, []), _spot(p, ln)) >= need
+            if repeated and re.search(r"[^\W\d_]", ln.text):  # a bare number: see below
                 nxt = lines[j + 1] if j + 1 < len(lines) else None
                 if ln.is_row and nxt is not None and nxt.is_row and key not in kept_headers:
                     kept_headers.add(key)  # a table header repeated on each page: kept once
                     keep.append(ln)
+                else:
+                    gone.add(key)
                 continue
-            if at_edge and _is_page_number(ln.text, len(pages)):
+            if j in edge and _is_page_number(ln.text, len(pages)):
                 continue
             keep.append(ln)
-        if keep or not lines:  # a page whose every line repeats elsewhere is content, not furniture
+        if keep or not lines:
             p.lines = keep
+            dropped.append(gone)
+        else:
+            emptied.append((p, lines))
+    # A page whose every line repeats elsewhere is content, not furniture, unless its lines are
+    # the running lines of pages that have content (a blank page with its header and number).
+    running = set().union(*dropped)
+    for p, lines in emptied:
+        if all(_row_key(lines, j) in running or _is_page_number(ln.text, len(pages)) for j, ln in enumerate(lines)):
+            p.lines = []
+
+
+_Spot = tuple[bool, float, float]  # (nearer the top edge, distance from that edge, font size)
+
+
+def _edge_indexes(lines: list[Line], zone: int) -> list[int]:
+    return [*range(min(zone, len(lines))), *range(max(len(lines) - zone, zone), len(lines))]
+
+
+def _spot(page: Page, ln: Line) -> _Spot:
+    """Where a line stands: the page edge it is nearer, its distance from that edge, its size."""
+    up = page.bottom + page.height - ln.y
+    down = ln.y - page.bottom
+    return (up <= down, min(up, down), ln.size)
+
+
+def _pages_alike(spots: list[tuple[int, _Spot]], at: _Spot) -> int:
+    """Pages on which the same text stands at the same place in the same size as `at`."""
+    top, dist, size = at
+    tolerance = max(3.0, 0.6 * size)
+    return len(
+        {
+            pi
+            for pi, (t, d, s) in spots
+            if t == top and abs(d - dist) <= tolerance and abs(s - size) <= max(1.0, 0.15 * size)
+        }
+    )
 
 
 # --- headings -----------------------------------------------------------------------------------
@@ -453,7 +509,10 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
         levels = {s: 1 for s in levels if s > largest + 1.0}
         levels.update({s: c.most_common(1)[0][0] for s, c in named.items() if s >= body * 1.15})
     deepest = max(levels.values(), default=0)
-    in_toc = False
+    _mark_slide_titles(pages, body, levels)
+    contents: _Contents | None = None
+    later = _Later(pages)
+    at = -1  # index of the line in the document, as `_Later` counts them
     blocks: list[RawBlock] = []
     tail_row: Line | None = None  # the last line of the previous page, when it was a table row
     for page_no, page in enumerate(pages, 1):
@@ -468,12 +527,14 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
         prev: Line | None = None
         for j, ln in enumerate(lines):
             text = ln.text
+            at += 1
+            nxt = lines[j + 1] if j + 1 < len(lines) else None
             if TOC_TITLE.match(text.strip(" :")):
-                in_toc = True  # a table of contents repeats the headings: not content
+                contents = _Contents(body, later)  # a table of contents repeats the headings: not content
                 continue
-            if in_toc and _toc_entry(ln, text, body):
+            if contents is not None and contents.takes(ln, text, nxt, at):
                 continue
-            in_toc = False
+            contents = None
             if _TOC_LEADER.search(text) and ln.heading_level is None:
                 continue
             gap = (prev.y - ln.y) if prev is not None else 0.0
@@ -481,7 +542,6 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
             new_para = prev is None or gap > spacing * 1.3 or gap < -body  # a jump back up: column, box
             if gap < -body and _continues_in_next_column(cur, prev, ln, text):
                 new_para = False  # a sentence running on at the top of the next column
-            nxt = lines[j + 1] if j + 1 < len(lines) else None
             # cells of a table drawn as separate lines (running text of the other column, set in another size,
             # is not one)
             side_by_side = any(
@@ -634,9 +694,136 @@ def _as_one_run(ln: Line) -> None:
     ln.__dict__.pop("text", None)
 
 
-def _toc_entry(ln: Line, text: str, body: float) -> bool:
-    """A line of a table of contents (which may run over several pages)."""
-    return ln.heading_level is None and ln.size < body * 1.15 and len(text) < 150 and not text.endswith((".", ";", ","))
+@dataclass
+class _Contents:
+    """A table of contents being read: its entries repeat the headings, they are not content.
+
+    An entry carries a page number after a leader, or in a cell of its own when its text names a
+    later line (or it is the first line of an entry whose number is on the next line); in contents
+    without page numbers, an entry names a line that comes later in the document and that the
+    contents have not listed yet (listed twice, it is the heading itself). The contents
+    end at the first line that is no entry: with their page, unless the next page opens with an
+    entry. Nothing after them is dropped.
+    """
+
+    body: float
+    later: _Later = field(repr=False)
+    numbered: bool = False
+    listed: set[str] = field(default_factory=set)
+
+    def takes(self, ln: Line, text: str, nxt: Line | None, at: int) -> bool:
+        if ln.heading_level is not None or ln.size >= self.body * 1.15 or len(text) >= 150:
+            return False
+        if _TOC_COLUMN.match(text):
+            return True
+        keys = _entry_keys(text)
+        later = any(self.later.after(k, at) for k in keys)
+        # a number in a cell of its own is an entry's when the text names a later line (not a table row)
+        if _TOC_DOTS.search(text) or (_TOC_CELL.match(text) and later):
+            self.numbered = True
+            self.listed.update(keys[:1])
+            return True
+        if text.endswith((".", ";", ",")):
+            return False
+        if nxt is not None and _has_folio(nxt.text) and abs(nxt.size - ln.size) < 0.5:
+            return True  # an entry wrapped over two lines
+        if self.numbered or not keys or keys[0] in self.listed or not later:
+            return False
+        self.listed.add(keys[0])
+        return True
+
+
+def _has_folio(text: str) -> bool:
+    return bool(_TOC_DOTS.search(text) or _TOC_CELL.match(text))
+
+
+def _entry_keys(text: str) -> list[str]:
+    """Match keys of a contents entry or a heading, without page number, punctuation and case; the
+    second without the heading's number ('1. Introduction' is listed as 'Introduction')."""
+    key = _key(_TRAILING_NUMBER.sub("", text))
+    bare = re.sub(r"^\d+", "", key)
+    return [k for k in dict.fromkeys((key, bare)) if len(k) >= 3]
+
+
+class _Later:
+    """Where the document's lines are (index of the line in the document), by match key: each line,
+    and two or three consecutive lines joined (a heading that wraps)."""
+
+    def __init__(self, pages: list[Page]) -> None:
+        self.last: dict[str, int] = {}
+        self.lines: dict[str, int] = {}  # single lines only
+        at = -1
+        for p in pages:
+            keys = [_key(ln.text) for ln in p.lines]
+            for j in range(len(keys)):
+                at += 1
+                for width in (1, 2, 3):
+                    if j + width <= len(keys):
+                        joined = "".join(keys[j : j + width])
+                        for k in (joined, re.sub(r"^\d+", "", joined)):
+                            if len(k) >= 3:
+                                self.last[k] = at
+                                if width == 1:
+                                    self.lines[k] = at
+        self.ordered = sorted(self.lines)
+
+    def after(self, key: str, at: int) -> bool:
+        """Whether a line after `at` reads `key`, or starts with it and adds a word or two ('Arborescence'
+        listed, 'Arborescence web' as the heading)."""
+        if self.last.get(key, -1) > at:
+            return True
+        if len(key) < 6:
+            return False
+        i = bisect.bisect_left(self.ordered, key)
+        while i < len(self.ordered) and self.ordered[i].startswith(key):
+            k = self.ordered[i]
+            if len(k) <= len(key) + 15 and self.lines[k] > at:
+                return True
+            i += 1
+        return False
+
+
+def _mark_slide_titles(pages: list[Page], body: float, levels: dict[float, int]) -> None:
+    """On a slide (a landscape page), a short line set large and standing alone at the top is a
+    heading even when neither the outline nor the heading sizes name it (a deck's title page set
+    smaller than its slide titles). Before any other heading it is the document's title (level 1,
+    as a word processor's Title); later, one level below the headings set larger."""
+    titled = False
+    for page in pages:
+        lines = page.lines
+        group = _top_title(lines, body) if page.width > page.height else None
+        if group and (not titled or round(group[0].size, 1) not in levels):
+            larger = [lvl for s, lvl in levels.items() if s > group[0].size]
+            level = min(max(larger) + 1, 6) if titled and larger else 1
+            for ln in group:
+                ln.heading_level = level
+        titled = titled or any(ln.heading_level is not None or round(ln.size, 1) in levels for ln in lines)
+
+
+def _top_title(lines: list[Line], body: float) -> list[Line] | None:
+    """The first line of a page (with the lines it wraps onto) when it is at the top, set large,
+    short, and alone: the next line is smaller or stands apart."""
+    if not lines or lines[0].heading_level is not None:
+        return None
+    first = lines[0]
+    if first.size < body * 1.15 or any(ln.y > first.y + 1.0 for ln in lines[1:]):
+        return None
+    group = [first]
+    for ln in lines[1:]:
+        if abs(ln.size - first.size) >= 0.5 or not 0 < group[-1].y - ln.y < first.size * 1.6:
+            break
+        group.append(ln)
+    text = " ".join(ln.text for ln in group)
+    if len(group) > 3 or len(text) >= 150 or text.endswith((".", ";", ",")):
+        return None
+    if (
+        any(ln.is_row or ln.heading_level is not None for ln in group)
+        or sum(abs(ln.y - first.y) < 1 for ln in lines) > 1
+    ):
+        return None  # a table, or lines side by side
+    if _BULLET.match(text) or _DATE_LINE.match(text) or not re.search(r"[^\W\d_]{2}", text):
+        return None
+    return group
 
 
 def _bold_heading(ln: Line, text: str, new_para: bool, nxt: Line | None, body: float, side: bool) -> bool:
