@@ -19,6 +19,7 @@ assessor, and is only excluded from evidence and marks.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -90,6 +91,7 @@ class SemanticModel:
     scale: float
     threshold: float
     embedders: tuple[str, ...]
+    hash: str = ""
 
     def usable_with(self, embedder: Embedder) -> bool:
         return getattr(embedder, "dim", 0) == len(self.weights) and any(
@@ -104,8 +106,10 @@ class SemanticModel:
 def load_model(path: Path = MODEL_PATH) -> SemanticModel | None:
     if not path.is_file():
         return None
-    data = json.loads(path.read_text(encoding="utf-8"))
+    raw = path.read_bytes()
+    data = json.loads(raw)
     return SemanticModel(
+        hash=hashlib.sha256(raw).hexdigest(),
         weights=np.asarray(data["weights"], dtype=np.float32),
         bias=float(data["bias"]),
         scale=float(data["scale"]),
@@ -194,4 +198,29 @@ def detect_semantic(dossier: Dossier, embedder: Embedder) -> list[Finding]:
         if p >= model.threshold and not any(g.kind == "manipulation" and g.text == f.text for g in dossier.findings):
             why = f"Texte caché dont le sens est proche d’une consigne à l’outil (lecture sémantique, {p:.0%})."
             findings.append(hidden_finding(f, why))
+    return findings
+
+
+def detect_semantic_cached(dossier: Dossier, embedder: Embedder, cache_dir: Path) -> list[Finding]:
+    """`detect_semantic`, kept beside the dossier's parse cache (`<sha256>-semantic-….json`, which
+    erasure removes with it): a second review of the same file reads its sentences again only when
+    the text, the classifier or the embedder changed."""
+    model = load_model()
+    if model is None or not model.usable_with(embedder):
+        return detect_semantic(dossier, embedder)
+    key = hashlib.sha256(f"{model.hash}|{embedder.name}|{dossier.text}".encode()).hexdigest()[:16]
+    path = cache_dir / "parsed" / f"{dossier.sha256}-semantic-{key}.json"
+    if path.is_file():
+        try:
+            return [Finding.model_validate(f) for f in json.loads(path.read_bytes())]
+        except ValueError:
+            log.info("ignoring unreadable semantic cache %s", path.name)
+    findings = detect_semantic(dossier, embedder)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps([f.model_dump(mode="json") for f in findings]), encoding="utf-8")
+        tmp.replace(path)
+    except OSError as e:
+        log.info("semantic cache not written: %s", e)
     return findings

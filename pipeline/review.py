@@ -22,7 +22,7 @@ from pipeline.embeddings import Embedder, embedder_for
 from pipeline.grounding import Searchable, block_at, misread_spans
 from pipeline.ingest import ingest
 from pipeline.manipulation import warnings_for
-from pipeline.manipulation_semantic import detect_semantic
+from pipeline.manipulation_semantic import detect_semantic_cached
 from pipeline.noncontent import NonContent
 from pipeline.referentiel import Referentiel
 from pipeline.retrieve import DossierIndex, retrieve_all
@@ -66,10 +66,15 @@ def chunk(dossier: Dossier, settings: Settings) -> list[Chunk]:
 
 
 def read(path: Path, settings: Settings, embedder: Embedder, password: str | None = None) -> Dossier:
-    """Parse, then read for manipulation by meaning (`manipulation_semantic`), which needs the
-    embedding model: the cue-based reading already ran inside `ingest`."""
-    dossier = ingest(path, settings, password=password)
-    semantic = detect_semantic(dossier, embedder)
+    """Parse, then read for manipulation by meaning (`with_semantic_reading`)."""
+    return with_semantic_reading(ingest(path, settings, password=password), settings, embedder)
+
+
+def with_semantic_reading(dossier: Dossier, settings: Settings, embedder: Embedder) -> Dossier:
+    """The dossier with the manipulation findings of the reading by meaning
+    (`manipulation_semantic`), which needs the embedding model; the cue-based reading already ran
+    inside `ingest`."""
+    semantic = detect_semantic_cached(dossier, embedder, settings.cache_dir)
     if semantic:  # a copy: a parsed dossier may be shared by a cache
         dossier = dossier.model_copy(update={"findings": [*dossier.findings, *semantic]})
     return dossier
@@ -104,8 +109,10 @@ def run_review(
     settings.ensure_dirs()
     progress("lecture", 0, STEPS)
     embedder = embedder_for(settings)
-    dossier = read(path, settings, embedder, password=password)
+    dossier = ingest(path, settings, password=password)
     lap("parse")
+    dossier = with_semantic_reading(dossier, settings, embedder)
+    lap("manipulation")
     chunks = chunk(dossier, settings)
     lap("chunk")
     progress("indexation", 1, STEPS)

