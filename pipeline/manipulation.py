@@ -338,9 +338,21 @@ def _c(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-_RE = {
-    name: _c(pattern)
-    for name, pattern in {
+class _Patterns(dict[str, re.Pattern[str]]):
+    """The cue patterns, compiled on first use (≈ 0.1 s): a review of an already-parsed dossier
+    imports this module for its warnings and never scans."""
+
+    def __init__(self, sources: dict[str, str]) -> None:
+        super().__init__()
+        self.sources = sources
+
+    def __missing__(self, name: str) -> re.Pattern[str]:
+        self[name] = pattern = _c(self.sources[name])
+        return pattern
+
+
+_RE = _Patterns(
+    {
         "fake": _FAKE_MARKERS,
         "vocative": _VOCATIVE,
         "dedication": _DEDICATION,
@@ -365,8 +377,8 @@ _RE = {
         "max": _MAX_STRICT,
         "this_unit": _THIS_UNIT,
         "about_cert": _ABOUT.replace(_MAX_STRICT, _MAX_CERT),
-    }.items()
-}
+    }
+)
 _BARE_AI = re.compile(
     r"^(?:ia|i\.a\.|ai|a\.i\.|modele|model|outil|systeme|programme|logiciel|algorithme|machine|robot|bot"
     r"|assistant|chatbot)s?$"
