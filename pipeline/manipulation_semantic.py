@@ -31,7 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.embeddings import Embedder
-from pipeline.manipulation import _plain, _sentences, _words, hidden_finding, visible_finding
+from pipeline.ingest import parsed_cache_file, write_cache
+from pipeline.manipulation import _plain, _words, hidden_finding, line_units, visible_finding
 from pipeline.types import Dossier, Finding
 
 log = logging.getLogger(__name__)
@@ -131,6 +132,11 @@ def readable(text: str) -> bool:
     return has_cue(text) and sentence_like(text) and addresses(text)
 
 
+def sized(text: str) -> bool:
+    """Long enough to be a statement, short enough to be one sentence."""
+    return MIN_UNIT_CHARS <= len(text) <= MAX_UNIT_CHARS
+
+
 def sentence_like(text: str) -> bool:
     tokens = text.split()
     code = sum(1 for t in tokens if _CODE_TOKEN.search(t))
@@ -142,13 +148,7 @@ def units(text: str) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     pos = 0
     for line in text.split("\n"):
-        if "|" in line:
-            c0 = 0
-            for part in line.split("|"):
-                out.extend((pos + s, pos + e) for s, e in _sentences(part, c0) if part.strip())
-                c0 += len(part) + 1
-        else:
-            out.extend((pos + s, pos + e) for s, e in _sentences(line, 0))
+        out.extend((pos + s, pos + e) for s, e in line_units(line)[0])
         pos += len(line) + 1
     return out
 
@@ -164,9 +164,9 @@ def candidates(dossier: Dossier, keep: Callable[[str], bool] | None = None) -> l
             continue
         for s, e in units(block.text):
             a, b = block.start + s, block.start + e
-            if not MIN_UNIT_CHARS <= e - s <= MAX_UNIT_CHARS or any(a < fe and b > fs for fs, fe in flagged):
+            if any(a < fe and b > fs for fs, fe in flagged):
                 continue
-            if keep(block.text[s:e]):
+            if sized(block.text[s:e]) and keep(block.text[s:e]):
                 out.append((i, s, e))
     return out
 
@@ -209,18 +209,12 @@ def detect_semantic_cached(dossier: Dossier, embedder: Embedder, cache_dir: Path
     if model is None or not model.usable_with(embedder):
         return detect_semantic(dossier, embedder)
     key = hashlib.sha256(f"{model.hash}|{embedder.name}|{dossier.text}".encode()).hexdigest()[:16]
-    path = cache_dir / "parsed" / f"{dossier.sha256}-semantic-{key}.json"
+    path = parsed_cache_file(cache_dir, dossier.sha256, f"semantic-{key}")
     if path.is_file():
         try:
             return [Finding.model_validate(f) for f in json.loads(path.read_bytes())]
         except ValueError:
             log.info("ignoring unreadable semantic cache %s", path.name)
     findings = detect_semantic(dossier, embedder)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps([f.model_dump(mode="json") for f in findings]), encoding="utf-8")
-        tmp.replace(path)
-    except OSError as e:
-        log.info("semantic cache not written: %s", e)
+    write_cache(path, json.dumps([f.model_dump(mode="json") for f in findings]))
     return findings

@@ -36,8 +36,25 @@ def _code_version() -> str:
 _CODE_VERSION = _code_version()
 
 
+def parsed_cache_file(cache_dir: Path, sha256: str, tag: str) -> Path:
+    """A file kept beside a dossier's parse, named by the file's hash: erasure removes it with the
+    parse (`parsed_cache_files`)."""
+    return cache_dir / "parsed" / f"{sha256}-{tag}.json"
+
+
 def parsed_cache_files(settings: Settings, sha256: str) -> list[Path]:
     return sorted((settings.cache_dir / "parsed").glob(f"{sha256}-*.json"))
+
+
+def write_cache(path: Path, text: str) -> None:
+    """Write a cache file whole or not at all; a read-only data dir only costs speed."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as e:
+        log.info("cache %s not written: %s", path.name, e)
 
 
 def ingest(path: Path, settings: Settings, password: str | None = None) -> Dossier:
@@ -49,7 +66,7 @@ def ingest(path: Path, settings: Settings, password: str | None = None) -> Dossi
     data = _read_bounded(path, settings.max_file_bytes)
     fmt = sniff(path, data, settings.max_unzipped_bytes)
     sha = hashlib.sha256(data).hexdigest()
-    cache = settings.cache_dir / "parsed" / f"{sha}-{_CODE_VERSION}.json"
+    cache = parsed_cache_file(settings.cache_dir, sha, _CODE_VERSION)
     if cache.exists():
         try:
             cached = Dossier.model_validate_json(cache.read_bytes())
@@ -74,13 +91,7 @@ def ingest(path: Path, settings: Settings, password: str | None = None) -> Dossi
                 "contenir des erreurs ; vérifiez les citations sur le document.",
             ),
         )
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".tmp")
-        tmp.write_text(dossier.model_dump_json(), encoding="utf-8")
-        tmp.replace(cache)
-    except OSError as e:  # a read-only data dir only costs speed
-        log.info("parse cache not written: %s", e)
+    write_cache(cache, dossier.model_dump_json())
     return dossier
 
 
