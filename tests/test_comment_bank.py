@@ -7,12 +7,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
 from pipeline.db.accounts import AccountStore
 from pipeline.db.comments import CommentBank
-from pipeline.db.store import MIGRATIONS, ReviewStore
+from pipeline.db.store import ReviewStore
 from pipeline.errors import StorageError
 
 
@@ -39,12 +37,7 @@ def test_bank_is_per_user_and_per_criterion(tmp_path: Path) -> None:
 
 def test_migration_0005_down_and_up(tmp_path: Path) -> None:
     store = ReviewStore(f"sqlite:///{tmp_path / 'm.db'}")
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", store.url)
-    with store.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0004")
+    store.downgrade("0004")
     assert "comment_bank" not in sa.inspect(store.engine).get_table_names()
     store.migrate()
     assert "comment_bank" in sa.inspect(store.engine).get_table_names()

@@ -87,10 +87,7 @@ def test_old_runs_become_typed_reviews_with_their_referentiel(tmp_path: Path) ->
 
 
 def test_0003_goes_down_and_up_again_keeping_the_run(tmp_path: Path) -> None:
-    from alembic import command
-    from alembic.config import Config
 
-    from pipeline.db.store import MIGRATIONS
     from pipeline.review import record_review
 
     ref = resolve_referentiel()
@@ -98,12 +95,7 @@ def test_0003_goes_down_and_up_again_keeping_the_run(tmp_path: Path) -> None:
     store = ReviewStore(settings.db_url)
     rid = record_review(store, SAMPLE, run_review(SAMPLE, "M2", settings, ref), ref, settings).run_id
     before = store.review(rid)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", store.url)
-    with store.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0002")
+    store.downgrade("0002")
     with store.engine.connect() as c:
         assert c.execute(sa.text("SELECT count(*) FROM suggestions WHERE run_id = :r"), {"r": rid}).scalar() == 15
     store.migrate()

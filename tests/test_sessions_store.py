@@ -7,11 +7,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
 from pipeline.db.sessions import SessionStore
-from pipeline.db.store import MIGRATIONS, ReviewStore
+from pipeline.db.store import ReviewStore
 from pipeline.erasure import erase_dossier
 from pipeline.errors import StorageError
 from pipeline.referentiel import load_referentiel
@@ -64,12 +62,7 @@ def test_double_marking_moderation_and_erasure(db_url: str, tmp_path: Path) -> N
 def test_migration_0004_down_and_up(tmp_path: Path) -> None:
     store = ReviewStore(f"sqlite:///{tmp_path / 'm.db'}")
     SessionStore(store).create("S", "M1", REF.ref, False, "a")
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", store.url)
-    with store.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0003")
+    store.downgrade("0003")
     assert "exam_sessions" not in sa.inspect(store.engine).get_table_names()
     store.migrate()
     assert {"exam_sessions", "session_members", "session_assignments", "session_moderations"} <= set(

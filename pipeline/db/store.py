@@ -92,6 +92,13 @@ class ReviewStore:
     def migrate(self, revision: str = "head") -> None:
         if revision == "head" and self._revision() == head_revision():
             return  # up to date: alembic (half a second of imports) is not loaded
+        self._alembic("upgrade", revision)
+
+    def downgrade(self, revision: str) -> None:
+        """Take the schema back to `revision` (the way back from an upgrade; the migration tests use it)."""
+        self._alembic("downgrade", revision)
+
+    def _alembic(self, action: str, revision: str) -> None:
         from alembic import command
         from alembic.config import Config
 
@@ -100,7 +107,7 @@ class ReviewStore:
         cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
         with self.engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, revision)
+            getattr(command, action)(cfg, revision)
 
     def _revision(self) -> str | None:
         """The database's migration (alembic_version), None before the first one."""

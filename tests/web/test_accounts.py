@@ -7,11 +7,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
 from pipeline.db.accounts import AccountStore, SessionRow
-from pipeline.db.store import MIGRATIONS, ReviewStore
+from pipeline.db.store import ReviewStore
 from pipeline.errors import StorageError
 from pipeline.web.security import LoginLimiter
 
@@ -27,12 +25,7 @@ def test_migration_0002_up_and_down(tmp_path: Path) -> None:
     store = ReviewStore(f"sqlite:///{tmp_path / 'db.sqlite'}")
     tables = set(sa.inspect(store.engine).get_table_names())
     assert {"users", "groups", "memberships", "sessions", "jobs", "dossiers", "runs"} <= tables
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", store.url)
-    with store.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0001")
+    store.downgrade("0001")
     tables = set(sa.inspect(store.engine).get_table_names())
     assert "users" not in tables and "jobs" not in tables and "dossiers" in tables
     store.migrate()
