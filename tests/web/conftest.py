@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,16 +91,14 @@ class LiveServer:
     url: str
 
 
-@pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[LiveServer]:
-    """The application served by uvicorn on a free loopback port, in a thread."""
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """`app` served by uvicorn on a free loopback port, in a thread, as `serve` runs it (forwarded
+    headers are the application's business); yields its URL, stops the server on exit."""
     import uvicorn
 
-    app = create_app(web_settings(tmp_path), WebOptions())
     port = free_port()
-    config = uvicorn.Config(  # as `serve` runs it: forwarded headers are the application's business
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", proxy_headers=False
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", proxy_headers=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -108,7 +107,17 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
-    yield LiveServer(app=app, url=f"http://127.0.0.1:{port}")
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """The application served by uvicorn on a free loopback port, in a thread."""
+    app = create_app(web_settings(tmp_path), WebOptions())
+    with serving(app) as url:
+        yield LiveServer(app=app, url=url)
     app.state.web.jobs.shutdown()

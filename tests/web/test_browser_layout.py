@@ -9,8 +9,6 @@ never downloads anything. Screenshots in test-output/web/layout-*.png.
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +17,7 @@ import pytest
 from fastapi import FastAPI
 
 from pipeline.web import pages_img
-from tests.web.conftest import free_port
+from tests.web.conftest import serving
 from tests.web.helpers import OUTPUT, PASSWORD, SAMPLES, web_settings
 from tests.web.test_browser import CHROMIUM, browser
 
@@ -45,8 +43,6 @@ class Site:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """One server for the module: an admin, an assessor with a reviewed PDF (with manipulation), a
     trainer and a candidate of one group with a self-check draft."""
-    import uvicorn
-
     from pipeline.review import review_and_record  # noqa: F401  # imported early: the first request stays fast
     from pipeline.web import WebOptions, create_app
     from tests.web.helpers import finished_run, login, upload
@@ -72,20 +68,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         job = upload(carla, csrf, SAMPLES / "m1_agence_faible" / "m1_agence_faible.docx", "M1")
         ids["draft"] = finished_run(app, carla, job)
 
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", proxy_headers=False)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield Site(url=f"http://127.0.0.1:{port}", app=app, ids=ids)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as url:
+        yield Site(url=url, app=app, ids=ids)
     app.state.web.jobs.shutdown()
 
 
