@@ -107,7 +107,9 @@ def prepare_rendition(settings: Settings, sha256: str, docx: Path) -> None:
 def _convert(command: str, docx: Path, pdf: Path) -> str:
     """Convert with a profile of its own (two conversions at once would share one otherwise); the
     file is copied under a fixed name first. Returns '' on success, else what went wrong."""
-    with tempfile.TemporaryDirectory(prefix="dr-soffice-") as tmp:
+    # a conversion still running when the process exits (a daemon thread) may write into its profile
+    # while the folder is removed: that cleanup may fail without a traceback at exit
+    with tempfile.TemporaryDirectory(prefix="dr-soffice-", ignore_cleanup_errors=True) as tmp:
         source = Path(tmp) / "dossier.docx"
         shutil.copyfile(docx, source)
         profile = (Path(tmp) / "profile").as_uri()
