@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from pipeline.db.models import AuditRow
+from pipeline.db.models import AuditRow, ReferentielRow
 from pipeline.db.store import ReviewStore
 from pipeline.referentiel import load_referentiel
 from pipeline.review import ReviewOutcome, record_review, run_review
@@ -112,3 +112,37 @@ def test_finalize_racing_twelve_decisions(db_url: str, tmp_path: Path, processes
     how = "processes" if processes else "threads"
     print(f"\n{store.engine.dialect.name} {how}: {counted} decisions counted, {refused} refused")
     assert counted + refused == RACERS * len(delays)
+
+
+def test_first_runs_stored_at_once_share_one_referentiel(db_url: str, tmp_path: Path) -> None:  # noqa: F811
+    """Two session workers finishing their first reviews together both store the referentiel
+    snapshot (found in CI: the second failed on its unique key and the dossier had no run)."""
+    settings = Settings(data_dir=tmp_path / "data", embedder="hashing", database_url=db_url)
+    settings.ensure_dirs()
+    ReviewStore(db_url).engine.dispose()  # migrated once; the racers start on a ready schema
+    outcome = run_review(SAMPLE, "M2", settings, REF)
+    writers = 6
+    start, results = threading.Barrier(writers), queue.Queue[str]()
+
+    def store_run() -> None:
+        store = ReviewStore(db_url, migrate=False)
+        again = dataclasses.replace(outcome, review=outcome.review.model_copy(update={"run_id": uuid.uuid4().hex}))
+        start.wait()
+        try:
+            results.put(record_review(store, SAMPLE, again, REF, settings).run_id)
+        except Exception as e:  # reported to the test, which fails on it
+            results.put(f"error: {type(e).__name__}: {e}")
+        finally:
+            store.engine.dispose()
+
+    threads = [threading.Thread(target=store_run) for _ in range(writers)]
+    for t in threads:
+        t.start()
+    got = [results.get(timeout=120) for _ in threads]
+    for t in threads:
+        t.join(timeout=60)
+    assert not [g for g in got if g.startswith("error")], got
+    store = ReviewStore(db_url, migrate=False)
+    assert {store.referentiel(rid).snapshot_hash for rid in got} == {REF.snapshot_hash}
+    with store.session() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(ReferentielRow)) == 1

@@ -20,7 +20,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from pipeline.db.models import AuditRow, Base, DossierRow, new_id, now
+from pipeline.db.models import AuditRow, Base, DossierRow, insert_absent, new_id, now
 from pipeline.errors import StorageError
 
 Role = Literal["admin", "assessor", "trainer", "candidate"]
@@ -285,8 +285,7 @@ class AccountStore:
                     f"« {user.username} » est {ROLE_LABELS[user.role]} : seuls les formateurs et les candidats "
                     "appartiennent à un groupe.",
                 )
-            if s.get(MembershipRow, (group_id, user_id)) is None:
-                s.add(MembershipRow(group_id=group_id, user_id=user_id))
+            if insert_absent(s, MembershipRow, group_id=group_id, user_id=user_id):
                 s.add(AuditRow(actor=actor, action="member_add", detail=f"{user.username} → {group.name}"))
 
     def remove_member(self, group_id: str, user_id: str, actor: str = "cli") -> None:

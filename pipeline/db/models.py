@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 
 def new_id() -> str:
@@ -19,6 +20,23 @@ def now() -> dt.datetime:
 
 class Base(DeclarativeBase):
     pass
+
+
+def insert_absent(s: Session, model: type[Base], **values: Any) -> bool:
+    """Insert a row unless one with the same key exists; True when this call inserted it.
+
+    One statement (INSERT … ON CONFLICT DO NOTHING), so two writers storing the same row at
+    once (two workers' first runs with one referentiel) both succeed where a read-then-insert
+    lets the second fail on the unique key."""
+    from sqlalchemy import CursorResult
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = s.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):  # pragma: no cover - the store runs on these two only
+        raise ValueError(f"unsupported database: {dialect}")
+    dml = postgresql if dialect == "postgresql" else sqlite
+    result = s.execute(dml.insert(model).values(**values).on_conflict_do_nothing())
+    return isinstance(result, CursorResult) and result.rowcount > 0
 
 
 class DossierRow(Base):

@@ -21,7 +21,18 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pipeline.db.models import AuditRow, Base, DecisionRow, DossierRow, GridRow, ReferentielRow, RunRow, new_id, now
+from pipeline.db.models import (
+    AuditRow,
+    Base,
+    DecisionRow,
+    DossierRow,
+    GridRow,
+    ReferentielRow,
+    RunRow,
+    insert_absent,
+    new_id,
+    now,
+)
 from pipeline.errors import StorageError
 from pipeline.referentiel import Referentiel, referentiel_from_snapshot
 from pipeline.types import Dossier, Review
@@ -156,8 +167,7 @@ class ReviewStore:
         """Store a finished review (once, as the `Review` model) with the referentiel it was made with."""
         p = review.provenance
         with self.session.begin() as s:
-            if s.get(ReferentielRow, ref.snapshot_hash) is None:
-                s.add(ReferentielRow(hash=ref.snapshot_hash, ref=ref.ref, data=ref.snapshot))
+            insert_absent(s, ReferentielRow, hash=ref.snapshot_hash, ref=ref.ref, data=ref.snapshot, stored_at=now())
             run = RunRow(
                 id=review.run_id,
                 dossier_id=dossier_id,
