@@ -6,11 +6,13 @@ A ReviewError becomes its French message on stderr and exit status 2, never a tr
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import shlex
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -47,6 +49,18 @@ log = logging.getLogger("dossier_review")
 F = TypeVar("F", bound=Callable[..., Any])
 
 DataDirOpt = typer.Option(None, "--data-dir", help="Dossier des données (index, caches, base).")
+
+
+@contextmanager
+def loading() -> Iterator[None]:
+    """Import a command's stack with the cyclic collector paused (see pipeline/__main__.py)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _settings(data_dir: Path | None, **overrides: Any) -> Settings:
@@ -312,10 +326,13 @@ def review(
     data_dir: Path | None = DataDirOpt,
 ) -> None:
     """Analyse un dossier : preuves citées, manques et niveau suggéré pour chaque critère du module."""
-    from rich.progress import Progress as Bar
+    with loading():
+        from rich.progress import Progress as Bar
 
-    from pipeline.reports.review_doc import review_json, review_markdown
-    from pipeline.review import record_review, run_review
+        from pipeline.db.store import ReviewStore
+        from pipeline.reports.review_doc import review_json, review_markdown
+        from pipeline.review import record_review, run_review
+        from pipeline.settings import Settings  # noqa: F401  (loaded with the rest: _settings uses it)
 
     if backend not in (None, "offline", "openai"):
         raise ReviewError(f"unknown backend {backend}", f"Moteur inconnu « {backend} » : offline ou openai.")
@@ -331,8 +348,6 @@ def review(
     result = outcome.review
     data = review_json(result, ref)
     if store_run:
-        from pipeline.db.store import ReviewStore
-
         recorded = record_review(
             ReviewStore(settings.db_url), file, outcome, ref, settings, actor=assessor or "cli", candidate_ref=candidate
         )

@@ -49,8 +49,8 @@ def imported_modules(*args: str, env: dict[str, str] | None = None, expect: str 
     """Modules imported by `dossier-review ARGS` in a fresh interpreter (from `-X importtime`)."""
     if SCRIPT.exists():
         cmd = [sys.executable, "-X", "importtime", str(SCRIPT), *args]
-    else:  # not installed as a script: the same entry point (pyproject: pipeline.cli:app)
-        cmd = [sys.executable, "-X", "importtime", "-c", "from pipeline.cli import app; app()", *args]
+    else:  # not installed as a script: the same entry point (pyproject: pipeline.__main__:main)
+        cmd = [sys.executable, "-X", "importtime", "-c", "from pipeline.__main__ import main; main()", *args]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False, env=env)
     assert done.returncode == 0, done.stdout + done.stderr[-3000:]
     assert expect in done.stdout, done.stdout
