@@ -127,7 +127,7 @@ def bench_retrieval(runs: int) -> None:
 
 
 SCRIPT = Path(sys.executable).with_name("dossier-review")
-_COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-c", "from pipeline.cli import app; app()"]
+_COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-c", "from pipeline.__main__ import main; main()"]
 
 
 def _child(cmd: list[str]) -> tuple[float, float, str]:
@@ -195,8 +195,10 @@ print(json.dumps({"parse_s": parse[0], "parse_cpu": parse[1], "load_s": load, "e
 # `dossier-review review` as the console script runs it, with run_review's own wall and CPU time
 # written to a file (the overhead is the rest: start-up, referentiel, storing the run, output).
 _REVIEW_CHILD = """
-import json, resource, sys, time
+import gc, json, resource, sys, time
+gc.disable()  # as the console script and cli.loading() load the stack
 import pipeline.review as review
+gc.enable()
 
 def cpu():
     r = resource.getrusage(resource.RUSAGE_SELF)
@@ -213,9 +215,9 @@ def timed(*args, **kwargs):
     return outcome
 
 review.run_review = timed
-from pipeline.cli import app
+from pipeline.__main__ import main
 sys.argv[0] = "dossier-review"
-app()
+main()
 """
 
 
