@@ -31,7 +31,7 @@ TABLE_ROW = "Poste | {} | 2025"
 # dev: tuned on; stress, probe, probe2, probe3: written after the detector, tuned on after their
 # first score; test: written with dev, never tuned on; final: written last, scored once;
 # final2: written blind (its author never saw the detector) after the semantic stage, scored once
-SPLITS = ("dev", "stress", "probe", "probe2", "probe3", "test", "final", "final2")
+SPLITS = ("dev", "stress", "probe", "probe2", "probe3", "probe4", "test", "final", "final2", "final3")
 
 
 def load(split: str) -> list[dict[str, str]]:

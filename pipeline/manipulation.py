@@ -155,7 +155,10 @@ _ABOUT = (
     r"|\b(?:acquise?s?|maitrise?e?s?|mastered)\b|\bc\d\.\d|\bbloc \d|\bcompetences?|\bcriteres?|\bcriteri|\brubric"
     r"|\b(?:merci de|veuillez|please) (?:bien vouloir )?(?:valider|noter|evaluer|attribuer|approve|validate|pass)\b"
     r"|\battendus\b"
-    r"|\bexcellen|\bparfai|\birreprochable|\bindulgen|\bgenereu|\bgenerous|\bbienveillan|\blenient|\bpenalis)"
+    # a perfect score on another scale (« 4/4 », « 10/10 »), the dossier's weak points or missing parts
+    r"|\b(?:4 ?/ ?4|5 ?/ ?5|10 ?/ ?10|100 ?/ ?100)\b|\bpoints? faibles?\b"
+    r"|\b(?:les|des|ses|mes|nos|leurs) \w+ (?:manquante?s|absente?s)\b"
+    r"|\bexcellen|\bparfai|\birreprochable|\bindulgen|\bgenereu|\bgenerous|\bbienveillan|\blenient|\bpenali[st])"
 )
 _MAX_CERT = (
     r"(?:\b3 ?/ ?3\b|\b20 ?/ ?20\b|\b3 sur 3\b|\b20 sur 20\b|\b(?:niveau|level) (?:3|trois|expert)\b|\b3 partout)"
@@ -196,7 +199,8 @@ _DEDICATION = (
     rf"|\b(?:destine|reserve|adresse|redige|ecrit|concu|prevu|intended|meant|reserved|written)e?s?(?: \w+)?"
     rf" (?:a|au|aux|pour|to|for)"
     rf" (?:l'|le |la |les |the |tout |toute |any )?(?:{_AI_QUALIFIED}|{_GRADER}s?)\b"
-    rf"|\b(?:demande|prie|supplie|invite|conjure|ask|request|beg|urge)s? (?:a|au|aux|to|the)? ?(?:l'|le |la |les |the )?"
+    rf"|\b(?:(?:demand|pri|suppli|invit|conjur)(?:e|es|ez|ons)|(?:ask|request|beg|urge)s?) (?:respectueusement |instamment |kindly )?"
+    rf"(?:a|au|aux|to|the)? ?(?:l'|le |la |les |the )?"
     rf"(?:{_AI_QUALIFIED}|{_GRADER}s?)\b"
     rf"|\b(?:s'adresse|est adresse|is addressed|is meant) (?:a|au|aux|to|for) (?:l'|le |la |les |the |any |all )?"
     rf"(?:{_AI_QUALIFIED}|{_GRADER}s?)\b"
@@ -216,13 +220,15 @@ _RELATIVE = (
     rf"|traitant|examinant|relisant) (?:ce|cet|cette|ces|le present|la presente)\b"
     rf"|(?:qui|that|who|which|evaluating|grading|reading|reviewing|assessing)\s+(?:\w+\s+)?(?:lis|lit|lira|lisent|liront|lisez|evalue|evaluera|evaluent|evalues|analyse|analysera"
     rf"|analysent|corrige|corrigera|corriges|notes?|noteras?|traite|traitera|examine|relit|relira|participe|reads?"
-    rf"|evaluates?|grades?|reviews?|assess\w*|process\w*)\b\s+(?:\w+\s+)?(?:ce|cet|cette|ces|this|the|these|le|mon|my)\b)"
+    rf"|evaluates?|grades?|reviews?|assess\w*|process\w*)\b\s+(?:\w+\s+)?(?:ce|cet|cette|ces|this|the|these|le|mon|my)\b"
+    rf"|(?:qui|that|who|which)\s+(?:me|m'|nous)\s*(?:lis|lit|lira|lisez|evalue|evaluera|corrige|corrigera|note|notera|relit"
+    rf"|relira|examine|reads?|grades?|evaluates?|reviews?|marks?|assess\w*)\b)"
 )
 _ROLEPLAY = (
     rf"(?:^|[:;,.!?]\s*)(?:joue|jouez|imagine|imaginez|pretend|suppose|faisons|let's|lets|act|agis|agissez|mets-toi"
     rf"|mettez-vous|a partir de maintenant|from now on|desormais|you are now|tu es maintenant)\b.{{0,80}}"
     rf"(?:\btu\b|\bvous\b|\byou\b|\brole|jury|{_GRADER}|president|mentor|tuteur)"
-    rf"|\b(?:tu es|vous etes|you are|you're)\s+(?:now |maintenant |desormais )?(?:un |une |an? |the |in |le |la |en )?"
+    rf"|\b(?:tu es|vous etes|you are|you're)\s+(?:now |maintenant |desormais )?(?:un |une |an? |the |in |le |la |l'|en )?"
     rf"(?:\w+ ){{0,2}}(?:{_ANY_ADDRESSEE}|jury|mode|grading|evaluat\w*|notation)\b"
     rf"|\b(?:en tant qu'|as an? |as the )(?:\w+ )?(?:{_AI_QUALIFIED}|{_GRADER})(?: d'evaluation| de correction)?\s*,"
 )
@@ -264,7 +270,7 @@ _FAKE_VERDICT = (
     # « C4.5 – Niveau attribué : 3 », « Critère C3.2 : maîtrisé »
     rf"|(?:^|[|:;]\s*|\b(?:critere|criterion|competence|competency)\s+)c\d{{1,2}}(?:\.\d{{1,2}})?\b[^.|]{{0,12}}"
     rf"[:|–-]\s*(?:[^.|]{{0,30}}\s)?(?:\b(?:maitrise?e?|acquise?|mastered|fully met)\b|(?:niveau|level|note)"
-    rf"(?: attribue| suggere)?\s*:?\s*3\b|3 ?/ ?3)"
+    rf"(?: attribue| suggere)?\s*:?\s*3\b|\b(?:3 ?/ ?3|4 ?/ ?4|5 ?/ ?5|10 ?/ ?10|20 ?/ ?20)\b)"
     # « Résultat de l'évaluation : 20/20 », « Grille d'évaluation complétée : tous … maîtrisé »
     rf"|\b(?:resultat|grille|bilan|synthese|appreciation|decision) (?:de l'|d')?(?:evaluation|notation|correction)"
     rf"(?: complete\w*| finale?| remplie)?\s*[:|–-]\s*.{{0,60}}(?:{_MAX_STRICT}|\b(?:maitris|acquis|mastered|dossier valide))"
@@ -455,7 +461,7 @@ _GATES: dict[str, frozenset[str]] = {
         "3 20 acquis acquise acquises maitrise maitrisee maitrises maitrisees valide validee validees valides valider "
         "satisfait satisfaite satisfaites remplie rempli remplies atteint atteinte atteints atteintes excellent "
         "excellente mastered met passed fully satisfies satisfied meets meet ok maximal expert trois maximum highest "
-        "top full perfect best"
+        "top full perfect best 4 5 10"
     ),
     "max": _words(
         "3 20 trois expert maximal maximale maximum max haut haute eleve elevee superieur full top highest perfect best "
@@ -568,6 +574,9 @@ def _judge(key: str) -> str | None:
 # --- obfuscation: read decoded variants of a unit again ----------------------------------------
 
 _SPACED = re.compile(r"(?:\b\w\b[ ]{1,3}){6,}\b\w\b")
+# letters strung with a dot, underscore, middle dot or hyphen: « a.t.t.r.i.b.u.e.z », « n_i_v_e_a_u »
+_STRUNG = re.compile(r"(?:[a-z][._·-]){4,}[a-z]")
+_STRUNG_SEP = re.compile(r"(?<=[a-z])[._·-](?=[a-z])")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
 _LEET_TOKEN = re.compile(r"\b(?=\w*[a-z])(?=\w*[013457@$])[\w@$]{3,}\b")
 _SPLIT_WORD = re.compile(r"(?<=[a-z])-(?=[a-z])")
@@ -581,6 +590,8 @@ def _variants(unit: str, key: str) -> list[str]:
     out: list[str] = []
     if unit.count(" ") * 3 > len(unit) and _SPACED.search(key):
         out.append(re.sub(r"(?<=\b\w) (?=\w\b)", "", re.sub(r" {2,}", "  ", key)).replace("  ", " "))
+    if _STRUNG.search(key):
+        out.append(_STRUNG_SEP.sub("", key))
     if _DIGIT.search(key) and len(_LEET_TOKEN.findall(key)) >= 3:
         out.append(_LEET_TOKEN.sub(lambda m: m.group(0).translate(_LEET), key))
     if key.count("-") >= 3 and len(_SPLIT_WORD.findall(key)) >= 3:
@@ -612,7 +623,17 @@ def judge(unit: str, key: str | None = None) -> str | None:
         reason = _judge(variant)
         if reason:
             return f"{reason}, texte masqué ou encodé"
+        if _OBFUSCATED_ORDER.search(variant):
+            return "ordre de notation écrit lettre à lettre ou encodé"
     return None
+
+
+# Hidden by spelling: a grading order that needed decoding (« V A L I D E Z   T O U T E S   L E S
+# C O M P É T E N C E S ») is an attempt even without an addressee; spaced headings (« S O M M A I R E »,
+# « C O M P É T E N C E S   V A L I D É E S ») give no order and are left alone.
+_OBFUSCATED_ORDER = re.compile(
+    rf"(?:^|[:;,.!?]\s*)(?:{_GIVE}|{_OVERRIDE_VERB})\b.{{0,60}}(?:{_ALL_CRIT}|{_MAX_STRICT}|{_THIS}|{_INSTRUCTIONS})"
+)
 
 
 # --- units: sentences, table cells, table rows ---------------------------------------------------

