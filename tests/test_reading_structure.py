@@ -105,3 +105,32 @@ def test_docx_titles_typed_in_text_boxes_are_headings(tmp_path: Path) -> None:
     heads = [(b.text, b.level) for b in d.blocks if b.kind == "heading"]
     assert heads == [("REMERCIEMENTS", 1), ("Avant-propos", 1), ("1. Le marché", 1)]
     assert [b.section for b in d.blocks if b.text.startswith(BODY[0][:30])][:2] == [["REMERCIEMENTS"], ["Avant-propos"]]
+
+
+def requirements_pdf() -> bytes:
+    """A page-long requirements table (Word-like): a header row, then groups of rows, each group
+    opened by a bold label set alone across the table."""
+    pdf = Pdf()
+    c = text(72, 790, "II. Liste des exigences", size=14, font="F2")
+    c += text(72, 760, "Exigence", font="F2") + text(380, 760, "Priorité", font="F2") + text(470, 760, "Lot", font="F2")
+    y = 740.0
+    for group in ("Application mobile", "Serveur", "Base de données"):
+        c += text(72, y, group, font="F2")
+        y -= 18
+        for r in range(4):
+            c += text(72, y, f"{group} : exigence fonctionnelle {r + 1}") + text(380, y, str(5 - r)) + text(470, y, "1")
+            y -= 18
+    c += text(72, y - 20, "Les exigences de priorité 5 sont livrées dans le premier lot.")
+    pdf.page(c)
+    return pdf.bytes()
+
+
+def test_bold_group_rows_of_a_table_are_sub_headings(tmp_path: Path) -> None:
+    d = read(tmp_path, "exigences.pdf", requirements_pdf())
+    heads = [(b.text, b.level) for b in d.blocks if b.kind == "heading"]
+    assert heads[0][0] == "II. Liste des exigences"
+    assert [h for h, _ in heads[1:]] == ["Application mobile", "Serveur", "Base de données"]
+    assert all(level is not None and level > (heads[0][1] or 0) for _, level in heads[1:])
+    # quotes from the rows are located under their group, not all under the section
+    chunks = chunk_dossier(d)
+    assert any(c.section[-1] == "Serveur" and "Serveur : exigence fonctionnelle 2" in c.text for c in chunks)

@@ -515,6 +515,7 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
     at = -1  # index of the line in the document, as `_Later` counts them
     blocks: list[RawBlock] = []
     tail_row: Line | None = None  # the last line of the previous page, when it was a table row
+    bold_starts: set[int] = set()  # paragraphs whose first line is bold (table group labels are)
     for page_no, page in enumerate(pages, 1):
         lines = _carry_row_over(page.lines, tail_row, blocks, vocab)
         tail_row = lines[-1] if lines and lines[-1].is_row else None
@@ -581,12 +582,45 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
                 if cur is not None:
                     blocks.append(cur)
                 cur = RawBlock(kind=cast(BlockKind, kind), text=text, level=level, page=page_no)
+                if kind == "paragraph" and ln.bold:
+                    bold_starts.add(id(cur))
                 if kind == "table":
                     cur.rows = [[c.strip() for c in text.split(" | ")]]
             prev = ln
         if cur is not None:
             blocks.append(cur)
-    return _drop_toc_runs([b for b in blocks if b.text.strip()])
+    return _drop_toc_runs(_table_group_headings([b for b in blocks if b.text.strip()], bold_starts))
+
+
+_GROUP_LABEL = re.compile(r"^[A-ZÀ-Ý][^\d.,;:!?|]{2,58}$")
+
+
+def _table_group_headings(blocks: list[RawBlock], bold: set[int]) -> list[RawBlock]:
+    """A short bold label alone between two parts of a table is a group row set across the table
+    (« Client », « Serveur », « Bases de données » in a requirements table): a sub-heading of the
+    section, so that quotes from the rows under it are located there, not all under the section.
+    Not labels: captions and sources, figures, lines that are not bold (a cell wrapped out of its
+    row), and a text that comes back between rows (« Non stationnaire »: a column's value)."""
+    labels = [
+        i
+        for i, b in enumerate(blocks)
+        if b.kind == "paragraph"
+        and id(b) in bold
+        and 0 < i < len(blocks) - 1
+        and blocks[i - 1].kind == "table"
+        and blocks[i + 1].kind == "table"
+        and len(b.text.split()) <= 6
+        and _GROUP_LABEL.match(b.text.strip())
+        and not _CAPTION.match(b.text.strip())
+    ]
+    seen = Counter(blocks[i].text.strip().lower() for i in labels)
+    level = 0
+    for i, b in enumerate(blocks):
+        if b.kind == "heading":
+            level = b.level or level
+        elif i in labels and seen[b.text.strip().lower()] == 1:
+            b.kind, b.level = "heading", min(level + 1, 6)
+    return blocks
 
 
 def _carry_row_over(lines: list[Line], tail_row: Line | None, blocks: list[RawBlock], vocab: set[str]) -> list[Line]:
