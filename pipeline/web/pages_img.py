@@ -14,9 +14,13 @@ reader noted. Without LibreOffice the workspace shows the text only, and says so
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import io
 import logging
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -35,7 +39,22 @@ RENDITION_FAILED = "rendition.failed"
 SOFFICE_TIMEOUT_S = 180
 _renditions: dict[str, threading.Lock] = {}  # one conversion of a file at a time
 _renditions_lock = threading.Lock()
+_converting: set[subprocess.Popen[bytes]] = set()  # LibreOffice runs, each in a process group of its own
 log = logging.getLogger(__name__)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Kill a conversion with everything it started (`soffice` runs `soffice.bin`, which outlives
+    its parent when only that one is killed)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+@atexit.register
+def _stop_conversions() -> None:
+    """The server stops: conversions still running (daemon threads) are not left behind as orphans."""
+    for proc in list(_converting):
+        _stop(proc)
 
 
 class Box(BaseModel):
@@ -114,18 +133,24 @@ def _convert(command: str, docx: Path, pdf: Path) -> str:
         shutil.copyfile(docx, source)
         profile = (Path(tmp) / "profile").as_uri()
         args = [command, f"-env:UserInstallation={profile}", "--headless", "--norestore", "--nolockcheck"]
+        proc = subprocess.Popen(
+            [*args, "--convert-to", "pdf", "--outdir", tmp, str(source)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        _converting.add(proc)
         try:
-            proc = subprocess.run(
-                [*args, "--convert-to", "pdf", "--outdir", tmp, str(source)],
-                capture_output=True,
-                timeout=SOFFICE_TIMEOUT_S,
-                check=False,
-            )
+            _, stderr = proc.communicate(timeout=SOFFICE_TIMEOUT_S)
         except subprocess.TimeoutExpired:
+            _stop(proc)
+            proc.communicate()
             return f"no answer after {SOFFICE_TIMEOUT_S} s"
+        finally:
+            _converting.discard(proc)
         made = Path(tmp) / "dossier.pdf"
         if proc.returncode != 0 or not made.is_file():
-            return f"exit {proc.returncode}: {proc.stderr.decode('utf-8', 'replace')[-500:]}"
+            return f"exit {proc.returncode}: {stderr.decode('utf-8', 'replace')[-500:]}"
         tmp_pdf = pdf.with_suffix(".tmp")
         shutil.copyfile(made, tmp_pdf)
         tmp_pdf.replace(pdf)

@@ -4,6 +4,9 @@ page as boxes, the cache erased with the file; a DOCX through its LibreOffice re
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -77,3 +80,49 @@ def test_docx_without_libreoffice_or_a_failed_conversion_has_no_pages(
     failed = page_cache_dir(settings, sha) / pages_img.RENDITION_FAILED
     assert "cannot convert" in failed.read_text()  # not tried again for this file
     assert docx_rendition(settings, sha, DOCX) is None
+
+
+_EXITING_SERVER = """
+import sys, time
+from pathlib import Path
+from pipeline.settings import Settings
+from pipeline.web import pages_img
+
+fake, docx, data, started = sys.argv[1:5]
+pages_img.soffice = lambda: fake
+pages_img.prepare_rendition(Settings(data_dir=Path(data)), "0" * 64, Path(docx))
+while not Path(started).exists():
+    time.sleep(0.05)
+"""  # the conversion runs in a daemon thread; the process then ends, as a stopped server does
+
+
+def test_a_conversion_running_when_the_server_stops_leaves_no_process(tmp_path: Path) -> None:
+    """LibreOffice started for a page rendition is stopped with the server, with what it started
+    (`soffice` runs `soffice.bin`): nothing is left running as an orphan."""
+    started, pid_file = tmp_path / "started", tmp_path / "child.pid"
+    fake = tmp_path / "soffice"
+    # a launcher that starts a long-lived worker, as soffice starts soffice.bin, and waits for it
+    fake.write_text(f"#!/bin/sh\nsleep 300 &\necho $! > {pid_file}\ntouch {started}\nwait\n")
+    fake.chmod(0o755)
+    done = subprocess.run(
+        [sys.executable, "-c", _EXITING_SERVER, str(fake), str(DOCX), str(tmp_path / "data"), str(started)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    child = int(pid_file.read_text())
+    deadline = time.monotonic() + 10
+    while _running(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(child), "the conversion's worker outlived the server"
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a killed orphan waits for init to reap it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"
