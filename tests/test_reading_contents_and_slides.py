@@ -123,3 +123,26 @@ def test_a_deck_title_page_keeps_its_title_as_a_heading(tmp_path: Path) -> None:
         assert [h[1] for h in heads[1:]] == ["1. Présentation", "2. Les projets", "3. Le suivi"]
         first = next(b for b in d.blocks if b.kind != "heading")
         assert first.text.startswith("Étude de cas — module 2") and "Librairie" not in first.text
+
+
+def test_contents_at_the_end_without_a_title_line_are_not_content(tmp_path: Path) -> None:
+    """A report whose table of contents closes the document (common in French reports), drawn as a
+    Word table: a numeral in one cell, the entry, its dot leader and a '- 3 -' folio in the next;
+    its first entry is the contents' own ('SOMMAIRE ......... ii'), so no title line opens it."""
+    pdf = Pdf()
+    for title in SECTIONS:
+        c = text(72, 770, title, font="F2")
+        c += text(72, 750, f"Quelques repères sur la partie « {title[3:]} » :")
+        for k, item in enumerate(ITEMS[title]):
+            c += text(72, 730 - 16 * k, f"- {item}")
+        pdf.page(c)
+    c = text(72, 770, f"SOMMAIRE {'.' * 60} ii")
+    for i, title in enumerate(SECTIONS):
+        y = 740 - 20 * i
+        c += text(72, y, f"{'I' * (i + 1)}.") + text(110, y, f"{title[3:].upper()} {'.' * 50} - {i + 1} -")
+    pdf.page(c)
+    d = read(tmp_path, "sommaire-fin.pdf", pdf.bytes())
+    assert "...." not in d.text and "SOMMAIRE" not in d.text
+    assert not [b for b in d.blocks if b.page == len(SECTIONS) + 1]
+    for title in SECTIONS:
+        assert all(item in d.text for item in ITEMS[title])

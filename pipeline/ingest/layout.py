@@ -536,7 +536,7 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
             if contents is not None and contents.takes(ln, text, nxt, at):
                 continue
             contents = None
-            if _TOC_LEADER.search(text) and ln.heading_level is None:
+            if (_TOC_LEADER.search(text) or _TOC_DOTS.search(text)) and ln.heading_level is None:
                 continue
             gap = (prev.y - ln.y) if prev is not None else 0.0
             spacing = max(line_gap, (prev.size if prev is not None else body) * 1.25)
