@@ -229,6 +229,29 @@ def test_table_rows_keep_cells_apart_and_a_repeated_header_once(tmp_path: Path) 
     assert tables and tables[0].rows and tables[0].rows[0] == ["Action", "Responsable", "Échéance"]
 
 
+def test_a_number_cut_at_its_column_edge_is_one_number(tmp_path: Path) -> None:
+    """A financial table squeezed into narrow columns (Word wraps a token wider than its cell
+    anywhere): '20000' running up to the next column, then '00.0', is 2000000.0; values listed
+    one per line as wide as the column ('E/SIG', 'E/SIG') and a short line ('12' before '500')
+    stay apart. Helvetica 10 pt: a digit is 5.56 pt; the next column starts 10.8 pt (Word's two
+    cell margins) plus 1 pt after a full line."""
+    digit, size = 5.56, 10
+    col2 = 150.0
+    col3 = col2 + 5 * digit + 10.8 + 1  # '20000' fills column 2
+    col4 = col3 + 26.68 + 10.8 + 1  # 'E/SIG' fills column 3
+    pdf = Pdf()
+    c = text(72, 760, "Mois", size, "F2") + text(col2, 760, "CA", size, "F2") + text(col3, 760, "Code", size, "F2")
+    c += text(col4, 760, "Décision", size, "F2")
+    c += text(72, 740, "Janvier", size) + text(col2, 740, "20000", size) + text(col2, 728, "00.0", size)
+    c += text(col3, 740, "E/SIG", size) + text(col3, 728, "E/SIG", size) + text(col4, 740, "Retenu", size)
+    c += text(72, 710, "Février", size) + text(col2, 710, "12", size) + text(col2, 698, "500", size)
+    c += text(col3, 710, "E/SIT", size) + text(col4, 710, "Refusé", size)
+    pdf.page(c)
+    d = read(tmp_path, "chiffres.pdf", pdf.bytes())
+    assert "Janvier | 2000000.0 | E/SIG E/SIG | Retenu" in d.text, d.text
+    assert "Février | 12 500 | E/SIT | Refusé" in d.text, d.text
+
+
 # --- reviewer markup -----------------------------------------------------------------------------
 
 

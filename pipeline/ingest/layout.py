@@ -39,6 +39,7 @@ _DATE_LINE = re.compile(
     rf"^(?:(?:le\s+)?(?:\d{{1,2}}(?:er)?\s+)?{_MONTH}\s+(?:\d{{1,2}},?\s+)?\d{{4}}|\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}})$",
     re.I,
 )
+_CELL_MARGINS_PT = 10.8  # left + right margin of a Word table cell (0.19 cm each)
 _TOC_LEADER = re.compile(r"(?:\.{3,}|…{2,}|\s{2,})\s*\d{1,3}$")
 # a page number: figures, front-matter roman numerals, '- 8 -'
 _FOLIO = r"(?:-\s?)?(?:\d{1,3}|[ivx]{1,6}|[IVX]{2,6})(?:\s?-)?"
@@ -180,7 +181,10 @@ def assemble_rows(lines: list[Line]) -> list[Line]:
             continue
         frags = [
             Frag(
-                _join_cell_lines([u.text for u in cell]),
+                _join_cell_lines(
+                    [u.text for u in cell],
+                    [_full(u, cells[k + 1][0].x0) for u in cell] if k + 1 < len(cells) else None,
+                ),
                 cell[0].x0,
                 max(u.x1 for u in cell),
                 cells[0][0].y,
@@ -195,16 +199,36 @@ def assemble_rows(lines: list[Line]) -> list[Line]:
     return out
 
 
-def _join_cell_lines(parts: list[str]) -> str:
+def _full(u: Frag, next_cell_x0: float) -> bool:
+    """A cell's line running up to the next column. The next column's text starts the two cell
+    margins further (Word's default, 0.19 cm each side); a token cut at the edge leaves less than
+    about a third of a character more, a line broken at a space usually more ('2023-01-01' before
+    '00:00:00': 5 pt)."""
+    return next_cell_x0 - u.x1 <= _CELL_MARGINS_PT + 0.35 * max(u.size, 1.0)
+
+
+def _join_cell_lines(parts: list[str], full: list[bool] | None = None) -> str:
     """Lines of one table cell; a word cut at the cell's edge without a hyphen ('prestatair' + 'e')
-    is joined back when the whole is a French word and the cut piece is not."""
+    is joined back when the whole is a French word and the cut piece is not, and so is a token
+    that filled its line up to the next column when what follows does not (`full`: which lines run
+    to the next column; '20000' + '00.0', 'Opex_' + 'RnD' in a financial table squeezed into narrow
+    columns)."""
     out = parts[0] if parts else ""
-    for part in parts[1:]:
+    for n, part in enumerate(parts[1:]):
         left = re.search(r"(\w+)$", out)
         right = re.match(r"\w+", part)
         if re.search(r"\w-$", out):
             out = join_lines(out, part, set())  # a hyphenated cut: joined when the word is French
-        elif left and right and not is_word(left.group(1)) and is_word(left.group(1) + right.group(0)):
+        elif (left and right and not is_word(left.group(1)) and is_word(left.group(1) + right.group(0))) or (
+            full is not None
+            and full[n]
+            and " " not in parts[n].strip()  # one token running to the column's edge: it was cut
+            # lines as wide as the column one after the other are values, one per line ('E/SIG')
+            and not full[n + 1]
+            and (n == 0 or not full[n - 1])
+            and re.search(r"[\w.,:]$", out)
+            and re.match(r"[\w.,:]", part)
+        ):
             out += part
         else:
             out = f"{out} {part}"
