@@ -250,6 +250,12 @@ def test_a_number_cut_at_its_column_edge_is_one_number(tmp_path: Path) -> None:
     d = read(tmp_path, "chiffres.pdf", pdf.bytes())
     assert "Janvier | 2000000.0 | E/SIG E/SIG | Retenu" in d.text, d.text
     assert "Février | 12 500 | E/SIT | Refusé" in d.text, d.text
+    # a header broken at a space can leave as little room: two words, or a word and a year, stay two
+    from pipeline.ingest.layout import _join_cell_lines
+
+    assert _join_cell_lines(["Marge", "brute 2024"], [True, False]) == "Marge brute 2024"
+    assert _join_cell_lines(["d’affaires", "2024"], [True, False]) == "d’affaires 2024"
+    assert _join_cell_lines(["Opex_", "RnD"], [True, False]) == "Opex_RnD"
 
 
 # --- reviewer markup -----------------------------------------------------------------------------

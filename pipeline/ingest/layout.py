@@ -207,6 +207,15 @@ def _full(u: Frag, next_cell_x0: float) -> bool:
     return next_cell_x0 - u.x1 <= _CELL_MARGINS_PT + 0.35 * max(u.size, 1.0)
 
 
+def _cut_token(left: str, right: str) -> bool:
+    """The two pieces read as one token cut in two: figures on both sides ('20000' + '00.0'), or
+    letters on both sides that are not two words ('Opex_' + 'RnD', not 'Marge' + 'brute')."""
+    if re.search(r"[\d.,:]$", left) and re.match(r"[\d.,:]", right):
+        return True
+    a, b = re.search(r"[^\W\d]+$", left), re.match(r"[^\W\d]+", right)
+    return bool(a and b and not (is_word(a.group(0)) and is_word(b.group(0))))
+
+
 def _join_cell_lines(parts: list[str], full: list[bool] | None = None) -> str:
     """Lines of one table cell; a word cut at the cell's edge without a hyphen ('prestatair' + 'e')
     is joined back when the whole is a French word and the cut piece is not, and so is a token
@@ -226,8 +235,7 @@ def _join_cell_lines(parts: list[str], full: list[bool] | None = None) -> str:
             # lines as wide as the column one after the other are values, one per line ('E/SIG')
             and not full[n + 1]
             and (n == 0 or not full[n - 1])
-            and re.search(r"[\w.,:]$", out)
-            and re.match(r"[\w.,:]", part)
+            and _cut_token(out, part)
         ):
             out += part
         else:
