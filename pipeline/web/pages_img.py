@@ -50,9 +50,14 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
+_stopping = threading.Event()  # the process is exiting: a conversion killed now did not fail
+
+
 @atexit.register
 def _stop_conversions() -> None:
-    """The server stops: conversions still running (daemon threads) are not left behind as orphans."""
+    """The server stops: conversions still running (daemon threads) are not left behind as orphans,
+    and are not marked failed (the next start makes them again)."""
+    _stopping.set()
     for proc in list(_converting):
         _stop(proc)
 
@@ -103,6 +108,8 @@ def docx_rendition(settings: Settings, sha256: str, docx: Path) -> Path | None:
         error = _convert(command, docx, pdf)
         if not docx.is_file():  # erased while LibreOffice worked: leave nothing of it behind
             shutil.rmtree(folder, ignore_errors=True)
+            return None
+        if error and _stopping.is_set():
             return None
         if error:
             log.warning("LibreOffice could not convert %s: %s", sha256[:12], error)

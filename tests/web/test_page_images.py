@@ -93,6 +93,12 @@ pages_img.soffice = lambda: fake
 pages_img.prepare_rendition(Settings(data_dir=Path(data)), "0" * 64, Path(docx))
 while not Path(started).exists():
     time.sleep(0.05)
+if len(sys.argv) > 5:  # a server stopping on a signal: its exit handlers run while the thread still works
+    import threading
+    pages_img._stop_conversions()
+    for t in threading.enumerate():
+        if t.name == "rendition":
+            t.join(timeout=30)
 """  # the conversion runs in a daemon thread; the process then ends, as a stopped server does
 
 
@@ -104,19 +110,21 @@ def test_a_conversion_running_when_the_server_stops_leaves_no_process(tmp_path: 
     # a launcher that starts a long-lived worker, as soffice starts soffice.bin, and waits for it
     fake.write_text(f"#!/bin/sh\nsleep 300 &\necho $! > {pid_file}\ntouch {started}\nwait\n")
     fake.chmod(0o755)
-    done = subprocess.run(
-        [sys.executable, "-c", _EXITING_SERVER, str(fake), str(DOCX), str(tmp_path / "data"), str(started)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    child = int(pid_file.read_text())
-    deadline = time.monotonic() + 10
-    while _running(child) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not _running(child), "the conversion's worker outlived the server"
+    for how in ("exit", "exit handlers first"):
+        started.unlink(missing_ok=True)
+        args = [str(fake), str(DOCX), str(tmp_path / "data"), str(started)] + (["stop"] if how != "exit" else [])
+        done = subprocess.run(
+            [sys.executable, "-c", _EXITING_SERVER, *args], capture_output=True, text=True, timeout=120, check=False
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        child = int(pid_file.read_text())
+        deadline = time.monotonic() + 10
+        while _running(child) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _running(child), f"{how}: the conversion's worker outlived the server"
+        # stopped, not failed: the next start converts the file again
+        assert not list((tmp_path / "data").rglob(pages_img.RENDITION_FAILED)), how
+        assert "could not convert" not in done.stderr, how
 
 
 def _running(pid: int) -> bool:
