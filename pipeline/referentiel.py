@@ -156,6 +156,10 @@ class Vocabulary(_Strict):
     generic_sources: list[str] = Field(
         default_factory=list, description="Source words that name no source ('étude'): not quoted as examples."
     )
+    reasoning_patterns: list[str] = Field(
+        default_factory=list,
+        description="Regexes of an argued choice: alternatives weighed, scenarios, hypotheses, comparisons.",
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> Vocabulary:

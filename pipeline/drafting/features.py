@@ -29,6 +29,7 @@ FEATURES = [
     "evidence_figures",
     "doc_figures",
     "doc_sources",
+    "doc_reasoning",
 ]
 SIGNALS = ("figures", "dates", "sources", "methods")
 
@@ -46,6 +47,9 @@ MAX_SUPPORT_PASSAGES = 4
 MAX_EVIDENCE_FIGURES = 6
 MAX_FIGURES_PER_KCHAR = 10.0
 MAX_SOURCES_PER_KCHAR = 5.0
+# Share of the retrieved sentences that weigh options, scenarios or hypotheses, beyond which more is
+# not more (a third of the sentences)
+MAX_REASONING_SHARE = 0.33
 # Evidence weighting: what announces content rather than holds it (chosen on dev, README).
 ROADMAP_WEIGHT = 0.5
 LEAD_IN_WEIGHT = 0.6
@@ -66,6 +70,7 @@ class SignalPatterns:
     methods: re.Pattern[str]
     roadmap: re.Pattern[str] | None
     frame_sections: re.Pattern[str] | None
+    reasoning: re.Pattern[str] | None = None
 
     def found(self, text: str) -> dict[str, bool]:
         return {k: bool(getattr(self, k).search(text)) for k in SIGNALS}
@@ -98,6 +103,9 @@ def _compile(vocabulary: Vocabulary) -> SignalPatterns:
         if vocabulary.roadmap_patterns
         else None,
         frame_sections=re.compile(rf"^(?:{_words(frames)})\b", re.I) if frames else None,
+        reasoning=re.compile(rf"\b(?:{_words(vocabulary.reasoning_patterns)})\b", re.I)
+        if vocabulary.reasoning_patterns
+        else None,
     )
 
 
@@ -200,6 +208,11 @@ def add_dossier_features(ref: Referentiel, hits: dict[str, list[Hit]], per: dict
     kchars = max(len(corpus) / 1000, 1.0)
     doc_figures = min(len(patterns.figures.findall(corpus)) / kchars, MAX_FIGURES_PER_KCHAR) / MAX_FIGURES_PER_KCHAR
     doc_sources = min(len(patterns.sources.findall(corpus)) / kchars, MAX_SOURCES_PER_KCHAR) / MAX_SOURCES_PER_KCHAR
+    doc_reasoning = 0.0
+    if patterns.reasoning is not None:
+        said = [s for k in sorted(seen) for s in sentences(seen[k])]
+        share = sum(1 for s in said if patterns.reasoning.search(s)) / max(len(said), 1)
+        doc_reasoning = min(share, MAX_REASONING_SHARE) / MAX_REASONING_SHARE
     mean_top3 = sum(f.values["dense_top3"] for f in per.values()) / max(len(per), 1)
     for f in per.values():
         top = [c.text for c in f.candidates[:TOP_PASSAGES]]
@@ -208,3 +221,4 @@ def add_dossier_features(ref: Referentiel, hits: dict[str, list[Hit]], per: dict
         f.values["evidence_figures"] = min(figures, MAX_EVIDENCE_FIGURES) / MAX_EVIDENCE_FIGURES
         f.values["doc_figures"] = doc_figures
         f.values["doc_sources"] = doc_sources
+        f.values["doc_reasoning"] = doc_reasoning
