@@ -413,7 +413,14 @@ def test_a_worker_killed_in_the_middle_of_a_session_job(tmp_path: Path, pg_datab
                 seen.setdefault(p, now)
             return any(now - seen[p] > 1.5 for p in reviews)
 
-        _until(w1_mid_review, 300, "a review in the first worker", every=0.3)
+        try:
+            _until(w1_mid_review, 300, "a review in the first worker", every=0.3)
+        except AssertionError as e:  # say why: what each worker wrote, and where the jobs are
+            with store.session() as s:
+                jobs = s.execute(select(JobRow.status, JobRow.step, JobRow.error)).all()
+            logs = {n: (tmp_path / f"{n}.log").read_text()[-3000:] for n in workers}
+            codes = [w.poll() for w in workers.values()]
+            raise AssertionError(f"{e}; jobs {jobs}; exit codes {codes}; logs {logs}") from e
         with store.session() as s:
             running = set(s.scalars(select(JobRow.id).where(JobRow.status == "running")))
             member_jobs = set(s.scalars(select(SessionMemberRow.job_id).where(SessionMemberRow.session_id == sid)))

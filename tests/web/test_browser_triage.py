@@ -50,9 +50,26 @@ def test_comment_bank_and_gaps_as_a_comment(browser: Browser, site: Site, width:
     pg.context.close()
 
 
+def _mixed_confidence(site: Site, run_id: str) -> None:
+    """Give the stored suggestions confidences on both sides of the threshold, as a real dossier
+    read with the real model does (the web tests' hashing embedder gives every criterion the same
+    confidence): this test is about the triage, not about the level model."""
+    from pipeline.db.models import RunRow
+
+    with site.app.state.web.store.session.begin() as s:
+        row = s.get(RunRow, run_id)
+        assert row is not None and row.review is not None
+        review = dict(row.review)
+        review["criteria"] = [
+            {**c, "confidence": 0.55 + 0.02 * i if i % 3 else 0.93} for i, c in enumerate(review["criteria"])
+        ]
+        row.review = review
+
+
 def test_doubtful_first_then_accept_the_confident_ones_together(browser: Browser, site: Site) -> None:
-    pg = open_as(browser, site, "alice", 1366)
     run_id = site.ids["run"]
+    _mixed_confidence(site, run_id)
+    pg = open_as(browser, site, "alice", 1366)
     pg.goto(site.url + "/runs/" + run_id)
     pg.wait_for_selector(".crit.active")
     cards = pg.locator(".crit")

@@ -78,7 +78,7 @@ def test_session_upload_assign_and_exports(site: Site) -> None:
     status = root.get(f"/api/v1/sessions/{sid}").json()
     assert status["session"] == "MDC juin 2027" and status["module"] == "M2" and not status["running"]
     by_name = {d["candidate"]: d for d in status["dossiers"]}
-    assert by_name["Amélie Roux"]["run_id"] and by_name["Bruno Lefèvre"]["run_id"]
+    assert by_name["Amélie Roux"]["run_id"] and by_name["Bruno Lefèvre"]["run_id"], status["dossiers"]
     assert by_name["Karim Cassé"]["status"] == "erreur" and by_name["Karim Cassé"]["error"]
     page = root.get(f"/sessions/{sid}").text
     assert "Karim Cassé" in page and "à affecter" in page
