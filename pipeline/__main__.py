@@ -4,10 +4,10 @@ A command imports thousands of module-level objects (typer and rich, then chroma
 numpy…) that live until the process ends. Left to itself the cyclic collector scans them again
 and again while they load, and once more, one by one, when the interpreter exits: about half a
 second of a warm `review`, more than its own pipeline. So the collector is paused while the
-command line loads, commands load their stack inside `cli.loading()` (paused as well, then the
-loaded objects are frozen out of later collections), and at exit everything still alive is
-frozen instead of collected. Memory is unchanged: the collector only ever runs for cycles, and
-a frozen object is freed by the operating system with the process.
+command line loads, commands load their stack inside `cli.loading()` (paused as well, and running
+again for the command's own work), and at exit everything still alive is frozen instead of
+collected. Memory is unchanged: the collector only ever runs for cycles, and what is frozen at
+exit is freed by the operating system with the process.
 """
 
 from __future__ import annotations

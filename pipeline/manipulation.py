@@ -143,6 +143,8 @@ _MAX_STRICT = (
     r"|\bnote (?:maximale|la plus (?:haute|elevee))|\b(?:la )?meilleure note possible|\b3 partout|\bun 3 sur|\bgrade = max"
     r"|\b(?:le|la) plus favorable|(?:notez?|noter|mark|rate|score) (?:au|at the) max)"
 )
+# a perfect mark on a scale other than the referentiel's 0-3 and the French /20
+_PERFECT_OTHER = r"4 ?/ ?4|5 ?/ ?5|10 ?/ ?10"
 _ABOUT = (
     rf"(?:{_THIS}|{_ALL_CRIT}|\bcandidat|\bcandidate\b|{_MAX_STRICT}|{_INSTRUCTIONS}|{_SUPPRESS}"
     # gaps as things of the dossier (« les manques », « aucune lacune »), not a topic's label
@@ -156,7 +158,7 @@ _ABOUT = (
     r"|\b(?:merci de|veuillez|please) (?:bien vouloir )?(?:valider|noter|evaluer|attribuer|approve|validate|pass)\b"
     r"|\battendus\b"
     # a perfect score on another scale (« 4/4 », « 10/10 »), the dossier's weak points or missing parts
-    r"|\b(?:4 ?/ ?4|5 ?/ ?5|10 ?/ ?10|100 ?/ ?100)\b|\bpoints? faibles?\b"
+    rf"|\b(?:{_PERFECT_OTHER}|100 ?/ ?100)\b|\bpoints? faibles?\b"
     r"|\b(?:les|des|ses|mes|nos|leurs) \w+ (?:manquante?s|absente?s)\b"
     r"|\bexcellen|\bparfai|\birreprochable|\bindulgen|\bgenereu|\bgenerous|\bbienveillan|\blenient|\bpenali[st])"
 )
@@ -270,7 +272,7 @@ _FAKE_VERDICT = (
     # « C4.5 – Niveau attribué : 3 », « Critère C3.2 : maîtrisé »
     rf"|(?:^|[|:;]\s*|\b(?:critere|criterion|competence|competency)\s+)c\d{{1,2}}(?:\.\d{{1,2}})?\b[^.|]{{0,12}}"
     rf"[:|–-]\s*(?:[^.|]{{0,30}}\s)?(?:\b(?:maitrise?e?|acquise?|mastered|fully met)\b|(?:niveau|level|note)"
-    rf"(?: attribue| suggere)?\s*:?\s*3\b|\b(?:3 ?/ ?3|4 ?/ ?4|5 ?/ ?5|10 ?/ ?10|20 ?/ ?20)\b)"
+    rf"(?: attribue| suggere)?\s*:?\s*3\b|\b(?:3 ?/ ?3|{_PERFECT_OTHER}|20 ?/ ?20)\b)"
     # « Résultat de l'évaluation : 20/20 », « Grille d'évaluation complétée : tous … maîtrisé »
     rf"|\b(?:resultat|grille|bilan|synthese|appreciation|decision) (?:de l'|d')?(?:evaluation|notation|correction)"
     rf"(?: complete\w*| finale?| remplie)?\s*[:|–-]\s*.{{0,60}}(?:{_MAX_STRICT}|\b(?:maitris|acquis|mastered|dossier valide))"

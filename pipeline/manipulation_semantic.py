@@ -137,6 +137,11 @@ def sized(text: str) -> bool:
     return MIN_UNIT_CHARS <= len(text) <= MAX_UNIT_CHARS
 
 
+def read_by_stage(text: str) -> bool:
+    """A unit of a dossier the stage embeds and judges (`candidates`' default): sized and readable."""
+    return sized(text) and readable(text)
+
+
 def sentence_like(text: str) -> bool:
     tokens = text.split()
     code = sum(1 for t in tokens if _CODE_TOKEN.search(t))

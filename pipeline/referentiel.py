@@ -169,11 +169,12 @@ class Vocabulary(_Strict):
         for key in ("figures", "dates", "sources", "methods", "tables"):
             if key not in self.signal_labels:
                 raise ValueError(f"signal_labels: no label for {key!r}")
-        for rx in self.roadmap_patterns:
-            try:
-                re.compile(rx)
-            except re.error as e:
-                raise ValueError(f"roadmap_patterns: invalid regex {rx!r}: {e}") from e
+        for field_name in ("roadmap_patterns", "reasoning_patterns"):
+            for rx in getattr(self, field_name):
+                try:
+                    re.compile(rx)
+                except re.error as e:
+                    raise ValueError(f"{field_name}: invalid regex {rx!r}: {e}") from e
         return self
 
 

@@ -4,6 +4,8 @@ that weigh options, scenarios or hypotheses (`doc_reasoning`, from the vocabular
 
 from __future__ import annotations
 
+import json
+
 from pipeline.drafting.features import MAX_REASONING_SHARE, CriterionFeatures, add_dossier_features
 from pipeline.referentiel import load_referentiel
 from pipeline.types import Chunk, Hit
@@ -41,9 +43,18 @@ def test_an_argued_dossier_reads_higher_than_a_descriptive_one() -> None:
 
 def test_the_reasoning_words_are_data() -> None:
     assert REF.vocabulary.reasoning_patterns, "fr-business.yaml lists the marks of an argued choice"
-    assert (
-        "doc_reasoning"
-        in __import__("json").loads(
-            REF.level_model_path("M1").read_text(encoding="utf-8")  # type: ignore[union-attr]
-        )["coefs"]
-    )
+    model = REF.level_model_path("M1")
+    assert model is not None
+    assert "doc_reasoning" in json.loads(model.read_text(encoding="utf-8"))["coefs"]
+
+
+def test_a_broken_pattern_in_the_vocabulary_is_refused_at_load() -> None:
+    import pytest
+
+    from pipeline.referentiel import Vocabulary
+
+    for field in ("roadmap_patterns", "reasoning_patterns"):
+        data = REF.vocabulary.model_dump()
+        data[field] = ["(plutôt que"]
+        with pytest.raises(ValueError, match=f"{field}: invalid regex"):
+            Vocabulary.model_validate(data)

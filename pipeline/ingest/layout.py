@@ -633,7 +633,7 @@ def _table_group_headings(blocks: list[RawBlock], bold: set[int]) -> list[RawBlo
     section, so that quotes from the rows under it are located there, not all under the section.
     Not labels: captions and sources, figures, lines that are not bold (a cell wrapped out of its
     row), and a text that comes back between rows (« Non stationnaire »: a column's value)."""
-    labels = [
+    labels = {
         i
         for i, b in enumerate(blocks)
         if b.kind == "paragraph"
@@ -644,7 +644,7 @@ def _table_group_headings(blocks: list[RawBlock], bold: set[int]) -> list[RawBlo
         and len(b.text.split()) <= 6
         and _GROUP_LABEL.match(b.text.strip())
         and not _CAPTION.match(b.text.strip())
-    ]
+    }
     seen = Counter(blocks[i].text.strip().lower() for i in labels)
     level = 0
     for i, b in enumerate(blocks):
