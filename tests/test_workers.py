@@ -41,6 +41,7 @@ from pipeline.sessions import status_json
 from pipeline.settings import Settings
 from pipeline.store import ChunkStore, vector_store_ok
 from pipeline.web.jobs import JobRunner
+from tests.fake_openai import FakeOpenAI
 from tests.web.helpers import PASSWORD, SAMPLES, login, upload
 
 PG = os.environ.get("DOSSIER_REVIEW_TEST_PG_URL")
@@ -105,6 +106,24 @@ def _queue_env(tmp_path: Path, database_url: str, **more: str) -> dict[str, str]
 
 
 @pytest.fixture
+def slow_model() -> Iterator[FakeOpenAI]:
+    """A local OpenAI-compatible fake answering in 0.4 s: reviews drafted through it last several seconds
+    whatever the CPU, so a kill or a stop aimed at a review lands in the middle of one (with the offline
+    drafter a fast machine finishes a review between two polls)."""
+    with FakeOpenAI(latency=0.4) as fake:
+        yield fake
+
+
+def _drafting_by(model: FakeOpenAI) -> dict[str, str]:
+    return {
+        "DOSSIER_REVIEW_BACKEND": "openai",
+        "DOSSIER_REVIEW_LLM_BASE_URL": model.base_url,
+        "DOSSIER_REVIEW_LLM_MODEL": "fake-model",
+        "DOSSIER_REVIEW_LLM_CONCURRENCY": "2",
+    }
+
+
+@pytest.fixture
 def pg_database() -> Iterator[str]:
     import psycopg
 
@@ -142,9 +161,9 @@ def chroma_url(tmp_path: Path) -> Iterator[str]:
 @needs_pg
 @pytest.mark.slow
 def test_two_workers_a_sigkill_and_every_dossier_reviewed_once(
-    tmp_path: Path, pg_database: str, chroma_url: str
+    tmp_path: Path, pg_database: str, chroma_url: str, slow_model: FakeOpenAI
 ) -> None:
-    env = _queue_env(tmp_path, pg_database, DOSSIER_REVIEW_CHROMA_URL=chroma_url)
+    env = _queue_env(tmp_path, pg_database, DOSSIER_REVIEW_CHROMA_URL=chroma_url, **_drafting_by(slow_model))
     store = ReviewStore(pg_database)
     AccountStore(store.session).add_user("alice", "assessor", PASSWORD, "Alice Martin")
     port = _free_port()
@@ -248,8 +267,11 @@ def test_two_workers_a_sigkill_and_every_dossier_reviewed_once(
 
 @needs_pg
 @pytest.mark.slow
-def test_sigterm_releases_a_running_review_to_another_worker(tmp_path: Path, pg_database: str) -> None:
-    env = _queue_env(tmp_path, pg_database, DOSSIER_REVIEW_WORKER_GRACE_S="0")  # release at once, not finish
+def test_sigterm_releases_a_running_review_to_another_worker(
+    tmp_path: Path, pg_database: str, slow_model: FakeOpenAI
+) -> None:
+    # grace 0: release at once, not finish
+    env = _queue_env(tmp_path, pg_database, DOSSIER_REVIEW_WORKER_GRACE_S="0", **_drafting_by(slow_model))
     store = ReviewStore(pg_database)
     user = AccountStore(store.session).add_user("alice", "assessor", PASSWORD, "Alice Martin")
     settings = Settings(
@@ -380,11 +402,13 @@ def test_a_session_batch_goes_through_the_queue_to_a_worker_process(tmp_path: Pa
 
 @needs_pg
 @pytest.mark.slow
-def test_a_worker_killed_in_the_middle_of_a_session_job(tmp_path: Path, pg_database: str) -> None:
+def test_a_worker_killed_in_the_middle_of_a_session_job(
+    tmp_path: Path, pg_database: str, slow_model: FakeOpenAI
+) -> None:
     """A session batch through the queue, two worker processes, one SIGKILLed while it reviews a member:
     the job goes back to the queue, the other worker takes it, and the session ends with every member
-    linked to its own stored run, none lost and none reviewed twice."""
-    env = _queue_env(tmp_path, pg_database)
+    linked to its own stored run, none lost and none reviewed twice (reviews drafted by `slow_model`)."""
+    env = _queue_env(tmp_path, pg_database, **_drafting_by(slow_model))
     dr = str(BIN / "dossier-review")
     files = sorted(SAMPLES.glob("m1_*/*.docx"))[:4]
     manifest = tmp_path / "manifeste.csv"
