@@ -24,6 +24,7 @@ from pipeline.reports.feedback import advice_for, feedback_docx, feedback_html, 
 from pipeline.reports.grid import grid_docx, grid_html
 from pipeline.reports.grid_data import CompetencyBlock, CriterionLine, EvidenceRef, GridDoc
 from pipeline.types import Gap
+from tests.libreoffice import to_pdf
 
 SCALE = [
     (0, "Non démontré", "Rien dans le dossier ne traite le critère."),
@@ -461,23 +462,7 @@ def test_kappa_is_undefined_when_both_raters_always_agree_on_one_level() -> None
 def test_grid_docx_converts_to_pdf_and_renders(tmp_path: Path) -> None:
     path = tmp_path / "grid.docx"
     grid_docx(make_doc(), path)
-    profile = tmp_path / "lo-profile"  # a private profile: other LibreOffice instances may be running
-    subprocess.run(
-        [
-            "soffice",
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(tmp_path),
-            str(path),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
-    pdf = tmp_path / "grid.pdf"
+    pdf = to_pdf(path, tmp_path)
     assert pdf.exists()
     subprocess.run(
         ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],

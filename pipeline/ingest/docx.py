@@ -22,6 +22,7 @@ from lxml import etree
 
 from pipeline.errors import DamagedFileError, TooLargeError
 from pipeline.ingest.docx_pages import W, estimate_pages, q
+from pipeline.ingest.figures import chart_lines, emf_lines
 from pipeline.ingest.raw import RawBlock, RawDoc, RawFinding, luminance
 from pipeline.textnorm import normalise
 from pipeline.types import BlockKind
@@ -55,6 +56,8 @@ class _Ctx:
     paged: bool = False  # the document tells where pages break (rendered, explicit or section breaks)
     fresh_page: bool = True  # no text since the last page break (a rendered break here is the same page)
     formats: dict[int, tuple[bool, float | None]] = field(default_factory=dict)  # block -> (bold, size pt)
+    part: Any = None  # the document part: charts and pictures are its related parts
+    figure_blocks: set[int] = field(default_factory=set)  # blocks that are a figure's labels: never a title
     blocks: list[RawBlock] = field(default_factory=list)
     findings: list[RawFinding] = field(default_factory=list)
 
@@ -133,6 +136,7 @@ def parse_docx(path: Path, data: bytes, limits: DocxLimits | None = None) -> Raw
         default_para_style=_default_para_style(document),
         rendered_breaks=bool(body.findall(f".//{q('lastRenderedPageBreak')}")),
         dark_table_styles=_dark_table_styles(document),
+        part=document.part,
     )
     ctx.paged = ctx.rendered_breaks or _has_explicit_breaks(body, ctx)
     _walk(body, ctx)
@@ -223,6 +227,7 @@ def _textbox_titles(ctx: _Ctx) -> None:
         text, nxt = b.text.strip(), ctx.blocks[i + 1]
         if (
             b.kind == "textbox"
+            and i not in ctx.figure_blocks
             and (i == 0 or ctx.blocks[i - 1].kind != "textbox")  # boxes in a row: a diagram's labels
             and nxt.kind in ("paragraph", "list_item", "table")
             and len(nxt.text) >= 60  # over running text
@@ -472,12 +477,16 @@ def _paragraph(p: Any, ctx: _Ctx, in_table: bool = False) -> str:
         _new_page(ctx, explicit=True)
     start_page = ctx.page
     textboxes: list[Any] = []
+    figures: list[str] = []  # relationship ids of the charts and pictures drawn in the paragraph
     bold_chars = all_chars = 0
     sizes: Counter[int] = Counter()
     for node in p.iter(q("r")):
         if _inside_textbox(node, p) or _in_fallback(node, p):
             continue
         textboxes += [b for b in node.findall(f".//{q('txbxContent')}") if not _in_fallback(b, p)]
+        figures += [
+            rid for el in node.iter(*_FIGURES) if (rid := el.get(_R_ID) or el.get(_R_EMBED)) and not _in_fallback(el, p)
+        ]
         reason = _hidden_reason(ctx, node, style_id)
         bold, size = _run_format(ctx, node, style_id)
         for child in node.iterchildren():
@@ -534,7 +543,38 @@ def _paragraph(p: Any, ctx: _Ctx, in_table: bool = False) -> str:
             inner_text = _paragraph(inner, ctx, in_table=True)
             if inner_text:
                 ctx.blocks.append(RawBlock(kind="textbox", text=inner_text, page=ctx.page if ctx.paged else None))
+    if not in_table:
+        for rid in figures:
+            labels = " | ".join(_figure_lines(ctx, rid))
+            if labels:
+                ctx.figure_blocks.add(len(ctx.blocks))
+                ctx.blocks.append(RawBlock(kind="textbox", text=labels, page=ctx.page if ctx.paged else None))
     return text
+
+
+_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_R_ID, _R_EMBED = f"{{{_R}}}id", f"{{{_R}}}embed"
+# a Word chart, a DrawingML picture, a VML picture (documents from older Word)
+_FIGURES = (
+    "{http://schemas.openxmlformats.org/drawingml/2006/chart}chart",
+    "{http://schemas.openxmlformats.org/drawingml/2006/main}blip",
+    "{urn:schemas-microsoft-com:vml}imagedata",
+)
+_CHART_TYPE = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
+_EMF_TYPES = ("image/x-emf", "image/emf")
+
+
+def _figure_lines(ctx: _Ctx, rid: str) -> list[str]:
+    """The words a chart or a vector picture shows (pipeline/ingest/figures.py); none for a bitmap."""
+    try:
+        part = ctx.part.related_parts[rid]
+    except (AttributeError, KeyError):
+        return []
+    if part.content_type == _CHART_TYPE:
+        return chart_lines(part.blob)
+    if part.content_type in _EMF_TYPES or str(part.partname).lower().endswith(".emf"):
+        return emf_lines(part.blob)
+    return []
 
 
 def _new_page(ctx: _Ctx, explicit: bool = False) -> None:

@@ -137,7 +137,7 @@ def _cell_gap(a: Frag, b: Frag) -> bool:
     return b.x0 > a.x1 + 2.0 * max(a.size, 1.0)
 
 
-def assemble_rows(lines: list[Line]) -> list[Line]:
+def assemble_rows(lines: list[Line], vocab: set[str]) -> list[Line]:
     """Table rows whose cells wrap: cells are drawn one after the other (each going down, then back up
     to the row's top for the next cell); gather each row into one line whose fragments are its cells."""
     units: list[Frag] = []
@@ -184,6 +184,7 @@ def assemble_rows(lines: list[Line]) -> list[Line]:
                 _join_cell_lines(
                     [u.text for u in cell],
                     [_full(u, cells[k + 1][0].x0) for u in cell] if k + 1 < len(cells) else None,
+                    vocab,
                 ),
                 cell[0].x0,
                 max(u.x1 for u in cell),
@@ -216,7 +217,7 @@ def _cut_token(left: str, right: str) -> bool:
     return bool(a and b and not (is_word(a.group(0)) and is_word(b.group(0))))
 
 
-def _join_cell_lines(parts: list[str], full: list[bool] | None = None) -> str:
+def _join_cell_lines(parts: list[str], full: list[bool] | None = None, vocab: set[str] | None = None) -> str:
     """Lines of one table cell; a word cut at the cell's edge without a hyphen ('prestatair' + 'e')
     is joined back when the whole is a French word and the cut piece is not, and so is a token
     that filled its line up to the next column when what follows does not (`full`: which lines run
@@ -224,11 +225,9 @@ def _join_cell_lines(parts: list[str], full: list[bool] | None = None) -> str:
     columns)."""
     out = parts[0] if parts else ""
     for n, part in enumerate(parts[1:]):
-        left = re.search(r"(\w+)$", out)
-        right = re.match(r"\w+", part)
-        if re.search(r"\w-$", out):
-            out = join_lines(out, part, set())  # a hyphenated cut: joined when the word is French
-        elif (left and right and not is_word(left.group(1)) and is_word(left.group(1) + right.group(0))) or (
+        if re.search(r"\w-$", out) or cut_word(out, part, vocab or set()):
+            out = join_lines(out, part, vocab or set())  # a hyphenated or edge cut: joined when a word
+        elif (
             full is not None
             and full[n]
             and " " not in parts[n].strip()  # one token running to the column's edge: it was cut
@@ -519,11 +518,11 @@ def _heading_levels(pages: list[Page], body: float) -> dict[float, int]:
 
 
 def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
+    vocab = {w.lower() for p in pages for ln in p.lines for w in re.findall(r"\w+", ln.text)}
     for p in pages:
-        p.lines = assemble_rows(p.lines)
+        p.lines = assemble_rows(p.lines, vocab)
     body = _body_size(pages)
     levels = _heading_levels(pages, body)
-    vocab = {w.lower() for p in pages for ln in p.lines for w in re.findall(r"\w+", ln.text)}
     for p in pages:
         for j, ln in enumerate(p.lines):
             if _justified_heading(p.lines, j, levels, p.width):
@@ -973,4 +972,23 @@ def join_lines(a: str, b: str, vocab: set[str]) -> str:
         if b[:1].islower() and join_hyphenated(m.group(1), right, vocab):
             return a[:-1] + b
         return a + b
+    if cut_word(a, b, vocab):
+        return a + b
     return f"{a} {b}"
+
+
+def cut_word(a: str, b: str, vocab: set[str]) -> bool:
+    """A word cut without a hyphen at the edge of a narrow box or cell ('prestatair' / 'e',
+    'updated_' / 'at', as LibreOffice draws a label that does not fit): the piece ending `a` is no
+    French word (three characters or more), and with the lower-case start of `b` it makes one, or a
+    word of the document."""
+    left, right = re.search(r"(\w+)$", a), re.match(r"\w+", b)
+    return bool(
+        left
+        and right
+        and b[:1].islower()
+        and len(left.group(1)) >= 3  # not a label's letter ('1..n' over 'id')
+        and not left.group(1).isdigit()
+        and not is_word(left.group(1))
+        and is_word(left.group(1) + right.group(0), vocab)
+    )

@@ -20,6 +20,7 @@ from __future__ import annotations
 import ctypes
 import io
 import logging
+import math
 import re
 import unicodedata
 from collections.abc import Callable
@@ -271,6 +272,9 @@ class _Style:
     lum: float
     mode: int
     unmapped: bool  # the font gives no Unicode for this text (Type 3 or symbolic font without ToUnicode)
+    # the writing direction on the page when turned more than 45° (a chart's vertical axis title, a
+    # label along a diagram's arrow); None for text written left to right
+    turned: tuple[float, float] | None = None
 
 
 @dataclass(slots=True)
@@ -335,8 +339,12 @@ class _PageReader:
         tp = self.textpage
         size = float(pdfium_c.FPDFText_GetFontSize(tp, i))
         m = pdfium_c.FS_MATRIX()
+        turned = None
         if pdfium_c.FPDFText_GetMatrix(tp, i, m):  # "1 Tf" scaled by the text matrix is not 1 pt
             size *= abs(m.a * m.d - m.b * m.c) ** 0.5 or 1.0
+            if abs(m.b) > abs(m.a):
+                norm = math.hypot(m.a, m.b)
+                turned = (m.a / norm, m.b / norm)
         weight = int(pdfium_c.FPDFText_GetFontWeight(tp, i))
         buf = ctypes.create_string_buffer(128)
         flags = ctypes.c_int()
@@ -348,7 +356,7 @@ class _PageReader:
             lum = luminance(r.value / 255, g.value / 255, b.value / 255)
         mode = int(pdfium_c.FPDFTextObj_GetTextRenderMode(obj))
         unmapped = bool(pdfium_c.FPDFText_HasUnicodeMapError(tp, i))
-        return _Style(size, weight >= 600 or bool(_HEAVY_FONT.search(name)), lum, mode, unmapped)
+        return _Style(size, weight >= 600 or bool(_HEAVY_FONT.search(name)), lum, mode, unmapped, turned)
 
     def unmapped_share(self) -> float:
         solid = [c for c in self.chars if c.solid]
@@ -506,7 +514,20 @@ class _PageReader:
         lines: list[Line] = []
         cur: list[_Char] = []
         last: _Char | None = None
+        turned: list[_Char] = []  # text written in another direction, read apart (PDFium cuts it up)
+        styles = self.styles
         for c in self.chars:
+            if c.obj and styles[c.obj].turned:
+                if cur and not turned:
+                    lines.append(self._line(cur))
+                    cur, last = [], None
+                turned.append(c)
+                continue
+            if turned:
+                if not c.obj:
+                    continue  # PDFium's line breaks and guessed spaces inside turned text
+                lines += self._turned_lines(turned)
+                turned = []
             if not c.obj:
                 if c.ch in "\r\n":
                     if cur:
@@ -526,7 +547,42 @@ class _PageReader:
             cur.append(c)
         if cur:
             lines.append(self._line(cur))
+        lines += self._turned_lines(turned)
         return [ln for ln in lines if ln.frags]
+
+    def _turned_lines(self, chars: list[_Char]) -> list[Line]:
+        """Text written in another direction, as lines of its own: each character's box is measured
+        along its writing direction (so spaces and cells are found as in upright text), a new line
+        starts where the text steps across by more than half its size; the fragments keep the
+        page's coordinates."""
+        lines: list[Line] = []
+        cur: list[_Char] = []
+        across_prev: float | None = None
+        for c in chars:
+            style = self.styles[c.obj]
+            dx, dy = style.turned or (1.0, 0.0)
+            corners = ((c.x0, c.y0), (c.x0, c.y1), (c.x1, c.y0), (c.x1, c.y1))
+            along = [x * dx + y * dy for x, y in corners]
+            across = [y * dx - x * dy for x, y in corners]
+            t = _Char(c.ch, min(along), max(along), min(across), max(across), c.obj, c.index, c.solid, c.hidden)
+            mid = (t.y0 + t.y1) / 2
+            if c.solid and across_prev is not None and abs(mid - across_prev) > 0.5 * style.size and cur:
+                lines.append(self._upright(cur))
+                cur = []
+            if c.solid:
+                across_prev = mid
+            cur.append(t)
+        if cur:
+            lines.append(self._upright(cur))
+        return lines
+
+    def _upright(self, chars: list[_Char]) -> Line:
+        """A line of turned characters (measured along their direction) with the page's x coordinates."""
+        line = self._line(chars)
+        page = [self.chars[c.index] for c in chars]  # self.chars is in PDFium's order: index = position
+        for f in line.frags:
+            f.x0, f.x1 = min(c.x0 for c in page), max(c.x1 for c in page)
+        return line
 
     def _line(self, chars: list[_Char]) -> Line:
         """Fragments split where visibility changes or a cell starts: a wide gap, or a gap of more
