@@ -134,3 +134,79 @@ def test_bold_group_rows_of_a_table_are_sub_headings(tmp_path: Path) -> None:
     # quotes from the rows are located under their group, not all under the section
     chunks = chunk_dossier(d)
     assert any(c.section[-1] == "Serveur" and "Serveur : exigence fonctionnelle 2" in c.text for c in chunks)
+
+
+def test_a_numbered_caption_is_a_caption_in_pdf_and_in_docx(tmp_path: Path) -> None:
+    """A caption set right under a paragraph ('Tableau 1 : …', smaller and bold, a line's spacing
+    away) was read into the paragraph in a PDF, while the DOCX read it apart: chunks and quotes
+    differed between the two formats of one dossier. Now a caption in both, wrapped captions whole;
+    a sentence that only starts with 'Tableau' stays a paragraph."""
+    import docx
+
+    from pipeline.ingest import ingest
+    from pipeline.settings import Settings
+
+    caption = "Tableau 1 : Chiffres clés de l’entreprise (exercice 2024), en millions d’euros et en effectifs"
+    pdf = Pdf()
+    pdf.page(
+        text(72, 760, BODY[0][:80])
+        + text(72, 745, BODY[0][80:] + "Fin du paragraphe.")
+        + text(72, 727, caption[:70], size=9, font="F2")
+        + text(72, 716, caption[70:], size=9, font="F2")
+        + text(72, 690, "Tableau de bord et indicateurs sont suivis chaque mois par le comité de direction.")
+    )
+    d = read(tmp_path, "legende.pdf", pdf.bytes())
+    assert [(b.kind, b.text) for b in d.blocks if "Tableau" in b.text] == [
+        ("caption", caption),
+        ("paragraph", "Tableau de bord et indicateurs sont suivis chaque mois par le comité de direction."),
+    ]
+    document = docx.Document()
+    document.add_paragraph(BODY[0])
+    document.add_paragraph(caption)  # typed in the Normal style
+    document.add_paragraph("Tableau de bord et indicateurs sont suivis chaque mois par le comité de direction.")
+    path = tmp_path / "legende.docx"
+    document.save(str(path))
+    kinds = [b.kind for b in ingest(path, Settings(data_dir=tmp_path / "data")).blocks]
+    assert kinds == ["paragraph", "caption", "paragraph"]
+
+
+def test_lists_of_tables_and_figures_are_contents(tmp_path: Path) -> None:
+    """'Liste des figures' and its entries (leaders of mixed ellipses and dots, as Word prints them)
+    are contents, left out of the text, in a PDF as in a DOCX (Word's 'Table of Figures' style); the
+    captions in the body stay."""
+    import docx
+
+    from pipeline.ingest import ingest
+    from pipeline.settings import Settings
+
+    entries = ("Figure 1 : Évolution des ventes………………..4", "Figure 2 : Parts de marché………………………..5")
+    pdf = Pdf()
+    pdf.page(
+        text(72, 770, "Liste des figures", size=16, font="F2")
+        + "".join(text(72, 740 - 16 * i, e) for i, e in enumerate(entries))
+    )
+    pdf.page(
+        text(72, 770, "1. Le marché", size=16, font="F2")
+        + text(72, 740, BODY[0])
+        + text(72, 720, "Figure 1 : Évolution des ventes", size=9, font="F2")
+        + text(72, 700, BODY[1])
+    )
+    d = read(tmp_path, "figures.pdf", pdf.bytes())
+    assert [(b.kind, b.text) for b in d.blocks if "Figure" in b.text or "Liste" in b.text] == [
+        ("caption", "Figure 1 : Évolution des ventes")
+    ]
+    document = docx.Document()
+    document.add_heading("Liste des figures", level=1)
+    styles = document.styles
+    tof = styles.add_style("Table of Figures", 1)  # WD_STYLE_TYPE.PARAGRAPH
+    for e in entries:
+        document.add_paragraph(e.replace("…", "\t"), style=tof)
+    document.add_heading("1. Le marché", level=1)
+    document.add_paragraph(BODY[0])
+    document.add_paragraph("Figure 1 : Évolution des ventes")
+    path = tmp_path / "figures.docx"
+    document.save(str(path))
+    blocks = ingest(path, Settings(data_dir=tmp_path / "data")).blocks
+    assert [(b.kind, b.text) for b in blocks if "Figure" in b.text or "Liste" in b.text] == [
+        ("caption", "Figure 1 : Évolution des ventes")
+    ]

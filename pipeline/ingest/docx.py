@@ -23,7 +23,7 @@ from lxml import etree
 from pipeline.errors import DamagedFileError, TooLargeError
 from pipeline.ingest.docx_pages import W, estimate_pages, q
 from pipeline.ingest.figures import chart_lines, emf_lines
-from pipeline.ingest.raw import RawBlock, RawDoc, RawFinding, luminance
+from pipeline.ingest.raw import CAPTION_LINE, CAPTION_MAX_CHARS, RawBlock, RawDoc, RawFinding, luminance
 from pipeline.textnorm import normalise
 from pipeline.types import BlockKind
 
@@ -461,7 +461,7 @@ def _classify(p: Any, ctx: _Ctx, style_id: str | None) -> tuple[str, int | None]
         return "heading", outline + 1
     if "caption" in low or "légende" in low:
         return "caption", None
-    if low.startswith("toc") or low.startswith("table des matières"):
+    if low.startswith(("toc", "table des matières", "table of figures", "table des illustrations")):
         return "toc", None
     if numbered or "list" in low or "liste" in low:
         return "list_item", None
@@ -532,6 +532,8 @@ def _paragraph(p: Any, ctx: _Ctx, in_table: bool = False) -> str:
     text = normalise("".join(visible))
     if not in_table and text:
         kind, level = _classify(p, ctx, style_id)
+        if kind == "paragraph" and len(text) <= CAPTION_MAX_CHARS and CAPTION_LINE.match(text):
+            kind = "caption"  # 'Tableau 1 : …' typed without the Caption style
         if kind != "toc":  # a table of contents repeats the headings: not evidence
             pt = sizes.most_common(1)[0][0] / 2 if sizes else None
             ctx.formats[len(ctx.blocks)] = (all_chars > 0 and bold_chars >= 0.8 * all_chars, pt)

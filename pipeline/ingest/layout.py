@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import cast
 
 from pipeline.ingest.lexicon import is_word, join_hyphenated
-from pipeline.ingest.raw import TOC_TITLE, RawBlock
+from pipeline.ingest.raw import CAPTION_LINE, CAPTION_MAX_CHARS, TOC_TITLE, RawBlock
 from pipeline.textnorm import fold, normalise
 from pipeline.types import BlockKind
 
@@ -40,11 +40,11 @@ _DATE_LINE = re.compile(
     re.I,
 )
 _CELL_MARGINS_PT = 10.8  # left + right margin of a Word table cell (0.19 cm each)
-_TOC_LEADER = re.compile(r"(?:\.{3,}|…{2,}|\s{2,})\s*\d{1,3}$")
+_TOC_LEADER = re.compile(r"(?:[.…]{3,}|…{2,}|\s{2,})\s*\d{1,3}$")
 # a page number: figures, front-matter roman numerals, '- 8 -'
 _FOLIO = r"(?:-\s?)?(?:\d{1,3}|[ivx]{1,6}|[IVX]{2,6})(?:\s?-)?"
 # a contents entry's page number after a leader (dots, spaced dots as LaTeX draws them), or in a cell of its own
-_TOC_DOTS = re.compile(rf"(?:(?:\.\s?){{3,}}|…{{2,}})\s*\|?\s*{_FOLIO}$")
+_TOC_DOTS = re.compile(rf"(?:(?:[.…]\s?){{3,}}|…{{2,}})\s*\|?\s*{_FOLIO}$")  # dots, ellipses, or both
 _TOC_CELL = re.compile(rf"^[^|]+\s\|\s*{_FOLIO}$")
 _ROMAN_FOLIO = re.compile(r"^(?:[ivx]{1,6}|[IVX]{2,6})$")
 _TOC_COLUMN = re.compile(r"^(?:pages?|p\.)$", re.I)  # the heading of the page-number column
@@ -594,6 +594,16 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
                 and not new_para
                 and (
                     (kind == "paragraph" and cur.kind in ("paragraph", "list_item") and not ln.is_row)
+                    # a caption's second line, when the caption is set apart (smaller, larger or bold): in
+                    # the body's style nothing tells its end from the paragraph under it
+                    or (
+                        kind == "paragraph"
+                        and cur.kind == "caption"
+                        and prev is not None
+                        and same_size
+                        and prev.bold == ln.bold
+                        and (ln.bold or abs(ln.size - body) >= 0.5)
+                    )
                     or (
                         kind == "heading"
                         and cur.kind == "heading"
@@ -941,6 +951,8 @@ def _line_kind(
         return "heading", min(ln.heading_level, 6)
     if ln.is_row:
         return "table", None
+    if CAPTION_LINE.match(text) and len(text) <= CAPTION_MAX_CHARS:
+        return "caption", None
     if _BULLET.match(text) and len(text) > 2:
         return "list_item", None
     if _DATE_LINE.match(text):

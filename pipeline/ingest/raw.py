@@ -7,7 +7,20 @@ from dataclasses import dataclass, field
 
 from pipeline.types import BlockKind, FindingKind
 
-TOC_TITLE = re.compile(r"^(?:sommaire|table des mati[eè]res|plan du dossier|contents|table of contents)\s*:?$", re.I)
+TOC_TITLE = re.compile(
+    r"^(?:sommaire|table des mati[eè]res|plan du dossier|contents|table of contents"
+    r"|liste des (?:tableaux|figures|illustrations|graphiques|schémas|annexes))\s*:?$",
+    re.I,
+)
+# A numbered caption line ('Tableau 1 : Chiffres clés', 'Figure 3 – Parts de marché'): a caption in a
+# DOCX without the Caption style as in a PDF, where nothing but its words tells it from the paragraph
+# above it
+CAPTION_LINE = re.compile(
+    r"^(?:tableau|figure|graphique|illustration|schéma|diagramme|carte|photo|annexe)\s+[\dIVX]+(?:[.-]\d+)*"
+    r"\s*[:.–—-]\s*\S",
+    re.I,
+)
+CAPTION_MAX_CHARS = 200
 
 
 def luminance(r: float, g: float, b: float) -> float:
