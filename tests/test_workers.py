@@ -385,7 +385,10 @@ def test_a_session_batch_goes_through_the_queue_to_a_worker_process(tmp_path: Pa
     log = (tmp_path / "w.log").read_text()
     assert seen_running, "no progress seen while the worker reviewed"
     done = status()
-    assert [d["status"] for d in done["dossiers"]] == ["en évaluation"] + ["à affecter"] * 3, done
+    assert [d["status"] for d in done["dossiers"]] == ["en évaluation"] + ["à affecter"] * 3, (
+        json.dumps(done["dossiers"], ensure_ascii=False, indent=1),
+        log,
+    )
     assert [a["name"] for a in done["dossiers"][0]["assessors"]] == ["Claire Petit"]
     assert len({d["run_id"] for d in done["dossiers"]}) == 4 and all(d["run_id"] for d in done["dossiers"])
     assert log.count(": done in ") == 3 and "not reviewed again" in log, log  # three files, three reviews
