@@ -131,3 +131,40 @@ def test_a_first_cell_wrapping_above_its_row_stays_in_the_row(tmp_path: Path) ->
     d = read(tmp_path, "exigences.pdf", pdf.bytes())
     assert "GPA et grade du semestre affichés en tête de page pour les semestres terminés | 3" in d.text
     assert not [b for b in d.blocks if b.kind == "paragraph" and b.text.startswith("GPA")]
+
+
+def test_cells_wrapped_onto_lines_of_their_own_go_back_into_their_row(tmp_path: Path) -> None:
+    """A table drawn line by line across its cells (a browser's or an OCR layer's print): a cell that
+    wraps puts its end on a line of its own, at its column ('Agence web et assistante' / 'commerciale').
+    That end goes back into its row, not into a paragraph that cuts the table in two. A sparse row of
+    a planning table ('Formation | 1 mois | X': its words fit on the line above) stays a row."""
+    pdf = Pdf()
+    cols = (72, 200, 310, 450)
+
+    def row(y: float, *cells: str, font: str = "F1") -> str:
+        return "".join(text(x, y, c, size=10, font=font) for x, c in zip(cols, cells, strict=False) if c)
+
+    c = text(72, 790, BODY[0][:80])
+    c += row(760, "Action", "Période", "Qui", "Durée", font="F2")
+    c += row(746, "Nouveau site internet", "Janvier à avril", "Agence web et assistante", "4 mois")
+    c += row(734, "", "", "commerciale")
+    c += row(718, "Salon des entreprises du", "Mars", "Dirigeant et assistante", "2 jours")
+    c += row(706, "Loiret", "", "commerciale")
+    c += row(690, "Pack sécurité", "Avril", "Responsable", "1 mois")
+    c += text(72, 660, BODY[1])
+    c += row(630, "Phase", "Durée", "Janvier", "Février", font="F2")
+    c += row(618, "Formation", "1 mois", "X")
+    c += row(606, "Démarrage", "2 mois", "X", "X")
+    pdf.page(c)
+    d = read(tmp_path, "calendrier.pdf", pdf.bytes())
+    tables = [b for b in d.blocks if b.kind == "table"]
+    assert [r for t in tables for r in t.rows or []] == [
+        ["Action", "Période", "Qui", "Durée"],
+        ["Nouveau site internet", "Janvier à avril", "Agence web et assistante commerciale", "4 mois"],
+        ["Salon des entreprises du Loiret", "Mars", "Dirigeant et assistante commerciale", "2 jours"],
+        ["Pack sécurité", "Avril", "Responsable", "1 mois"],
+        ["Phase", "Durée", "Janvier", "Février"],
+        ["Formation", "1 mois", "X"],
+        ["Démarrage", "2 mois", "X", "X"],
+    ], [t.text for t in tables]
+    assert [b.text for b in d.blocks if b.kind == "paragraph"] == [BODY[0][:80].strip(), BODY[1].strip()]

@@ -557,6 +557,9 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
             ys.setdefault(round(ln.y), []).append(ln)
         cur: RawBlock | None = None
         prev: Line | None = None
+        row_line: Line | None = None  # the table row the current table block ends with
+        row_cells: list[tuple[float, float, str]] = []  # its cells: (left, right, text)
+        row_rights: dict[int, float] = {}  # column -> where the cell's last line ends
         for j, ln in enumerate(lines):
             text = ln.text
             at += 1
@@ -574,6 +577,18 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
             new_para = prev is None or gap > spacing * 1.3 or gap < -body  # a jump back up: column, box
             if gap < -body and _continues_in_next_column(cur, prev, ln, text):
                 new_para = False  # a sentence running on at the top of the next column
+            if cur is not None and cur.kind == "table" and row_line is not None and cur.rows:
+                at_columns = _row_continuation(row_cells, row_rights, ln, gap, row_line.size)
+                if at_columns is not None:  # cells wrapped onto a line of their own: back into their row
+                    row = cur.rows[-1]
+                    for k, right, cell in at_columns:
+                        row[k] = join_lines(row[k], cell, vocab) if row[k] else cell
+                        row_rights[k] = right
+                    cur.text = (
+                        cur.text.rsplit("\n", 1)[0] + "\n" + " | ".join(row) if "\n" in cur.text else " | ".join(row)
+                    )
+                    prev = ln
+                    continue
             # cells of a table drawn as separate lines (running text of the other column, set in another size,
             # is not one)
             side_by_side = any(
@@ -619,18 +634,66 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
                 cur.text += "\n" + text
                 assert cur.rows is not None
                 cur.rows.append([c.strip() for c in text.split(" | ")])
+                row_line, row_cells = ln, _cells(ln)
+                row_rights = {k: right for k, (_, right, t) in enumerate(row_cells) if t.strip()}
             else:
                 if cur is not None:
                     blocks.append(cur)
                 cur = RawBlock(kind=cast(BlockKind, kind), text=text, level=level, page=page_no)
                 if kind == "paragraph" and ln.bold:
                     bold_starts.add(id(cur))
+                row_line = ln if kind == "table" else None
+                row_cells = _cells(ln) if kind == "table" else []
+                row_rights = {k: right for k, (_, right, t) in enumerate(row_cells) if t.strip()}
                 if kind == "table":
                     cur.rows = [[c.strip() for c in text.split(" | ")]]
             prev = ln
         if cur is not None:
             blocks.append(cur)
     return _drop_toc_runs(_table_group_headings([b for b in blocks if b.text.strip()], bold_starts))
+
+
+def _cells(ln: Line) -> list[tuple[float, float, str]]:
+    """The line's cells as (left, right, text), split where `Line.text` puts ' | '."""
+    out: list[list[Frag]] = []
+    for f in ln.visible:
+        if out and not _cell_gap(out[-1][-1], f):
+            out[-1].append(f)
+        else:
+            out.append([f])
+    return [(c[0].x0, c[-1].x1, Line(frags=c).text) for c in out]
+
+
+def _row_continuation(
+    columns: list[tuple[float, float, str]], rights: dict[int, float], ln: Line, gap: float, size: float
+) -> list[tuple[int, float, str]] | None:
+    """The pieces of `ln` as (column, right edge, text) when `ln` holds the wrapped ends of the row
+    above's cells ('Agence web et assistante' / 'commerciale' in the 'Qui' column), as a word
+    processor wraps them: a line's spacing below, each piece starting at one of the row's columns
+    that holds text (`rights`: where that cell's last line ends), ending before the next column,
+    fewer pieces than columns, and each piece's first word too wide for what its cell's last line
+    left free (a sparse row of a planning table, 'P5 … | 2 mois | X', would have fitted: a new row)."""
+    if ln.heading_level is not None or not 0 < gap <= 1.6 * max(ln.size, 1.0) or abs(ln.size - size) > 0.15 * size:
+        return None
+    pieces = _cells(ln)
+    if not pieces or len(pieces) >= len(columns):
+        return None
+    tol = max(3.0, 0.5 * ln.size)
+    out: list[tuple[int, float, str]] = []
+    for x0, x1, text in pieces:
+        k = next((k for k, (cx0, _, _) in enumerate(columns) if abs(x0 - cx0) <= tol), None)
+        if k is None or k not in rights or (out and k <= out[-1][0]):
+            return None
+        if k + 1 < len(columns):
+            next_x0 = columns[k + 1][0]
+            if x1 > next_x0 - 1.0:
+                return None  # runs past its column: running text, not a cell's end
+            first = text.split()[0] if text.split() else text
+            word = (x1 - x0) * (len(first) + 1) / max(len(text), 1)  # the first word and a space
+            if word < next_x0 - _CELL_MARGINS_PT - rights[k] - 2.0:
+                return None  # it would have fitted on the line above: not wrapped there
+        out.append((k, x1, text))
+    return out
 
 
 _GROUP_LABEL = re.compile(r"^[A-ZÀ-Ý][^\d.,;:!?|]{2,58}$")
