@@ -82,11 +82,14 @@ def overlap(a: list[str], b: list[str]) -> float:
 
 
 def glued(ours: list[str], reference: list[str]) -> tuple[int, list[str]]:
-    """Tokens of ours absent from the reference that split into two reference words."""
+    """Tokens of ours absent from the reference that split into two reference words. A French word
+    is not counted: it is a word the reference left cut ('réceptionniste' drawn as 'récepti' /
+    'onniste' at a narrow box's edge, which the reader joins and pdftotext does not)."""
     vocab = set(reference)
+    lexicon = french_words()
     hits = []
     for tok in set(ours):
-        if tok in vocab or len(tok) < 4 or tok.isdigit():
+        if tok in vocab or len(tok) < 4 or tok.isdigit() or tok in lexicon:
             continue
         for i in range(1, len(tok)):
             left, right = tok[:i], tok[i:]

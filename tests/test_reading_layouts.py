@@ -168,3 +168,41 @@ def test_cells_wrapped_onto_lines_of_their_own_go_back_into_their_row(tmp_path: 
         ["Démarrage", "2 mois", "X", "X"],
     ], [t.text for t in tables]
     assert [b.text for b in d.blocks if b.kind == "paragraph"] == [BODY[0][:80].strip(), BODY[1].strip()]
+
+
+def test_a_justified_line_of_words_drawn_apart_is_a_sentence_not_a_row(tmp_path: Path) -> None:
+    """LibreOffice justifies a line of few long words by drawing each word apart, equally far (here
+    34 pt, more than two ems): 'traitement(MCT), | du | modèle | organisationnel | de' was read as a
+    table row cutting the sentence. Equal gaps between words are justification; a row of amounts in
+    equal columns keeps its cells."""
+    pdf = Pdf()
+    words_ = ["traitement(MCT),", "du", "modèle", "organisationnel", "de"]
+    c = text(72, 780, "Le niveau de traitement est constitué du modèle conceptuel de")
+    x = 72.0
+    for w in words_:
+        c += text(x, 766, w)
+        x += sum(_WIDTH.get(ch, 556) for ch in w) * 11 / 1000 + 34.4
+    c += text(72, 752, "traitement(MOT) et du modèle opérationnel de traitement(MOPT).")
+    amounts = ["2024-05-01", "30434", "13695", "16739", "15000"]
+    c += "".join(text(72 + 90 * i, 700, a) for i, a in enumerate(amounts))
+    pdf.page(c)
+    d = read(tmp_path, "justifie.pdf", pdf.bytes())
+    assert (
+        "Le niveau de traitement est constitué du modèle conceptuel de traitement(MCT), du modèle "
+        "organisationnel de traitement(MOT) et du modèle opérationnel de traitement(MOPT)."
+    ) in [b.text for b in d.blocks]
+    assert [b.rows for b in d.blocks if b.kind == "table"] == [[amounts]]
+
+
+# Helvetica's advances (thousandths of an em) for the letters drawn here
+_WIDTH = {
+    **dict.fromkeys("ijl", 222),
+    **dict.fromkeys("ft,", 278),
+    **dict.fromkeys("r()", 333),
+    **dict.fromkeys("csvxyzk", 500),
+    **dict.fromkeys("abdeghnopquéè", 556),
+    "T": 611,
+    "C": 722,
+    "m": 833,
+    "M": 833,
+}

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ctypes
 import io
+import itertools
 import logging
 import math
 import re
@@ -614,7 +615,7 @@ class _PageReader:
                 run.append(c)
         if run:
             line.frags.append(self._frag(run, cell))
-        line.frags = [f for f in line.frags if f.text.strip()]
+        line.frags = _unjustified([f for f in line.frags if f.text.strip()])
         return line
 
     def _frag(self, run: list[_Char], cell: bool) -> Frag:
@@ -638,6 +639,26 @@ class _PageReader:
             hidden=_run_hidden(run),
             cell=cell,
         )
+
+
+def _unjustified(frags: list[Frag]) -> list[Frag]:
+    """A justified line of few words, each word drawn apart, spreads them a cell's width apart: equal
+    gaps (to a tenth of an em), three or more, between words, are justification, one run of words,
+    not table cells (a table's gaps follow its columns and the lengths of its cells)."""
+    if len(frags) < 4 or len({f.hidden for f in frags}) > 1:
+        return frags
+    if sum(bool(re.search(r"[^\W\d_]{2}", f.text)) for f in frags) * 4 < len(frags) * 3:
+        return frags  # figures in equal columns (a table of amounts) stand equally apart too
+    gaps = [b.x0 - a.x1 for a, b in itertools.pairwise(frags)]
+    size = max(f.size for f in frags)
+    if min(gaps) <= 0 or max(gaps) - min(gaps) > 0.1 * size or max(gaps) > 4 * size:
+        return frags
+    if any(abs(a.y - b.y) > 0.3 * size for a, b in itertools.pairwise(frags)):
+        return frags
+    text = " ".join(f.text.strip() for f in frags)
+    bold = sum(f.bold for f in frags) * 2 > len(frags)
+    first = frags[0]
+    return [Frag(text, first.x0, frags[-1].x1, first.y, size, bold, first.hidden, first.cell)]
 
 
 _MARKER = re.compile(r"^(?:[•▪◦●○■□➢➤►▶✓✔❖◆◇→–—*·o-]|[\ue000-\uf8ff]|\d{1,2}(?:\.\d{1,2})*[.)]?|[a-z][.)])$")
