@@ -670,9 +670,11 @@ def _row_continuation(
     """The pieces of `ln` as (column, right edge, text) when `ln` holds the wrapped ends of the row
     above's cells ('Agence web et assistante' / 'commerciale' in the 'Qui' column), as a word
     processor wraps them: a line's spacing below, each piece starting at one of the row's columns
-    that holds text (`rights`: where that cell's last line ends), ending before the next column,
-    fewer pieces than columns, and each piece's first word too wide for what its cell's last line
-    left free (a sparse row of a planning table, 'P5 … | 2 mois | X', would have fitted: a new row)."""
+    that holds text (`rights`: where that cell's last line ends) and ending before the next column,
+    fewer pieces than columns; a piece in the first column must be one that did not fit on its
+    cell's last line ('Salon des entreprises du' / 'Loiret'): a sparse row of a planning table,
+    'P5 … | 2 mois | X', would have fitted there, it is a new row. (The other columns are not
+    measured: a browser pads its cells more than a word processor.)"""
     if ln.heading_level is not None or not 0 < gap <= 1.6 * max(ln.size, 1.0) or abs(ln.size - size) > 0.15 * size:
         return None
     pieces = _cells(ln)
@@ -684,14 +686,13 @@ def _row_continuation(
         k = next((k for k, (cx0, _, _) in enumerate(columns) if abs(x0 - cx0) <= tol), None)
         if k is None or k not in rights or (out and k <= out[-1][0]):
             return None
-        if k + 1 < len(columns):
-            next_x0 = columns[k + 1][0]
-            if x1 > next_x0 - 1.0:
-                return None  # runs past its column: running text, not a cell's end
+        if k + 1 < len(columns) and x1 > columns[k + 1][0] - 1.0:
+            return None  # runs past its column: running text, not a cell's end
+        if k == 0 and len(columns) > 1:  # a new row names its first column: this must be a wrap
             first = text.split()[0] if text.split() else text
             word = (x1 - x0) * (len(first) + 1) / max(len(text), 1)  # the first word and a space
-            if word < next_x0 - _CELL_MARGINS_PT - rights[k] - 2.0:
-                return None  # it would have fitted on the line above: not wrapped there
+            if word < columns[1][0] - _CELL_MARGINS_PT - rights[0] - 2.0:
+                return None  # it would have fitted on the line above: a new row
         out.append((k, x1, text))
     return out
 
