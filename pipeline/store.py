@@ -173,6 +173,35 @@ class ChunkStore:
         compact_index_dir(self.path)
 
 
+# chromadb applies added vectors to a collection's HNSW files in a background thread: one still
+# pending when the collection is deleted can write the folder again just after it was removed
+_DEAD_SEGMENT_WATCH_S = 3.0
+_DEAD_SEGMENT_QUIET_S = 0.6
+
+
+def _remove_dead_segments(path: Path, live: set[str]) -> None:
+    """Remove the HNSW folders of deleted collections, and again if chromadb's background writer
+    brings one back, until none has come back for a while (at most a few seconds)."""
+
+    def dead() -> list[Path]:
+        return [f for f in path.iterdir() if f.is_dir() and _SEGMENT_DIR.fullmatch(f.name) and f.name not in live]
+
+    deadline = time.monotonic() + _DEAD_SEGMENT_WATCH_S
+    quiet_since = time.monotonic()
+    found = dead()
+    while True:
+        for folder in found:
+            shutil.rmtree(folder, ignore_errors=True)
+        if found:
+            quiet_since = time.monotonic()
+        if time.monotonic() - quiet_since >= _DEAD_SEGMENT_QUIET_S or time.monotonic() >= deadline:
+            break
+        time.sleep(0.1)
+        found = dead()
+    for folder in dead():  # a last write at the deadline
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def compact_index_dir(path: Path) -> None:
     """Remove the HNSW folders of deleted collections and rewrite `chroma.sqlite3` (VACUUM).
 
@@ -185,9 +214,7 @@ def compact_index_dir(path: Path) -> None:
     try:
         with sqlite3.connect(db_file, timeout=120, isolation_level=None) as db:
             live = {row[0] for row in db.execute("SELECT id FROM segments")}
-            for folder in path.iterdir():
-                if folder.is_dir() and _SEGMENT_DIR.fullmatch(folder.name) and folder.name not in live:
-                    shutil.rmtree(folder, ignore_errors=True)
+            _remove_dead_segments(path, live)
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             db.execute("VACUUM")
         db.close()
