@@ -557,9 +557,11 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
             ys.setdefault(round(ln.y), []).append(ln)
         cur: RawBlock | None = None
         prev: Line | None = None
-        row_line: Line | None = None  # the table row the current table block ends with
-        row_cells: list[tuple[float, float, str]] = []  # its cells: (left, right, text)
-        row_rights: dict[int, float] = {}  # column -> where the cell's last line ends
+        # the table row the current table block ends with: its size (None: no table row), its cells
+        # (left, right, text), and per column holding text where that cell's last line ends
+        row_size: float | None = None
+        row_cells: list[tuple[float, float, str]] = []
+        row_rights: dict[int, float] = {}
         for j, ln in enumerate(lines):
             text = ln.text
             at += 1
@@ -577,8 +579,8 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
             new_para = prev is None or gap > spacing * 1.3 or gap < -body  # a jump back up: column, box
             if gap < -body and _continues_in_next_column(cur, prev, ln, text):
                 new_para = False  # a sentence running on at the top of the next column
-            if cur is not None and cur.kind == "table" and row_line is not None and cur.rows:
-                at_columns = _row_continuation(row_cells, row_rights, ln, gap, row_line.size)
+            if cur is not None and cur.kind == "table" and row_size is not None and cur.rows:
+                at_columns = _row_continuation(row_cells, row_rights, ln, gap, row_size)
                 if at_columns is not None:  # cells wrapped onto a line of their own: back into their row
                     row = cur.rows[-1]
                     for k, right, cell in at_columns:
@@ -634,17 +636,14 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
                 cur.text += "\n" + text
                 assert cur.rows is not None
                 cur.rows.append([c.strip() for c in text.split(" | ")])
-                row_line, row_cells = ln, _cells(ln)
-                row_rights = {k: right for k, (_, right, t) in enumerate(row_cells) if t.strip()}
+                row_size, row_cells, row_rights = _row_columns(ln)
             else:
                 if cur is not None:
                     blocks.append(cur)
                 cur = RawBlock(kind=cast(BlockKind, kind), text=text, level=level, page=page_no)
                 if kind == "paragraph" and ln.bold:
                     bold_starts.add(id(cur))
-                row_line = ln if kind == "table" else None
-                row_cells = _cells(ln) if kind == "table" else []
-                row_rights = {k: right for k, (_, right, t) in enumerate(row_cells) if t.strip()}
+                row_size, row_cells, row_rights = _row_columns(ln) if kind == "table" else (None, [], {})
                 if kind == "table":
                     cur.rows = [[c.strip() for c in text.split(" | ")]]
             prev = ln
@@ -662,6 +661,12 @@ def _cells(ln: Line) -> list[tuple[float, float, str]]:
         else:
             out.append([f])
     return [(c[0].x0, c[-1].x1, Line(frags=c).text) for c in out]
+
+
+def _row_columns(row: Line) -> tuple[float, list[tuple[float, float, str]], dict[int, float]]:
+    """A table row's size, cells, and where each cell holding text ends (for `_row_continuation`)."""
+    cells = _cells(row)
+    return row.size, cells, {k: right for k, (_, right, text) in enumerate(cells) if text.strip()}
 
 
 def _row_continuation(
