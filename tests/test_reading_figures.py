@@ -284,3 +284,44 @@ def test_a_word_cut_at_a_narrow_box_edge_is_joined_back(tmp_path: Path) -> None:
     texts = " ".join(b.text for b in read(tmp_path, "boites.pdf", pdf.bytes()).blocks)
     assert "Arrivée du prestataire au poste" in texts and "champ updated_at de la table" in texts, texts
     assert "le chiffre on le voit" in texts and "1..n id de client" in texts, texts
+
+
+def _sections_with_tables(path: Path, kept: bool) -> None:
+    """Three sections, each a heading, a caption and a 22-row "Table Grid" table: with Word's
+    "keep with next" on the caption and on every row but the last, each section needs a page of
+    its own; without, the tables run on from page to page."""
+    from docx.oxml import OxmlElement
+
+    def keep(p: object) -> None:
+        if kept:
+            p._p.get_or_add_pPr().append(OxmlElement("w:keepNext"))  # type: ignore[attr-defined]
+
+    document = docx.Document()
+    document.add_paragraph(BODY[0] * 3)
+    for i in range(3):
+        document.add_heading(f"{i + 1}. Les actions de la phase {i + 1}", level=1)
+        keep(document.add_paragraph(f"Tableau {i + 1} : Actions et indicateurs", style="Caption"))
+        table = document.add_table(rows=22, cols=3)
+        table.style = "Table Grid"
+        for r, row in enumerate(table.rows):
+            for c, cell in enumerate(row.cells):
+                cell.text = f"Action {r + 1}, indicateur {c + 1}"
+                if r < 21:
+                    keep(cell.paragraphs[0])
+        document.add_paragraph(BODY[1])
+    document.save(str(path))
+
+
+@pytest.mark.skipif(not shutil.which("pdfinfo"), reason="poppler-utils (pdfinfo) is not installed")
+@pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice (soffice) is not installed")
+@pytest.mark.parametrize("kept", [True, False])
+def test_docx_page_count_follows_kept_tables_as_libreoffice_lays_them_out(tmp_path: Path, kept: bool) -> None:
+    import subprocess
+
+    path = tmp_path / f"sections-{kept}.docx"
+    _sections_with_tables(path, kept)
+    pdf_path = to_pdf(path, tmp_path)
+    info = subprocess.run(["pdfinfo", str(pdf_path)], capture_output=True, text=True, check=True).stdout
+    rendered = int(next(ln.split()[-1] for ln in info.splitlines() if ln.startswith("Pages:")))
+    assert rendered == (3 if kept else 2)  # the document does what it is built for
+    assert ingest(path, Settings(data_dir=tmp_path / "data")).pages == rendered
