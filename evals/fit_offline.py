@@ -209,7 +209,14 @@ def main() -> None:
         targets.setdefault(path, []).append(module)
     for path, modules in targets.items():
         model = fit([r for r in results["rows"] if r["module"] in modules])
-        model = {"id": f"{ref.id}-offline-linear", "referentiel": ref.id, "modules": modules, **model}
+        embedder = results.get("settings", {}).get("embedder") or Settings().embedder
+        model = {
+            "id": f"{ref.id}-offline-linear",
+            "referentiel": ref.id,
+            "modules": modules,
+            "embedder": embedder,
+            **model,
+        }
         path.write_text(json.dumps(model, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"wrote {path} ({', '.join(modules)})")
 

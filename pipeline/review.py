@@ -47,7 +47,7 @@ def make_drafter(settings: Settings) -> Drafter:
         return LLMDrafter(settings)
     from pipeline.drafting.offline import OfflineDrafter
 
-    return OfflineDrafter()
+    return OfflineDrafter(embedder=settings.embedder)
 
 
 @dataclass

