@@ -160,6 +160,16 @@ class Vocabulary(_Strict):
         default_factory=list,
         description="Regexes of an argued choice: alternatives weighed, scenarios, hypotheses, comparisons.",
     )
+    gap_checks: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Signal key -> regexes that also count before 'no figures / no dates' is said of a "
+        "criterion's evidence (a counted quantity, a time in the plan); looser than `signals`, which feed "
+        "the fitted level model.",
+    )
+    number_labels: list[str] = Field(
+        default_factory=list,
+        description="Words whose number names a thing rather than counts one ('Tableau 3', 'Phase 2').",
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> Vocabulary:
@@ -169,12 +179,16 @@ class Vocabulary(_Strict):
         for key in ("figures", "dates", "sources", "methods", "tables"):
             if key not in self.signal_labels:
                 raise ValueError(f"signal_labels: no label for {key!r}")
-        for field_name in ("roadmap_patterns", "reasoning_patterns"):
-            for rx in getattr(self, field_name):
-                try:
-                    re.compile(rx)
-                except re.error as e:
-                    raise ValueError(f"{field_name}: invalid regex {rx!r}: {e}") from e
+        checked = [(f, rx) for f in ("roadmap_patterns", "reasoning_patterns") for rx in getattr(self, f)]
+        checked += [(f"gap_checks.{k}", rx) for k, rxs in self.gap_checks.items() for rx in rxs]
+        for field_name, rx in checked:
+            try:
+                re.compile(rx)
+            except re.error as e:
+                raise ValueError(f"{field_name}: invalid regex {rx!r}: {e}") from e
+        unknown = set(self.gap_checks) - {"figures", "dates", "sources", "methods"}
+        if unknown:
+            raise ValueError(f"gap_checks: unknown signal keys {sorted(unknown)}")
         return self
 
 

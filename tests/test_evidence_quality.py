@@ -159,3 +159,51 @@ def test_the_title_page_is_not_evidence_but_a_deck_of_short_bullets_is(tmp_path:
     assert "Étude de cas M2 — conception d’un plan d’actions commerciales" in labels
     assert "Candidat : Léa Fabre" in labels
     assert "Lancement de trois projets pilotes au premier trimestre 2025" not in labels  # content, after the title
+
+
+def test_no_figures_or_dates_gap_under_quotes_that_count_or_time_things(tmp_path: Path, ref: Referentiel) -> None:
+    """« Pas de données chiffrées » under « entre 10 et 20 références », or « Pas de dates » under
+    « Année 2 », contradicts the quote: a counted quantity and a time in the plan count, a number
+    that names a thing (« Tableau 3 », « Phase 2 ») or a year does not count as a figure."""
+    from pipeline.drafting.features import signal_patterns
+
+    patterns = signal_patterns(ref.vocabulary)
+    assert patterns.loosely_found("figures", "La gamme compte entre 10 et 20 références selon les saisons")
+    assert patterns.loosely_found("figures", "Nous suivons 3 concurrents directs et 1 250 comptes actifs")
+    for text in (
+        "Voir le Tableau 3 Chiffres clés",
+        "Phase 2 (Lancement) : contenus",
+        "En 2024 nous avons",
+        "C4.2 mention",
+    ):
+        assert not patterns.loosely_found("figures", text), text
+    assert patterns.loosely_found("dates", "Année 2 : ouverture de la seconde boutique")
+    assert patterns.loosely_found("dates", "Bilan à M+3 puis d’ici deux ans")
+    assert not patterns.loosely_found("dates", "Nous visons une clientèle premium")
+
+    d = docx.Document()
+    d.add_heading("Offre et gamme", level=1)
+    d.add_paragraph(
+        "Notre gamme de biscuits artisanaux compte entre 10 et 20 références selon les saisons, vendues dans "
+        "12 boutiques de la région ; la largeur de gamme reste étroite mais chaque référence est rentable."
+    )
+    d.add_heading("Plan de développement", level=1)
+    d.add_paragraph(
+        "Année 1 : consolidation de la clientèle actuelle et lancement de la vente en ligne. Année 2 : ouverture "
+        "d’une seconde boutique et recrutement d’un commercial. Un premier bilan est fait à M+6."
+    )
+    d.save(str(tmp_path / "plan.docx"))
+    review = run_review(
+        tmp_path / "plan.docx", "M1", Settings(data_dir=tmp_path / "data", embedder="hashing"), ref
+    ).review
+    checked = 0
+    for c in review.criteria:
+        quotes = " ".join(e.quote for e in c.evidence)
+        kinds = {g.kind for g in c.gaps}
+        if patterns.loosely_found("figures", quotes):
+            assert "figures" not in kinds, (c.criterion_id, quotes)
+            checked += 1
+        if patterns.loosely_found("dates", quotes):
+            assert "dates" not in kinds, (c.criterion_id, quotes)
+            checked += 1
+    assert checked, "some criteria quote the counted or timed sentences"

@@ -71,9 +71,30 @@ class SignalPatterns:
     roadmap: re.Pattern[str] | None
     frame_sections: re.Pattern[str] | None
     reasoning: re.Pattern[str] | None = None
+    # looser checks made before a gap denies a signal (vocabulary `gap_checks`, `number_labels`)
+    gap_checks: dict[str, list[re.Pattern[str]]] = field(default_factory=dict)
+    number_label: re.Pattern[str] | None = None
 
     def found(self, text: str) -> dict[str, bool]:
         return {k: bool(getattr(self, k).search(text)) for k in SIGNALS}
+
+    def loosely_found(self, key: str, text: str) -> bool:
+        """Whether `text` holds what a "Pas de données chiffrées / de dates à l'appui" gap would
+        deny, read loosely: a counted quantity such as « entre 10 et 20 références », not a number
+        that names a thing (« Tableau 3 », « Phase 2 ») nor a year; a time in the plan such as
+        « Année 2 » or « M+3 »."""
+        for rx in self.gap_checks.get(key, []):
+            for m in rx.finditer(text):
+                if key == "figures":
+                    number = re.match(r"[\d .,]+", m.group(0))
+                    if number and re.fullmatch(_YEAR, number.group(0).strip()):
+                        continue
+                    if self.number_label is not None and self.number_label.search(
+                        text[max(0, m.start() - 20) : m.start()]
+                    ):
+                        continue
+                return True
+        return False
 
 
 def _words(terms: list[str]) -> str:
@@ -105,6 +126,10 @@ def _compile(vocabulary: Vocabulary) -> SignalPatterns:
         frame_sections=re.compile(rf"^(?:{_words(frames)})\b", re.I) if frames else None,
         reasoning=re.compile(rf"\b(?:{_words(vocabulary.reasoning_patterns)})\b", re.I)
         if vocabulary.reasoning_patterns
+        else None,
+        gap_checks={k: [re.compile(rx, re.I) for rx in rxs] for k, rxs in vocabulary.gap_checks.items()},
+        number_label=re.compile(rf"(?:^|\W)(?:{'|'.join(map(re.escape, vocabulary.number_labels))})\.?\s*$", re.I)
+        if vocabulary.number_labels
         else None,
     )
 

@@ -202,7 +202,11 @@ def _gaps(
         quotes = " ".join(e.quote for e in evidence)
         patterns = signal_patterns(ref.vocabulary)
         for key in GAP_SIGNALS:
-            if not feats.signals[key] and not getattr(patterns, key).search(quotes):
+            if (
+                not feats.signals[key]
+                and not getattr(patterns, key).search(quotes)
+                and not patterns.loosely_found(key, quotes)
+            ):
                 gaps.append(Gap(text=f"Pas de {labels[key]} à l’appui.", kind=key))
     return gaps
 
