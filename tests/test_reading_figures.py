@@ -231,6 +231,35 @@ def test_the_figures_words_are_those_of_the_pdf_libreoffice_makes(tmp_path: Path
     assert {w for w in pdf - ours if w.isdigit()} == {str(n * 1000) for n in range(10)}
 
 
+def test_a_chart_in_a_table_cell_is_read_after_its_table(tmp_path: Path) -> None:
+    """A chart set in a table cell (a dashboard laid out as a table) was not read at all; its words
+    now follow the table, in a block of their own, and the table's rows stay the table's."""
+    document = docx.Document()
+    document.add_heading("1. Tableau de bord", level=1)
+    document.add_paragraph(BODY[0])
+    chart = Part(
+        PackURI("/word/charts/chart1.xml"),
+        "application/vnd.openxmlformats-officedocument.drawingml.chart+xml",
+        _chart_xml("Ventes par canal", ["Boutique", "Grossistes", "Export"], ["2024", "2025"]),
+        document.part.package,
+    )
+    rid = document.part.relate_to(chart, RT.CHART)
+    table = document.add_table(rows=2, cols=2)
+    table.rows[0].cells[0].text, table.rows[0].cells[1].text = "Indicateur", "Graphique"
+    table.rows[1].cells[0].text = "Chiffre d’affaires par canal de vente"
+    table.rows[1].cells[1].paragraphs[0]._p.append(parse_xml(_inline(1, f'<c:chart r:id="{rid}"/>', CHART_URI)))
+    document.add_paragraph(BODY[1])
+    path = tmp_path / "tableau-de-bord.docx"
+    document.save(str(path))
+    d = ingest(path, Settings(data_dir=tmp_path / "data"))
+    kinds = [(b.kind, b.text) for b in d.blocks]
+    at = next(i for i, (k, _) in enumerate(kinds) if k == "table")
+    assert d.blocks[at].rows == [["Indicateur", "Graphique"], ["Chiffre d’affaires par canal de vente", ""]]
+    assert kinds[at + 1][0] == "textbox" and "Ventes par canal" in kinds[at + 1][1]
+    assert all(w in kinds[at + 1][1] for w in ("Boutique", "Grossistes", "Export"))
+    assert kinds[at + 2][1].startswith(BODY[1][:40])
+
+
 def _turned(x: float, y: float, s: str, up: bool = True, size: float = 10, one_by_one: bool = False) -> str:
     """Text written upwards (a chart's vertical axis title) or downwards, as one string or glyph by glyph
     (each placed by its own matrix, as LibreOffice draws a chart's rotated title)."""

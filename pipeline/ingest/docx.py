@@ -58,6 +58,8 @@ class _Ctx:
     formats: dict[int, tuple[bool, float | None]] = field(default_factory=dict)  # block -> (bold, size pt)
     part: Any = None  # the document part: charts and pictures are its related parts
     figure_blocks: set[int] = field(default_factory=set)  # blocks that are a figure's labels: never a title
+    # charts and pictures drawn in the cells of the table being read (None: not in a table)
+    cell_figures: list[str] | None = None
     blocks: list[RawBlock] = field(default_factory=list)
     findings: list[RawFinding] = field(default_factory=list)
 
@@ -546,12 +548,19 @@ def _paragraph(p: Any, ctx: _Ctx, in_table: bool = False) -> str:
             if inner_text:
                 ctx.blocks.append(RawBlock(kind="textbox", text=inner_text, page=ctx.page if ctx.paged else None))
     if not in_table:
-        for rid in figures:
-            labels = " | ".join(_figure_lines(ctx, rid))
-            if labels:
-                ctx.figure_blocks.add(len(ctx.blocks))
-                ctx.blocks.append(RawBlock(kind="textbox", text=labels, page=ctx.page if ctx.paged else None))
+        _figures(ctx, figures)
+    elif ctx.cell_figures is not None:
+        ctx.cell_figures += figures
     return text
+
+
+def _figures(ctx: _Ctx, rids: list[str]) -> None:
+    """The words of charts and vector pictures, each as a block of their own where they stand."""
+    for rid in rids:
+        labels = " | ".join(_figure_lines(ctx, rid))
+        if labels:
+            ctx.figure_blocks.add(len(ctx.blocks))
+            ctx.blocks.append(RawBlock(kind="textbox", text=labels, page=ctx.page if ctx.paged else None))
 
 
 _R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -654,8 +663,12 @@ def _child_text(el: Any) -> str:
 
 
 def _table(tbl: Any, ctx: _Ctx) -> None:
+    """A table as one block of rows; the charts and pictures drawn in its cells follow it, their
+    words in blocks of their own (a cell holding a chart reads as the table's text, not as a cell
+    of chart labels)."""
     page = ctx.page
     rows: list[list[str]] = []
+    outer_figures, ctx.cell_figures = ctx.cell_figures, []
     for tr in tbl.findall(q("tr")):
         cells: list[str] = []
         row_start, row_end = (ctx.page, ctx.fresh_page), (ctx.page, ctx.fresh_page)
@@ -668,12 +681,19 @@ def _table(tbl: Any, ctx: _Ctx) -> None:
                     parts.append(_paragraph(child, ctx, in_table=True))
                 elif child.tag == q("tbl"):  # nested table: flatten its text into the cell
                     nested = _Ctx(
-                        ctx.styles, ctx.default_para_style, ctx.rendered_breaks, ctx.dark_table_styles, ctx.page
+                        ctx.styles,
+                        ctx.default_para_style,
+                        ctx.rendered_breaks,
+                        ctx.dark_table_styles,
+                        ctx.page,
+                        part=ctx.part,
+                        cell_figures=[],
                     )
                     _table(child, nested)
                     ctx.findings.extend(nested.findings)
                     ctx.page = nested.page
-                    parts += [b.text for b in nested.blocks]
+                    parts += [b.text for i, b in enumerate(nested.blocks) if i not in nested.figure_blocks]
+                    ctx.cell_figures += nested.cell_figures or []
             cells.append(normalise(" ".join(x for x in parts if x)))
             row_end = max(row_end, (ctx.page, ctx.fresh_page))
         ctx.page, ctx.fresh_page = row_end
@@ -682,6 +702,11 @@ def _table(tbl: Any, ctx: _Ctx) -> None:
     if rows:
         text = "\n".join(" | ".join(c for c in row) for row in rows)
         ctx.blocks.append(RawBlock(kind="table", text=text, rows=rows, page=page if ctx.paged else None))
+    figures, ctx.cell_figures = ctx.cell_figures, outer_figures
+    if outer_figures is not None:  # a nested table: its figures follow the outermost table
+        outer_figures += figures
+    else:
+        _figures(ctx, figures)
 
 
 # --- notes and comments -----------------------------------------------------------------------
