@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import struct
 from pathlib import Path
+from typing import Any
 
 import docx
 import pytest
@@ -154,17 +155,22 @@ def _row(x: int, y: int, *pieces: str) -> list[tuple[int, int, str]]:
     return out
 
 
-def figures_docx(path: Path) -> Path:
-    document = docx.Document()
-    document.add_heading("1. Les ventes", level=1)
-    document.add_paragraph(BODY[0])
+def _sales_chart(document: Any) -> str:
+    """Relate a Word chart « Ventes par canal » to the document; its relationship id."""
     chart = Part(
         PackURI("/word/charts/chart1.xml"),
         "application/vnd.openxmlformats-officedocument.drawingml.chart+xml",
         _chart_xml("Ventes par canal", ["Boutique", "Grossistes", "Export"], ["2024", "2025"]),
         document.part.package,
     )
-    rid = document.part.relate_to(chart, RT.CHART)
+    return str(document.part.relate_to(chart, RT.CHART))
+
+
+def figures_docx(path: Path) -> Path:
+    document = docx.Document()
+    document.add_heading("1. Les ventes", level=1)
+    document.add_paragraph(BODY[0])
+    rid = _sales_chart(document)
     document.add_paragraph()._p.append(parse_xml(_inline(1, f'<c:chart r:id="{rid}"/>', CHART_URI)))
     document.add_paragraph(BODY[1])
     picture = Part(
@@ -237,13 +243,7 @@ def test_a_chart_in_a_table_cell_is_read_after_its_table(tmp_path: Path) -> None
     document = docx.Document()
     document.add_heading("1. Tableau de bord", level=1)
     document.add_paragraph(BODY[0])
-    chart = Part(
-        PackURI("/word/charts/chart1.xml"),
-        "application/vnd.openxmlformats-officedocument.drawingml.chart+xml",
-        _chart_xml("Ventes par canal", ["Boutique", "Grossistes", "Export"], ["2024", "2025"]),
-        document.part.package,
-    )
-    rid = document.part.relate_to(chart, RT.CHART)
+    rid = _sales_chart(document)
     table = document.add_table(rows=2, cols=2)
     table.rows[0].cells[0].text, table.rows[0].cells[1].text = "Indicateur", "Graphique"
     table.rows[1].cells[0].text = "Chiffre d’affaires par canal de vente"
