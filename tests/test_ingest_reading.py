@@ -253,9 +253,30 @@ def test_a_number_cut_at_its_column_edge_is_one_number(tmp_path: Path) -> None:
     # a header broken at a space can leave as little room: two words, or a word and a year, stay two
     from pipeline.ingest.layout import _join_cell_lines
 
-    assert _join_cell_lines(["Marge", "brute 2024"], [True, False]) == "Marge brute 2024"
-    assert _join_cell_lines(["d’affaires", "2024"], [True, False]) == "d’affaires 2024"
-    assert _join_cell_lines(["Opex_", "RnD"], [True, False]) == "Opex_RnD"
+    # (what each line leaves free before the next column, in ems: 0.1 is a full line)
+    assert _join_cell_lines(["Marge", "brute 2024"], [0.1, 2.0]) == "Marge brute 2024"
+    assert _join_cell_lines(["d’affaires", "2024"], [0.1, 2.0]) == "d’affaires 2024"
+    assert _join_cell_lines(["Opex_", "RnD"], [0.1, 2.0]) == "Opex_RnD"
+    # a figure's digit is wider than a letter: up to one digit free, the pieces of a figure are one
+    # figure; a date and a time broken at their space stay two
+    assert _join_cell_lines(["35000", "0"], [0.5, 2.0]) == "350000"
+    assert _join_cell_lines(["2023-01-01", "00:00:00"], [0.5, 2.0]) == "2023-01-01 00:00:00"
+    assert _join_cell_lines(["Marge", "brute"], [0.5, 2.0]) == "Marge brute"
+
+
+def test_a_figure_cut_in_the_last_of_equal_columns_is_one_figure(tmp_path: Path) -> None:
+    """The last column has no next column to measure against: in a table of equal columns (a
+    generated financial table), it is as wide as the others. LibreOffice cut '75000' / '0.0' in the
+    last of nine narrow columns of a real report; it read '75000 0.0'."""
+    size, pitch = 10, 5 * 5.56 + 10.8 + 1.5  # five Helvetica digits, two cell margins
+    cols = [72 + k * pitch for k in range(4)]
+    c = "".join(text(x, 760, h, size, "F2") for x, h in zip(cols, ("Mois", "CA", "Coûts", "EBITDA"), strict=True))
+    for x, (a, b) in zip(cols, (("Jan", "2023"), ("20000", "00.0"), ("90000", "0.0"), ("75000", "0.0")), strict=True):
+        c += text(x, 740, a, size) + text(x, 728, b, size)
+    pdf = Pdf()
+    pdf.page(c)
+    d = read(tmp_path, "colonnes.pdf", pdf.bytes())
+    assert "2000000.0 | 900000.0 | 750000.0" in d.text, d.text
 
 
 # --- reviewer markup -----------------------------------------------------------------------------

@@ -179,11 +179,12 @@ def assemble_rows(lines: list[Line], vocab: set[str]) -> list[Line]:
                 out.append(_unit_line(units[i]))
                 i += 1
             continue
+        ends = _column_ends(cells)
         frags = [
             Frag(
                 _join_cell_lines(
                     [u.text for u in cell],
-                    [_full(u, cells[k + 1][0].x0) for u in cell] if k + 1 < len(cells) else None,
+                    [_room(u, end) for u in cell] if (end := ends[k]) is not None else None,
                     vocab,
                 ),
                 cell[0].x0,
@@ -200,12 +201,30 @@ def assemble_rows(lines: list[Line], vocab: set[str]) -> list[Line]:
     return out
 
 
-def _full(u: Frag, next_cell_x0: float) -> bool:
-    """A cell's line running up to the next column. The next column's text starts the two cell
-    margins further (Word's default, 0.19 cm each side); a token cut at the edge leaves less than
-    about a third of a character more, a line broken at a space usually more ('2023-01-01' before
-    '00:00:00': 5 pt)."""
-    return next_cell_x0 - u.x1 <= _CELL_MARGINS_PT + 0.35 * max(u.size, 1.0)
+def _column_ends(cells: list[list[Frag]]) -> list[float | None]:
+    """Where each cell's column ends: where the next column's text starts; for the last column, one
+    column pitch further when the columns are evenly spaced (a generated table of equal columns),
+    else unknown."""
+    starts = [c[0].x0 for c in cells]
+    ends: list[float | None] = [*starts[1:], None]
+    pitches = [b - a for a, b in itertools.pairwise(starts)]
+    if len(pitches) >= 2 and max(pitches) - min(pitches) <= 1.5:
+        ends[-1] = starts[-1] + sum(pitches) / len(pitches)
+    return ends
+
+
+def _room(u: Frag, next_cell_x0: float) -> float:
+    """What a cell's line leaves free before the next column's text, in ems, cell margins (Word's
+    default, 0.19 cm each side) deducted."""
+    return (next_cell_x0 - u.x1 - _CELL_MARGINS_PT) / max(u.size, 1.0)
+
+
+# A token cut at the cell's edge leaves less than about a third of a character free; a line broken
+# at a space usually more ('2023-01-01' before '00:00:00': 5 pt). A figure's digits are wider, so a
+# figure cut at the edge may leave up to one digit's width: cut there only when the whole is a figure.
+_FULL_EM = 0.35
+_FULL_EM_FIGURE = 0.62
+_FIGURE_SHAPE = re.compile(r"-?\d+(?:[.,]\d+)?%?")
 
 
 def _cut_token(left: str, right: str) -> bool:
@@ -217,24 +236,33 @@ def _cut_token(left: str, right: str) -> bool:
     return bool(a and b and not (is_word(a.group(0)) and is_word(b.group(0))))
 
 
-def _join_cell_lines(parts: list[str], full: list[bool] | None = None, vocab: set[str] | None = None) -> str:
+def _cut_at_edge(left: str, right: str, room: float) -> bool:
+    """A token that filled its line up to the next column, continued on the next line."""
+    if room <= _FULL_EM:
+        return _cut_token(left, right)
+    if room > _FULL_EM_FIGURE or not (re.search(r"\d$", left) and re.match(r"\d", right)):
+        return False
+    a, b = re.search(r"\S+$", left), re.match(r"\S+", right)
+    return bool(a and b and _FIGURE_SHAPE.fullmatch(a.group(0) + b.group(0)))
+
+
+def _join_cell_lines(parts: list[str], room: list[float] | None = None, vocab: set[str] | None = None) -> str:
     """Lines of one table cell; a word cut at the cell's edge without a hyphen ('prestatair' + 'e')
     is joined back when the whole is a French word and the cut piece is not, and so is a token
-    that filled its line up to the next column when what follows does not (`full`: which lines run
-    to the next column; '20000' + '00.0', 'Opex_' + 'RnD' in a financial table squeezed into narrow
-    columns)."""
+    that filled its line up to the next column when what follows does not (`room`: what each line
+    leaves free before the next column, in ems; '20000' + '00.0', 'Opex_' + 'RnD' in a financial
+    table squeezed into narrow columns)."""
     out = parts[0] if parts else ""
     for n, part in enumerate(parts[1:]):
         if re.search(r"\w-$", out) or cut_word(out, part, vocab or set()):
             out = join_lines(out, part, vocab or set())  # a hyphenated or edge cut: joined when a word
         elif (
-            full is not None
-            and full[n]
+            room is not None
             and " " not in parts[n].strip()  # one token running to the column's edge: it was cut
             # lines as wide as the column one after the other are values, one per line ('E/SIG')
-            and not full[n + 1]
-            and (n == 0 or not full[n - 1])
-            and _cut_token(out, part)
+            and room[n + 1] > _FULL_EM
+            and (n == 0 or room[n - 1] > _FULL_EM)
+            and _cut_at_edge(out, part, room[n])
         ):
             out += part
         else:
