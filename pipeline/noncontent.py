@@ -33,6 +33,18 @@ _NUMBERING = re.compile(
 )
 
 
+# A row of a table read alone whose cells are all this short names columns ('Politique |
+# Économique | Sociologique | …' over a PESTEL whose cells were read as paragraphs): a header row.
+LABEL_CELL_MAX_WORDS = 3
+
+
+def _label_row(row: list[str]) -> bool:
+    cells = [c.strip() for c in row if c.strip()]
+    return len(cells) >= 3 and all(
+        len(c.split()) <= LABEL_CELL_MAX_WORDS and not c.endswith(_STOPS) and not re.search(r"\d", c) for c in cells
+    )
+
+
 def _key(text: str) -> str:
     return _SPACE.sub(" ", fold(text)).strip(" .:;")
 
@@ -60,7 +72,7 @@ class NonContent:
             if b.kind in ("heading", "caption"):
                 labels.add(_key(b.text))
                 labels.add(_key(_NUMBERING.sub("", b.text.strip(), count=1)))
-            elif b.kind == "table" and b.rows and len(b.rows) > 1:
+            elif b.kind == "table" and b.rows and (len(b.rows) > 1 or _label_row(b.rows[0])):
                 header = b.rows[0]
                 labels.add(_key(" | ".join(header)))
                 labels.update(_key(c) for c in header if c.strip())

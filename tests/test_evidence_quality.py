@@ -207,3 +207,26 @@ def test_no_figures_or_dates_gap_under_quotes_that_count_or_time_things(tmp_path
             assert "dates" not in kinds, (c.criterion_id, quotes)
             checked += 1
     assert checked, "some criteria quote the counted or timed sentences"
+
+
+def test_a_row_of_column_names_read_alone_is_a_label_not_evidence(tmp_path: Path) -> None:
+    """A PESTEL whose header row was read as a table of one row (its cells, long paragraphs, read
+    apart) had « Politique | Économique | Sociologique | … » quoted as evidence for C4.8 in a real
+    market study. A lone row of short names is a header row; a lone row of content is not."""
+    from pipeline.ingest import ingest
+
+    d = docx.Document()
+    d.add_heading("Analyse PESTEL", level=1)
+    names = ("Politique", "Économique", "Sociologique", "Technologique", "Environnemental", "Légal")
+    header = d.add_table(rows=1, cols=6)
+    for i, name in enumerate(names):
+        header.rows[0].cells[i].text = name
+    d.add_paragraph("Le cadre réglementaire du numérique se durcit avec le RGPD et la directive NIS 2 en 2024.")
+    row = d.add_table(rows=1, cols=3)
+    for i, v in enumerate(("Ressources financières", "Coûts fixes faibles (petite structure)", "Capacité limitée")):
+        row.rows[0].cells[i].text = v
+    d.save(str(tmp_path / "pestel.docx"))
+    dossier = ingest(tmp_path / "pestel.docx", Settings(data_dir=tmp_path / "data"))
+    labels = NonContent.of(dossier)
+    assert " | ".join(names) in labels and "Économique" in labels
+    assert "Ressources financières | Coûts fixes faibles (petite structure) | Capacité limitée" not in labels

@@ -206,3 +206,61 @@ _WIDTH = {
     "m": 833,
     "M": 833,
 }
+
+
+def test_a_table_of_centred_cells_reads_its_rows_whole(tmp_path: Path) -> None:
+    """A strengths / weaknesses table whose cells are centred (a real market study): the wrapped
+    lines of a cell start at different places, so 'client, taille humaine' was a paragraph of its
+    own and the table fell apart in a table of one row per resource. Centred lines share their
+    centre: they are one cell."""
+    from tests.test_reading_figures import _WIDTHS
+
+    size = 11
+
+    def centred(cx: float, y: float, s: str) -> str:
+        width = sum(_WIDTHS.get(ch, 667) for ch in s) * size / 1000
+        return text(cx - width / 2, y, s, size)
+
+    rows = [
+        (
+            "Ressources humaines",
+            ["Expertise créative, proximité", "client, taille humaine"],
+            ["Petite équipe", "limitée si forte demande"],
+        ),
+        (
+            "Ressources financières",
+            ["Coûts fixes faibles (petite", "structure)"],
+            ["Capacité d’investissement", "limitée face aux grandes", "agences"],
+        ),
+        ("Compétences", ["Approche créative", "différenciante"], ["Notoriété encore en", "développement"]),
+    ]
+    c = (
+        text(60, 790, "Catégories", size, "F2")
+        + text(260, 790, "Forces", size, "F2")
+        + text(440, 790, "Faiblesses", size, "F2")
+    )
+    y = 760.0
+    for label, forces, faiblesses in rows:
+        c += centred(110, y, label)
+        c += "".join(centred(295, y - 14 * k, line) for k, line in enumerate(forces))
+        c += "".join(centred(475, y - 14 * k, line) for k, line in enumerate(faiblesses))
+        y -= 14 * max(len(forces), len(faiblesses)) + 20
+    c += text(60, y - 10, BODY[0])
+    pdf = Pdf()
+    pdf.page(c)
+    d = read(tmp_path, "centre.pdf", pdf.bytes())
+    tables = [b for b in d.blocks if b.kind == "table"]
+    assert len(tables) == 1, [(b.kind, b.text) for b in d.blocks]
+    assert tables[0].rows[1:] == [
+        [
+            "Ressources humaines",
+            "Expertise créative, proximité client, taille humaine",
+            "Petite équipe limitée si forte demande",
+        ],
+        [
+            "Ressources financières",
+            "Coûts fixes faibles (petite structure)",
+            "Capacité d’investissement limitée face aux grandes agences",
+        ],
+        ["Compétences", "Approche créative différenciante", "Notoriété encore en développement"],
+    ]

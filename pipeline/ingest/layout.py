@@ -277,6 +277,13 @@ def _unit_line(u: Frag) -> Line:
     return Line(frags=[Frag(t, u.x0, u.x1, u.y, u.size, u.bold, cell=k > 0) for k, t in enumerate(parts)])
 
 
+def _same_column(u: Frag, first: Frag) -> bool:
+    """`u` continues the cell whose first line is `first`: aligned on its left edge, or on its
+    centre (a centred cell's lines start at different places: 'Expertise créative, proximité' /
+    'client, taille humaine')."""
+    return abs(u.x0 - first.x0) < 4 or abs((u.x0 + u.x1) - (first.x0 + first.x1)) < 6
+
+
 def _row_at(units: list[Frag], i: int) -> list[list[Frag]] | None:
     """The cells of a row starting at units[i], when at least one of them wraps over several lines."""
     top = units[i]
@@ -290,7 +297,7 @@ def _row_at(units: list[Frag], i: int) -> list[list[Frag]] | None:
         last = cell[-1]
         if u.text == "\0":
             break
-        if abs(u.x0 - cell[0].x0) < 4 and 0 < last.y - u.y < 2.0 * max(last.size, 1.0) and len(cell) < 6:
+        if _same_column(u, cell[0]) and 0 < last.y - u.y < 2.0 * max(last.size, 1.0) and len(cell) < 6:
             cell.append(u)
         elif abs(u.y - top.y) < 2 and u.x0 > cell[0].x0 + 8:
             cells.append([u])
