@@ -210,3 +210,34 @@ def test_lists_of_tables_and_figures_are_contents(tmp_path: Path) -> None:
     assert [(b.kind, b.text) for b in blocks if "Figure" in b.text or "Liste" in b.text] == [
         ("caption", "Figure 1 : Évolution des ventes")
     ]
+
+
+def test_the_first_line_of_a_bold_paragraph_is_not_a_heading(tmp_path: Path) -> None:
+    """A page whose text is all set in bold (a web page printed to PDF): the first line of a
+    paragraph, whose sentence goes on below or which holds the end of a sentence, was a heading,
+    so its words were labels and never evidence (« Nous traduisons notre engagement en actions
+    concrètes. Chez Lenkā Madagascar, nous » in a real document). A bold title wrapped over two short lines stays a
+    title, and so does a numbered one (« II. Liste des exigences »)."""
+    size, lead = 12, 20
+    first = "Nous traduisons notre engagement en actions concrètes. Chez Lenka Madagascar, nous"
+    rest = [
+        "travaillons activement à réduire notre empreinte environnementale en utilisant des",
+        "matériaux durables et en minimisant les déchets de production de nos ateliers.",
+    ]
+    c = text(72, 780, "II. Notre engagement", 14, "F2")
+    c += text(72, 750, first, size, "F2")
+    c += "".join(text(72, 750 - lead * (k + 1), line, size, "F2") for k, line in enumerate(rest))
+    c += text(72, 660, "Projet 2 — Cellule appels d’offres. Une chargée d’affaires dédiée aux", size, "F2")
+    c += text(
+        72, 660 - lead, "marchés publics et un mémoire technique type mis à jour après chaque marché.", size, "F2"
+    )
+    c += text(72, 590, "Partenariat avec le", size, "F2") + text(72, 590 - lead, "ministère de l’Artisanat", size, "F2")
+    c += text(72, 530, BODY[0][:85], size) + text(72, 530 - lead, BODY[0][85:170], size)
+    pdf = Pdf()
+    pdf.page(c)
+    d = read(tmp_path, "gras.pdf", pdf.bytes())
+    heads = [b.text for b in d.blocks if b.kind == "heading"]
+    assert "II. Notre engagement" in heads
+    assert not any(h.startswith(("Nous traduisons", "Projet 2")) for h in heads), heads
+    paragraphs = [b.text for b in d.blocks if b.kind == "paragraph"]
+    assert any(p.startswith(first + " travaillons activement") for p in paragraphs), paragraphs

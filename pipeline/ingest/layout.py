@@ -1006,7 +1006,8 @@ def _top_title(lines: list[Line], body: float) -> list[Line] | None:
 
 
 def _bold_heading(ln: Line, text: str, new_para: bool, nxt: Line | None, body: float, side: bool) -> bool:
-    """A short bold line of body size standing alone (LaTeX \\paragraph, Word bold titles) is a heading."""
+    """A short bold line of body size standing alone (LaTeX \\paragraph, Word bold titles) is a heading;
+    not the first line of a paragraph set in bold."""
     if side or ln.is_row or not ln.bold or not new_para or len(text) > 90 or len(text) < 3:
         return False
     if ln.size < body * 0.95 or _CAPTION.match(text):  # a caption or a note, set small or named so
@@ -1017,7 +1018,13 @@ def _bold_heading(ln: Line, text: str, new_para: bool, nxt: Line | None, body: f
         return False  # a bold label over a paragraph ('Etape 1 :'), not a form field ('Année : 2025')
     if not re.match(r"[A-ZÀ-Ý0-9IVX]", text):
         return False
+    if re.search(r"[a-zà-ÿ]{2}[.!?] +[A-ZÀ-Ý]", text):
+        return False  # a sentence ends inside: the first line of a paragraph set in bold
     if nxt is None:
+        return False
+    if len(text) >= 60 and nxt.text[:1].islower() and abs(nxt.size - ln.size) < 0.5 and 0 < ln.y - nxt.y < body * 2.5:
+        # a long line whose sentence goes on below ('… Chez Lenkā, nous' / 'travaillons …'); a title
+        # wrapped over two short lines ('2. Partenariat avec le' / 'fournisseur') stays a title
         return False
     return not (nxt.bold and abs(nxt.size - ln.size) < 0.5 and 0 < ln.y - nxt.y < body * 1.6)
 
