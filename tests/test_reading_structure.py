@@ -241,3 +241,26 @@ def test_the_first_line_of_a_bold_paragraph_is_not_a_heading(tmp_path: Path) -> 
     assert not any(h.startswith(("Nous traduisons", "Projet 2")) for h in heads), heads
     paragraphs = [b.text for b in d.blocks if b.kind == "paragraph"]
     assert any(p.startswith(first + " travaillons activement") for p in paragraphs), paragraphs
+
+
+def test_a_bold_lettered_title_is_a_sub_heading(tmp_path: Path) -> None:
+    """« a. Matrice PESTEL » and « b. Forces de Porter : », bold over running text, are the
+    sub-sections of a real market study; a lower-case enumerator kept them out of the headings, so
+    the Porter analysis was located under the PESTEL."""
+    c = text(72, 780, "1. Analyse de l’environnement", 14, "F2")
+    y = 750.0
+    for title, body in (
+        ("a. Matrice PESTEL", BODY[0] + BODY[2]),
+        ("b. Forces de Porter :", BODY[1] + BODY[0]),
+    ):
+        c += text(72, y, title, 11, "F2")
+        lines = [body[k : k + 85] for k in range(0, len(body), 85)]
+        c += "".join(text(72, y - 22 - 14 * k, line) for k, line in enumerate(lines))
+        y -= 22 + 14 * len(lines) + 16
+    pdf = Pdf()
+    pdf.page(c)
+    d = read(tmp_path, "lettres.pdf", pdf.bytes())
+    heads = [(b.text, b.level) for b in d.blocks if b.kind == "heading"]
+    assert [h for h, _ in heads] == ["1. Analyse de l’environnement", "a. Matrice PESTEL", "b. Forces de Porter :"]
+    assert heads[1][1] == heads[2][1] and (heads[1][1] or 0) > (heads[0][1] or 0)
+    assert d.blocks[-1].section[-1] == "b. Forces de Porter :"

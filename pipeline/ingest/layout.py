@@ -633,7 +633,12 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
                 for o in ys[round(ln.y)]
             )
             kind, level = _line_kind(ln, text, levels, use_outline, side_by_side, body)
-            if kind == "paragraph" and not use_outline and _bold_heading(ln, text, new_para, nxt, body, side_by_side):
+            lettered = kind == "list_item" and re.match(r"[a-h][.)] +[A-ZÀ-Ý]", text)  # 'b. Forces de Porter'
+            if (
+                (kind == "paragraph" or lettered)
+                and not use_outline
+                and _bold_heading(ln, text, new_para, nxt, body, side_by_side)
+            ):
                 numbered = _NUMBERED_HEADING.match(text)
                 kind = "heading"
                 level = min(numbered.group(1).count(".") + 1, 6) if numbered else min(deepest + 1, 6)
@@ -1016,7 +1021,7 @@ def _bold_heading(ln: Line, text: str, new_para: bool, nxt: Line | None, body: f
         return False
     if text.endswith(":") and (len(text) > 40 or len(text.split()) > 5 or nxt is None or len(nxt.text) < 50):
         return False  # a bold label over a paragraph ('Etape 1 :'), not a form field ('Année : 2025')
-    if not re.match(r"[A-ZÀ-Ý0-9IVX]", text):
+    if not re.match(r"[A-ZÀ-Ý0-9IVX]|[a-h][.)] +[A-ZÀ-Ý]", text):  # or lettered: 'b. Forces de Porter'
         return False
     if re.search(r"[a-zà-ÿ]{2}[.!?] +[A-ZÀ-Ý]", text):
         return False  # a sentence ends inside: the first line of a paragraph set in bold
