@@ -264,3 +264,33 @@ def test_a_bold_lettered_title_is_a_sub_heading(tmp_path: Path) -> None:
     assert [h for h, _ in heads] == ["1. Analyse de l’environnement", "a. Matrice PESTEL", "b. Forces de Porter :"]
     assert heads[1][1] == heads[2][1] and (heads[1][1] or 0) > (heads[0][1] or 0)
     assert d.blocks[-1].section[-1] == "b. Forces de Porter :"
+
+
+def test_figures_set_large_on_a_slide_are_content_not_titles(tmp_path: Path) -> None:
+    """A slide deck exported to PDF: the chapter number « 02 » and the key figures « 96% taux de
+    rachat », « +10% », « 2 articles achetés par session » are set larger than the slide's title.
+    They were headings: never evidence, and the deck's sections were named « 02 » or « +10% ».
+    The slide title stays a heading, and so does a title whose year wrapped onto a line alone."""
+    pages = []
+    for n, (title, figure, note) in enumerate(
+        (
+            ("SATISFACTION CLIENT ET FIDÉLITÉ", "96% taux de rachat", "8285 clients ont de nouveau acheté."),
+            ("ÉVOLUTION ANNUELLE DES VENTES", "+10%", "Les ventes progressent sur toutes les catégories."),
+            ("PANIER MOYEN", "2 articles achetés par session", "L’écart-type est de 1,3 article."),
+        )
+    ):
+        c = text(520, 810, "02", 40, "F2") + text(60, 760, title, 20, "F2")
+        c += text(60, 700, figure, 28, "F2") + text(60, 670, note, 12)
+        c += text(60, 640, BODY[n % 3], 12)
+        pages.append(c)
+    pdf = Pdf()
+    pdf.page(text(60, 700, "Plan d’actions commerciales 2025-", 24, "F2") + text(60, 670, "2026", 24, "F2"))
+    for c in pages:
+        pdf.page(c)
+    d = read(tmp_path, "diapos.pdf", pdf.bytes())
+    heads = [b.text for b in d.blocks if b.kind == "heading"]
+    assert heads[0] == "Plan d’actions commerciales 2025-2026", heads
+    assert {"SATISFACTION CLIENT ET FIDÉLITÉ", "ÉVOLUTION ANNUELLE DES VENTES", "PANIER MOYEN"} <= set(heads)
+    assert not [h for h in heads if h[0].isdigit() or h.startswith("+")], heads
+    content = " ".join(b.text for b in d.blocks if b.kind != "heading")
+    assert "96% taux de rachat" in content and "+10%" in content and "2 articles achetés par session" in content

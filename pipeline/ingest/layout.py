@@ -521,6 +521,7 @@ def _heading_levels(pages: list[Page], body: float) -> dict[float, int]:
             for ln in p.lines
             if (ln.size >= body * 1.15 or (ln.size >= body * 1.05 and ln.bold))
             and len(ln.text) < 150
+            and not _CALLOUT.match(ln.text)  # a figure set large ('96%', '02') ranks no heading size
             and volumes[round(ln.size, 1)] <= total / 7
         },
         reverse=True,
@@ -1023,6 +1024,8 @@ def _bold_heading(ln: Line, text: str, new_para: bool, nxt: Line | None, body: f
         return False  # a bold label over a paragraph ('Etape 1 :'), not a form field ('Année : 2025')
     if not re.match(r"[A-ZÀ-Ý0-9IVX]|[a-h][.)] +[A-ZÀ-Ý]", text):  # or lettered: 'b. Forces de Porter'
         return False
+    if _CALLOUT.match(text):  # a figure in bold ('27%', '500€') is content
+        return False
     if re.search(r"[a-zà-ÿ]{2}[.!?] +[A-ZÀ-Ý]", text):
         return False  # a sentence ends inside: the first line of a paragraph set in bold
     if nxt is None:
@@ -1060,6 +1063,18 @@ def _drop_toc_runs(blocks: list[RawBlock]) -> list[RawBlock]:
     return out
 
 
+# A figure set large on a slide or a dashboard is content, not a title: '96% taux de rachat',
+# '+10%', '2 articles achetés par session', 'Taux de conversion : 2.56%', a bare '02', a line
+# starting with a bracket ('(écart-type 1.3)').
+_CALLOUT = re.compile(
+    r"^(?:[+\-−]?\d[\d\s.,]*\s?(?:%|€|k€|M€|pts?\b)"
+    r"|\d+\s+(?:à\s+\d+\s+)?[a-zà-ÿ]"
+    r"|(?!(?:19|20)\d\d\b)[\d\s.,%€+\-−]+$"  # figures alone, not a year (a title's '2026' wrapped)
+    r"|\("
+    r"|[^:]{2,60}:\s*[+\-−]?\d[\d\s]*(?:[.,]\d+)?\s?(?:%|€|k€|M€)$)"
+)
+
+
 def _line_kind(
     ln: Line, text: str, levels: dict[float, int], use_outline: bool, side_by_side: bool, body: float
 ) -> tuple[str, int | None]:
@@ -1073,7 +1088,7 @@ def _line_kind(
         return "list_item", None
     if _DATE_LINE.match(text):
         return "paragraph", None
-    short = len(text) < 150 and not text.endswith((".", ";", ","))
+    short = len(text) < 150 and not text.endswith((".", ";", ",")) and not _CALLOUT.match(text)
     size = round(ln.size, 1)
     numbered = _NUMBERED_HEADING.match(text)
     if short and size in levels and not side_by_side and (not use_outline or not numbered):
