@@ -54,6 +54,8 @@ class NonContent:
     """The labels of one dossier (folded), to test candidate quotes against."""
 
     labels: frozenset[str]
+    # where the headings and captions lie in Dossier.text: a quote inside one is a piece of a label
+    spans: tuple[tuple[int, int], ...] = ()
 
     @classmethod
     def of(cls, dossier: Dossier) -> NonContent:
@@ -77,7 +79,14 @@ class NonContent:
                 labels.add(_key(" | ".join(header)))
                 labels.update(_key(c) for c in header if c.strip())
         labels.discard("")
-        return cls(frozenset(labels))
+        spans = tuple((b.start, b.end) for b in dossier.blocks if b.kind in ("heading", "caption") and b.end > b.start)
+        return cls(frozenset(labels), spans)
+
+    def inside_label(self, start: int, end: int) -> bool:
+        """True when the span [start, end) of Dossier.text lies inside one heading or caption: a
+        piece of a title (« Etat de l'art et présentation » of « II. Etat de l'art et présentation
+        des outils utilisés ») says no more than the whole title."""
+        return any(a <= start and end <= b for a, b in self.spans)
 
     def labels_only(self, text: str) -> bool:
         """True when every line of `text` is a label: a chunk of headings, captions, header rows or

@@ -19,7 +19,7 @@ from pipeline.chunking import chunk_dossier
 from pipeline.drafting import Drafter
 from pipeline.drafting.gaps import DossierSearch, verify_free_gaps
 from pipeline.embeddings import Embedder, embedder_for
-from pipeline.grounding import Searchable, block_at, misread_spans
+from pipeline.grounding import Match, Searchable, block_at, misread_spans
 from pipeline.ingest import ingest
 from pipeline.manipulation import warnings_for
 from pipeline.manipulation_semantic import detect_semantic_cached
@@ -253,6 +253,22 @@ def review_and_record(
     return outcome, recorded
 
 
+def _locate(dossier: Dossier, chunk: Chunk, text: str, labels: NonContent) -> tuple[Match | None, bool]:
+    """Where `text` stands in the chunk's own stretch of the dossier, outside headings and captions
+    (the same words may stand in a title above, on an agenda slide repeated); (None, True) when it
+    stands there only inside titles, (None, False) when it is not found there."""
+    offset, in_titles = chunk.start, False
+    while offset < chunk.end:
+        m = Searchable(dossier.text[offset : chunk.end]).find(text, fuzzy=False)
+        if m is None:
+            break
+        start, end = offset + m.start, offset + m.end
+        if not labels.inside_label(start, end):
+            return Match(start, end, m.kind, m.ratio), False
+        in_titles, offset = True, end
+    return None, in_titles
+
+
 def ground_drafts(dossier: Dossier, chunks: list[Chunk], drafts: dict[str, CriterionDraft]) -> None:
     """Keep only quotes found in the chunk they cite; rewrite each as the source's own text."""
     by_id = {c.id: c for c in chunks}
@@ -277,7 +293,11 @@ def ground_drafts(dossier: Dossier, chunks: list[Chunk], drafts: dict[str, Crite
             if source_text in labels:  # a heading, caption or table header alone is not evidence
                 labels_dropped += 1
                 continue
-            at = full.find(source_text, fuzzy=False)
+            at, only_in_titles = _locate(dossier, chunk, source_text, labels)
+            if only_in_titles:  # a piece of a title
+                labels_dropped += 1
+                continue
+            at = at or full.find(source_text, fuzzy=False)
             page, section = block_at(dossier, at.start) if at else (None, "")
             kept.append(
                 ev.model_copy(

@@ -94,3 +94,36 @@ def test_a_clean_dossier_marks_no_quote(tmp_path: Path) -> None:
     )
     ground_drafts(d, chunks, {"C1.1": draft})
     assert [e.to_verify for e in draft.evidence] == [False]
+
+
+def test_a_quote_is_located_in_the_chunk_it_cites_and_a_piece_of_a_title_is_no_evidence(tmp_path: Path) -> None:
+    """The same words stand in a title on page 1 and in a paragraph on page 2 (an agenda slide,
+    a title restated): a quote cited from page 2's chunk was located at the title, page 1, and
+    audited as a heading. It is located where its chunk is; a quote that is only a piece of a
+    title (« présentation des outils utilisés » of « II. Etat de l’art et présentation des outils
+    utilisés ») is dropped as a title is."""
+    words = "Etat de l’art et présentation des outils"
+    pdf = Pdf()
+    pdf.page(text(72, 760, "II. " + words + " utilisés", 18, "F2") + text(72, 730, CLEAN))
+    pdf.page(text(72, 760, "Nous avons comparé trois solutions : " + words + " retenus pour le suivi."))
+    d = read(tmp_path, "agenda.pdf", pdf.bytes())
+    chunks = chunk_dossier(d)
+    later = next(c for c in chunks if "comparé trois solutions" in c.text)
+    title = next(c for c in chunks if "II. Etat" in c.text)
+    cid = load_referentiel().criteria_for("M1")[0].id
+    draft = CriterionDraft(
+        criterion_id=cid,
+        level=None,
+        confidence=0.5,
+        rationale="",
+        evidence=[
+            Evidence(chunk_id=later.id, quote=words),
+            Evidence(chunk_id=title.id, quote="présentation des outils utilisés"),
+        ],
+        provenance=Provenance(backend="offline"),
+    )
+    ground_drafts(d, chunks, {cid: draft})
+    assert [(e.quote, e.page) for e in draft.evidence] == [(words, 2)]
+    start = draft.evidence[0].start
+    assert start is not None and start > d.text.index("comparé trois solutions")
+    assert any("titre" in f for f in draft.flags)
