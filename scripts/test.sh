@@ -17,6 +17,9 @@ fi
 
 need=()
 command -v soffice >/dev/null || need+=(libreoffice-writer-nogui)
+# Word's Calibri and Cambria drawn with their metric-compatible twins, as a reader's LibreOffice
+# does (without them LibreOffice substitutes DejaVu and lays a Word report out on more pages)
+fc-list 2>/dev/null | grep -qi carlito || need+=(fonts-crosextra-carlito fonts-crosextra-caladea)
 command -v pdftoppm >/dev/null || need+=(poppler-utils)
 command -v chromium >/dev/null || need+=(chromium)
 command -v ocrmypdf >/dev/null || need+=(ocrmypdf tesseract-ocr-fra)

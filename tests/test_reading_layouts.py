@@ -264,3 +264,28 @@ def test_a_table_of_centred_cells_reads_its_rows_whole(tmp_path: Path) -> None:
         ],
         ["Compétences", "Approche créative différenciante", "Notoriété encore en développement"],
     ]
+
+
+def test_a_paragraph_after_a_list_is_not_read_into_its_last_item(tmp_path: Path) -> None:
+    """A page of short list items and one-line paragraphs has as many gaps between paragraphs as
+    between lines: with Carlito (LibreOffice's Calibri) the larger gap was taken for the line
+    pitch, and « Puis, dans l’ordre : » was read into the list item above it."""
+    items = ["Relancer les clients inactifs", "Former deux vendeurs", "Ouvrir un compte grossiste"]
+    numbered = ["Mesurer les ventes du trimestre", "Ajuster les prix de gros", "Présenter le bilan au gérant"]
+    c = text(90, 760, "Nous proposons les actions suivantes pour la rentrée commerciale de septembre.")
+    y = 760 - 24.5
+    for item in items:
+        c += text(90, y, "•") + text(108, y, item)
+        y -= 14.5
+    y -= 10
+    c += text(90, y, "Puis, dans l’ordre :")
+    y -= 24.5
+    for k, item in enumerate(numbered, 1):
+        c += text(90, y, f"{k}.") + text(108, y, item)
+        y -= 14.5
+    c += text(90, y - 10, "Fin de la liste et conclusion de la partie.")
+    pdf = Pdf()
+    pdf.page(c)
+    d = read(tmp_path, "listes.pdf", pdf.bytes())
+    assert [b.text for b in d.blocks if b.kind == "list_item"] == items + numbered
+    assert "Puis, dans l’ordre :" in [b.text for b in d.blocks]

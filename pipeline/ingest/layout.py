@@ -587,7 +587,10 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
         lines = _carry_row_over(page.lines, tail_row, blocks, vocab)
         tail_row = lines[-1] if lines and lines[-1].is_row else None
         gaps = [round(a.y - b.y, 1) for a, b in itertools.pairwise(lines) if 0 < a.y - b.y < body * 3]
-        line_gap = Counter(gaps).most_common(1)[0][0] if gaps else body * 1.2
+        # body lines are measured against the body's line pitch; larger lines (titles wrapped over
+        # two lines, set with more space) against the page's most common gap, as they always were
+        line_gap = _line_pitch(gaps) if gaps else body * 1.2
+        wide_gap = Counter(gaps).most_common(1)[0][0] if gaps else body * 1.2
         ys: dict[int, list[Line]] = {}
         for ln in lines:
             ys.setdefault(round(ln.y), []).append(ln)
@@ -611,7 +614,8 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
             if (_TOC_LEADER.search(text) or _TOC_DOTS.search(text)) and ln.heading_level is None:
                 continue
             gap = (prev.y - ln.y) if prev is not None else 0.0
-            spacing = max(line_gap, (prev.size if prev is not None else body) * 1.25)
+            size_above = prev.size if prev is not None else body
+            spacing = max(line_gap if size_above < body + 0.5 else wide_gap, size_above * 1.25)
             new_para = prev is None or gap > spacing * 1.3 or gap < -body  # a jump back up: column, box
             if gap < -body and _continues_in_next_column(cur, prev, ln, text):
                 new_para = False  # a sentence running on at the top of the next column
@@ -691,6 +695,15 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
         if cur is not None:
             blocks.append(cur)
     return _drop_toc_runs(_table_group_headings([b for b in blocks if b.text.strip()], bold_starts))
+
+
+def _line_pitch(gaps: list[float]) -> float:
+    """The distance between two lines of one paragraph: the most common gap, or a smaller one that
+    comes at least half as often (a page of short list items and paragraphs has as many gaps between
+    paragraphs as inside them: taking the larger joined a paragraph to the list item above)."""
+    counts = Counter(gaps)
+    top = max(counts.values())
+    return min(g for g, n in counts.items() if n * 2 >= top)
 
 
 def _cells(ln: Line) -> list[tuple[float, float, str]]:
