@@ -233,12 +233,15 @@ def test_the_first_line_of_a_bold_paragraph_is_not_a_heading(tmp_path: Path) -> 
     )
     c += text(72, 590, "Partenariat avec le", size, "F2") + text(72, 590 - lead, "ministère de l’Artisanat", size, "F2")
     c += text(72, 530, BODY[0][:85], size) + text(72, 530 - lead, BODY[0][85:170], size)
+    # a narrow column of bold text: its short first line is no title either
+    column = ["En résumé, le secteur", "artisanal à Madagascar", "est confronté à des défis", "et à des opportunités."]
+    c += "".join(text(72, 470 - lead * k, line, size, "F2") for k, line in enumerate(column))
     pdf = Pdf()
     pdf.page(c)
     d = read(tmp_path, "gras.pdf", pdf.bytes())
     heads = [b.text for b in d.blocks if b.kind == "heading"]
-    assert "II. Notre engagement" in heads
-    assert not any(h.startswith(("Nous traduisons", "Projet 2")) for h in heads), heads
+    assert "II. Notre engagement" in heads and any(h.startswith("Partenariat avec le") for h in heads), heads
+    assert not any(h.startswith(("Nous traduisons", "Projet 2", "En résumé")) for h in heads), heads
     paragraphs = [b.text for b in d.blocks if b.kind == "paragraph"]
     assert any(p.startswith(first + " travaillons activement") for p in paragraphs), paragraphs
 
@@ -252,6 +255,7 @@ def test_a_bold_lettered_title_is_a_sub_heading(tmp_path: Path) -> None:
     for title, body in (
         ("a. Matrice PESTEL", BODY[0] + BODY[2]),
         ("b. Forces de Porter :", BODY[1] + BODY[0]),
+        ("c. Matrice SWOT :", "Forces"),  # over a table: a short first cell
     ):
         c += text(72, y, title, 11, "F2")
         lines = [body[k : k + 85] for k in range(0, len(body), 85)]
@@ -261,9 +265,14 @@ def test_a_bold_lettered_title_is_a_sub_heading(tmp_path: Path) -> None:
     pdf.page(c)
     d = read(tmp_path, "lettres.pdf", pdf.bytes())
     heads = [(b.text, b.level) for b in d.blocks if b.kind == "heading"]
-    assert [h for h, _ in heads] == ["1. Analyse de l’environnement", "a. Matrice PESTEL", "b. Forces de Porter :"]
-    assert heads[1][1] == heads[2][1] and (heads[1][1] or 0) > (heads[0][1] or 0)
-    assert d.blocks[-1].section[-1] == "b. Forces de Porter :"
+    assert [h for h, _ in heads] == [
+        "1. Analyse de l’environnement",
+        "a. Matrice PESTEL",
+        "b. Forces de Porter :",
+        "c. Matrice SWOT :",
+    ]
+    assert heads[1][1] == heads[2][1] == heads[3][1] and (heads[1][1] or 0) > (heads[0][1] or 0)
+    assert d.blocks[-1].section[-1] == "c. Matrice SWOT :"
 
 
 def test_figures_set_large_on_a_slide_are_content_not_titles(tmp_path: Path) -> None:

@@ -642,7 +642,9 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
             if (
                 (kind == "paragraph" or lettered)
                 and not use_outline
-                and _bold_heading(ln, text, new_para, nxt, body, side_by_side)
+                and _bold_heading(
+                    ln, text, new_para, nxt, body, side_by_side, lines[j + 2] if j + 2 < len(lines) else None
+                )
             ):
                 numbered = _NUMBERED_HEADING.match(text)
                 kind = "heading"
@@ -1024,7 +1026,9 @@ def _top_title(lines: list[Line], body: float) -> list[Line] | None:
     return group
 
 
-def _bold_heading(ln: Line, text: str, new_para: bool, nxt: Line | None, body: float, side: bool) -> bool:
+def _bold_heading(
+    ln: Line, text: str, new_para: bool, nxt: Line | None, body: float, side: bool, nxt2: Line | None = None
+) -> bool:
     """A short bold line of body size standing alone (LaTeX \\paragraph, Word bold titles) is a heading;
     not the first line of a paragraph set in bold."""
     if side or ln.is_row or not ln.bold or not new_para or len(text) > 90 or len(text) < 3:
@@ -1033,7 +1037,12 @@ def _bold_heading(ln: Line, text: str, new_para: bool, nxt: Line | None, body: f
         return False
     if text.endswith((".", ";", ",")) or _BULLET.match(text) or _PAGE_NUMBER.match(text) or _DATE_LINE.match(text):
         return False
-    if text.endswith(":") and (len(text) > 40 or len(text.split()) > 5 or nxt is None or len(nxt.text) < 50):
+    enumerated = re.match(r"(?:[a-h]|\d{1,2}|[IVX]{1,4})[.)] +\S", text)  # 'b. Forces de Porter :'
+    if (
+        text.endswith(":")
+        and not enumerated
+        and (len(text) > 40 or len(text.split()) > 5 or nxt is None or len(nxt.text) < 50)
+    ):
         return False  # a bold label over a paragraph ('Etape 1 :'), not a form field ('Année : 2025')
     if not re.match(r"[A-ZÀ-Ý0-9IVX]|[a-h][.)] +[A-ZÀ-Ý]", text):  # or lettered: 'b. Forces de Porter'
         return False
@@ -1043,10 +1052,27 @@ def _bold_heading(ln: Line, text: str, new_para: bool, nxt: Line | None, body: f
         return False  # a sentence ends inside: the first line of a paragraph set in bold
     if nxt is None:
         return False
-    if len(text) >= 60 and nxt.text[:1].islower() and abs(nxt.size - ln.size) < 0.5 and 0 < ln.y - nxt.y < body * 2.5:
-        # a long line whose sentence goes on below ('… Chez Lenkā, nous' / 'travaillons …'); a title
-        # wrapped over two short lines ('2. Partenariat avec le' / 'fournisseur') stays a title
+    if (
+        nxt.text[:1].islower()
+        and (len(text) >= 60 or not nxt.bold)
+        and abs(nxt.size - ln.size) < 0.5
+        and 0 < ln.y - nxt.y < body * 2.5
+    ):
+        # a long line whose sentence goes on below ('… Chez Lenkā, nous' / 'travaillons …'), or a bold
+        # lead-in going on in plain text ('En résumé, le secteur' / 'artisanal à Madagascar'); a title
+        # wrapped over two short bold lines ('Partenariat avec le' / 'fournisseur') stays a title
         return False
+    if (
+        nxt2 is not None
+        and nxt.text[:1].islower()
+        and nxt.bold
+        and nxt2.bold
+        and abs(nxt.size - ln.size) < 0.5
+        and abs(nxt2.size - ln.size) < 0.5
+        and 0 < ln.y - nxt.y < body * 2.5
+        and 0 < nxt.y - nxt2.y < body * 2.5
+    ):
+        return False  # a sentence going on over three bold lines or more: a paragraph set in bold
     return not (nxt.bold and abs(nxt.size - ln.size) < 0.5 and 0 < ln.y - nxt.y < body * 1.6)
 
 
