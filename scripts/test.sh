@@ -19,7 +19,7 @@ need=()
 command -v soffice >/dev/null || need+=(libreoffice-writer-nogui)
 # Word's Calibri and Cambria drawn with their metric-compatible twins, as a reader's LibreOffice
 # does (without them LibreOffice substitutes DejaVu and lays a Word report out on more pages)
-fc-list 2>/dev/null | grep -qi carlito || need+=(fonts-crosextra-carlito fonts-crosextra-caladea)
+fc-list 2>/dev/null | grep -i carlito >/dev/null || need+=(fonts-crosextra-carlito fonts-crosextra-caladea)  # no -q: with pipefail, an early exit fails fc-list
 command -v pdftoppm >/dev/null || need+=(poppler-utils)
 command -v chromium >/dev/null || need+=(chromium)
 command -v ocrmypdf >/dev/null || need+=(ocrmypdf tesseract-ocr-fra)

@@ -25,6 +25,7 @@ _NUMBERED_ITEM = re.compile(r"^\s*(?:\d{1,2}|[a-z])[.)](?=\s*[A-Za-zÀ-ÿ«\"])\
 _NUMBERED_HEADING = re.compile(
     r"^(?:(?:partie|chapitre|annexe)\s+)?(\d{1,2}(?:\.\d{1,2}){0,3}|[IVX]{1,4})\.?\s+\S", re.I
 )
+_LETTERED = re.compile(r"[a-h][.)] +[A-ZÀ-Ý]")  # a lettered title: 'b. Forces de Porter'
 _ENUMERATOR = re.compile(r"^(?:[A-Z]|[IVX]{1,4}|\d{1,2})\s?[.)–-]\s")  # "A. ", "II) ", "3 - ": a new heading
 _CAPTION = re.compile(r"^(?:tableau|table|figure|graphique|illustration|schéma|source|annexe)\s*\d*\s*[:.–—-]", re.I)
 _PAGE_NUMBER = re.compile(r"^(?:page\s*)?\d{1,4}(?:\s*(?:/|sur|of)\s*\d{1,4})?$", re.I)
@@ -638,7 +639,7 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
                 for o in ys[round(ln.y)]
             )
             kind, level = _line_kind(ln, text, levels, use_outline, side_by_side, body)
-            lettered = kind == "list_item" and re.match(r"[a-h][.)] +[A-ZÀ-Ý]", text)  # 'b. Forces de Porter'
+            lettered = kind == "list_item" and _LETTERED.match(text)
             if (
                 (kind == "paragraph" or lettered)
                 and not use_outline
@@ -1044,7 +1045,7 @@ def _bold_heading(
         and (len(text) > 40 or len(text.split()) > 5 or nxt is None or len(nxt.text) < 50)
     ):
         return False  # a bold label over a paragraph ('Etape 1 :'), not a form field ('Année : 2025')
-    if not re.match(r"[A-ZÀ-Ý0-9IVX]|[a-h][.)] +[A-ZÀ-Ý]", text):  # or lettered: 'b. Forces de Porter'
+    if not (re.match(r"[A-ZÀ-Ý0-9IVX]", text) or _LETTERED.match(text)):
         return False
     if _CALLOUT.match(text):  # a figure in bold ('27%', '500€') is content
         return False
