@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -25,3 +26,12 @@ def to_pdf(path: Path, out_dir: Path) -> Path:
         timeout=180,
     )
     return out_dir / (path.stem + ".pdf")
+
+
+def pdf_pages(pdf: Path) -> int:
+    """The page count poppler's pdfinfo reads in `pdf`."""
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    m = re.search(r"^Pages:\s+(\d+)", info, re.M)
+    if m is None:
+        raise ValueError(f"pdfinfo gave no page count for {pdf}")
+    return int(m.group(1))

@@ -5,7 +5,6 @@ LibreOffice renders (issue 12)."""
 from __future__ import annotations
 
 import io
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,11 +14,14 @@ import pytest
 docx = pytest.importorskip("docx")
 from docx.enum.section import WD_SECTION  # noqa: E402
 from docx.enum.text import WD_BREAK  # noqa: E402
+from docx.oxml import OxmlElement  # noqa: E402
 from docx.shared import Cm, Pt  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from pipeline.ingest import ingest  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
+from tests.libreoffice import pdf_pages, to_pdf  # noqa: E402
+from tests.test_ingest_reading import BODY  # noqa: E402
 
 SENTENCES = (
     "La stratégie commerciale repose sur une analyse précise du marché régional et de ses clients professionnels. ",
@@ -87,8 +89,43 @@ def test_docx_page_estimate_is_within_one_page_of_libreoffice(tmp_path: Path) ->
         pdf = f.with_suffix(".pdf")
         if not pdf.exists():
             pytest.skip(f"soffice could not export {f.name}: {proc.stderr[-300:]!r}")
-        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
-        rendered = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))  # type: ignore[union-attr]
+        rendered = pdf_pages(pdf)
         d = ingest(f, Settings(data_dir=tmp_path / "data"))
         assert d.pages is not None and rendered >= 3
         assert abs(d.pages - rendered) <= 1, (f.name, d.pages, rendered)
+
+
+def _sections_with_tables(path: Path, kept: bool) -> None:
+    """Three sections, each a heading, a caption and a 22-row "Table Grid" table: with Word's
+    "keep with next" on the caption and on every row but the last, each section needs a page of
+    its own; without, the tables run on from page to page."""
+
+    def keep(p: object) -> None:
+        if kept:
+            p._p.get_or_add_pPr().append(OxmlElement("w:keepNext"))  # type: ignore[attr-defined]
+
+    document = docx.Document()
+    document.add_paragraph(BODY[0] * 3)
+    for i in range(3):
+        document.add_heading(f"{i + 1}. Les actions de la phase {i + 1}", level=1)
+        keep(document.add_paragraph(f"Tableau {i + 1} : Actions et indicateurs", style="Caption"))
+        table = document.add_table(rows=22, cols=3)
+        table.style = "Table Grid"
+        for r, row in enumerate(table.rows):
+            for c, cell in enumerate(row.cells):
+                cell.text = f"Action {r + 1}, indicateur {c + 1}"
+                if r < 21:
+                    keep(cell.paragraphs[0])
+        document.add_paragraph(BODY[1])
+    document.save(str(path))
+
+
+@pytest.mark.skipif(not shutil.which("pdfinfo"), reason="poppler-utils (pdfinfo) is not installed")
+@pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice (soffice) is not installed")
+@pytest.mark.parametrize("kept", [True, False])
+def test_docx_page_count_follows_kept_tables_as_libreoffice_lays_them_out(tmp_path: Path, kept: bool) -> None:
+    path = tmp_path / f"sections-{kept}.docx"
+    _sections_with_tables(path, kept)
+    rendered = pdf_pages(to_pdf(path, tmp_path))
+    assert rendered == (3 if kept else 2)  # the document does what it is built for
+    assert ingest(path, Settings(data_dir=tmp_path / "data")).pages == rendered

@@ -21,7 +21,7 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from lxml import etree
 
 from pipeline.errors import DamagedFileError, TooLargeError
-from pipeline.ingest.docx_pages import W, estimate_pages, q
+from pipeline.ingest.docx_pages import W, estimate_pages, on, q, section_breaks_page
 from pipeline.ingest.figures import chart_lines, emf_lines
 from pipeline.ingest.raw import CAPTION_LINE, CAPTION_MAX_CHARS, RawBlock, RawDoc, RawFinding, luminance
 from pipeline.textnorm import normalise
@@ -202,23 +202,14 @@ def _saved_page_count(data: bytes) -> int:
     return int(m.group(1)) if m else 0
 
 
-def _on(el: Any) -> bool:
-    return el is not None and el.get(q("val"), "true") not in ("0", "false", "off")
-
-
 def _has_explicit_breaks(body: Any, ctx: _Ctx) -> bool:
     if any(br.get(q("type")) == "page" for br in body.iter(q("br"))):
         return True
-    if any(_on(el) for el in body.iter(q("pageBreakBefore"))):
+    if any(on(el) for el in body.iter(q("pageBreakBefore"))):
         return True
     if any(st.page_break_before for st in ctx.styles.values()):
         return True
-    return any(_section_breaks_page(sp) for sp in body.iter(q("sectPr")) if sp.getparent().tag == q("pPr"))
-
-
-def _section_breaks_page(sect: Any) -> bool:
-    kind = sect.find(q("type"))
-    return kind is None or kind.get(q("val")) in (None, "nextPage", "oddPage", "evenPage")
+    return any(section_breaks_page(sp) for sp in body.iter(q("sectPr")) if sp.getparent().tag == q("pPr"))
 
 
 def _textbox_titles(ctx: _Ctx) -> None:
@@ -293,12 +284,12 @@ def _read_styles(document: Any) -> dict[str, _Style]:
             if ol is not None and (ol.get(q("val")) or "").isdigit():
                 st.outline = int(ol.get(q("val")) or 9)
             st.numbered = ppr.find(q("numPr")) is not None
-            st.page_break_before = _on(ppr.find(q("pageBreakBefore")))
+            st.page_break_before = on(ppr.find(q("pageBreakBefore")))
         rpr = s.find(q("rPr"))
         if rpr is not None:
             st.hidden, st.color, st.size = _run_props(rpr)
             b = rpr.find(q("b"))
-            st.bold = _on(b) if b is not None else None
+            st.bold = on(b) if b is not None else None
         styles[sid] = st
     return styles
 
@@ -598,14 +589,14 @@ def _new_page(ctx: _Ctx, explicit: bool = False) -> None:
 def _page_break_before(p: Any, ctx: _Ctx, style_id: str | None) -> bool:
     el = p.find(f"{q('pPr')}/{q('pageBreakBefore')}")
     if el is not None:
-        return _on(el)
+        return on(el)
     return any(st.page_break_before for st in _style_chain(ctx, style_id))
 
 
 def _end_of_section(p: Any, ctx: _Ctx) -> None:
     """A paragraph carrying a section break that starts the next section on a new page."""
     sect = p.find(f"{q('pPr')}/{q('sectPr')}")
-    if sect is not None and _section_breaks_page(sect) and not ctx.fresh_page:
+    if sect is not None and section_breaks_page(sect) and not ctx.fresh_page:
         _new_page(ctx, explicit=True)
 
 
@@ -617,7 +608,7 @@ def _run_format(ctx: _Ctx, run: Any, para_style: str | None) -> tuple[bool, int 
     chain: list[_Style] = []
     if rpr is not None:
         b = rpr.find(q("b"))
-        bold = _on(b) if b is not None else None
+        bold = on(b) if b is not None else None
         _, _, size = _run_props(rpr)
         rstyle = rpr.find(q("rStyle"))
         if rstyle is not None:

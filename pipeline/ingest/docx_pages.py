@@ -37,13 +37,23 @@ _METRICS = (
 _DEFAULT_METRICS = (0.45, 1.17)
 _PROPORTIONAL_EM = 1.15  # the height a proportional line spacing multiplies, in ems
 _TABLE_STYLE = "\0table:"  # prefix of a table style's entry among the paragraph styles
-_CELL_PADDING = 0.0  # points above and below a table cell's text (Word's default cell margins)
 _CELL_MARGINS = 10.8  # points left and right of a cell's text (0.19 cm each side)
 
 
 def q(tag: str) -> str:
     """A WordprocessingML tag or attribute name as lxml spells it."""
     return f"{{{W}}}{tag}"
+
+
+def section_breaks_page(sect: Any) -> bool:
+    """A section break (w:sectPr) that starts the next section on a new page."""
+    kind = sect.find(q("type"))
+    return kind is None or kind.get(q("val")) in (None, "nextPage", "oddPage", "evenPage")
+
+
+def on(el: Any) -> bool:
+    """A WordprocessingML on/off property: set unless absent or its w:val says off."""
+    return el is not None and el.get(q("val"), "true") not in ("0", "false", "off")
 
 
 @dataclass
@@ -145,9 +155,12 @@ def estimate_pages(body: Any, styles_root: Any | None) -> int:
     seen_content = False
     pending: list[_Unit] = []  # units not yet on a page: a keep chain is placed whole
 
-    def page_break() -> None:
+    def flush() -> None:
         layout.place_kept(pending)
         pending.clear()
+
+    def page_break() -> None:
+        flush()
         layout.new_page()
 
     for el in body.iterchildren():
@@ -162,13 +175,11 @@ def estimate_pages(body: Any, styles_root: Any | None) -> int:
             seen_content = True
             sect = el.find(f"{q('pPr')}/{q('sectPr')}")
             if sect is not None:
-                kind = sect.find(q("type"))
-                if kind is None or kind.get(q("val")) in (None, "nextPage", "oddPage", "evenPage"):
+                if section_breaks_page(sect):
                     page_break()
                 following = sections[sections.index(sect) + 1 :] if sect in sections else []
                 if following:
-                    layout.place_kept(pending)
-                    pending.clear()
+                    flush()
                     layout.geometry = _geometry(following[0])
         elif el.tag == q("tbl"):
             pending.extend(_table_rows(el, layout, layout.geometry.width))
@@ -179,7 +190,7 @@ def estimate_pages(body: Any, styles_root: Any | None) -> int:
                 for p in content.iter(q("p")):
                     pending.append(_paragraph_unit(p, layout, layout.geometry.width)[0])
                 seen_content = True
-    layout.place_kept(pending)
+    flush()
     if layout.used == 0.0 and layout.pages > 1:
         layout.pages -= 1  # a trailing break starts no page of its own
     return layout.pages
@@ -227,17 +238,13 @@ def _para_props(ppr: Any, st: _ParaStyle) -> None:
         st.indent = ((_number(left) or 0.0) + (_number(right) or 0.0)) / 20
     pbb = ppr.find(q("pageBreakBefore"))
     if pbb is not None:
-        st.break_before = _on(pbb)
+        st.break_before = on(pbb)
     keep = ppr.find(q("keepNext"))
     if keep is not None:
-        st.keep_next = _on(keep)
+        st.keep_next = on(keep)
     contextual = ppr.find(q("contextualSpacing"))
     if contextual is not None:
-        st.contextual = _on(contextual)
-
-
-def _on(el: Any) -> bool:
-    return el.get(q("val"), "true") not in ("0", "false", "off")
+        st.contextual = on(contextual)
 
 
 def _run_font(rpr: Any) -> str | None:
@@ -328,7 +335,7 @@ def _resolved(p: Any, layout: _Layout, table_style: str | None = None) -> _ParaS
                 break
     out.break_before = own.break_before or any(st.break_before for st in _chain(layout, sid))
     keep = ppr.find(q("keepNext")) if ppr is not None else None
-    out.keep_next = _on(keep) if keep is not None else any(st.keep_next for st in _chain(layout, sid))
+    out.keep_next = on(keep) if keep is not None else any(st.keep_next for st in _chain(layout, sid))
     return out
 
 
@@ -354,11 +361,6 @@ def _paragraph_unit(p: Any, layout: _Layout, width: float) -> tuple[_Unit, int]:
         contextual=bool(st.contextual),
     )
     return unit, breaks
-
-
-def _paragraph(p: Any, layout: _Layout, width: float, table_style: str | None) -> float:
-    """Height of a paragraph set in `width` (in a table cell)."""
-    return _measure(p, _resolved(p, layout, table_style), layout, width)[0]
 
 
 def _measure(p: Any, st: _ParaStyle, layout: _Layout, width: float) -> tuple[float, float, int, float, int]:
@@ -478,11 +480,12 @@ def _table_rows(tbl: Any, layout: _Layout, width: float) -> list[_Unit]:
             inner = 0.0
             for el in tc.iterchildren():
                 if el.tag == q("p"):
-                    inner += _paragraph(el, layout, max(cell_width - _CELL_MARGINS, 20.0), table_style)
-                    kept = kept and _resolved(el, layout, table_style).keep_next
+                    st = _resolved(el, layout, table_style)
+                    inner += _measure(el, st, layout, max(cell_width - _CELL_MARGINS, 20.0))[0]
+                    kept = kept and st.keep_next
                 elif el.tag == q("tbl"):
                     inner += sum(u.height for u in _table_rows(el, layout, cell_width - _CELL_MARGINS))
-            row = max(row, inner + 2 * _CELL_PADDING)
+            row = max(row, inner)  # Word's default cell margins add nothing above and below the text
         tr_height = tr.find(f"{q('trPr')}/{q('trHeight')}")
         row = max(row, _twips(tr_height, "val"))
         rows.append(_Unit(height=row, line=row, splittable=False, keep_next=kept))

@@ -1053,24 +1053,18 @@ def _bold_heading(
         return False  # a sentence ends inside: the first line of a paragraph set in bold
     if nxt is None:
         return False
-    if (
-        nxt.text[:1].islower()
-        and (len(text) >= 60 or not nxt.bold)
-        and abs(nxt.size - ln.size) < 0.5
-        and 0 < ln.y - nxt.y < body * 2.5
-    ):
+    goes_on = nxt.text[:1].islower() and abs(nxt.size - ln.size) < 0.5 and 0 < ln.y - nxt.y < body * 2.5
+    if goes_on and (len(text) >= 60 or not nxt.bold):
         # a long line whose sentence goes on below ('… Chez Lenkā, nous' / 'travaillons …'), or a bold
         # lead-in going on in plain text ('En résumé, le secteur' / 'artisanal à Madagascar'); a title
         # wrapped over two short bold lines ('Partenariat avec le' / 'fournisseur') stays a title
         return False
     if (
-        nxt2 is not None
-        and nxt.text[:1].islower()
+        goes_on
         and nxt.bold
+        and nxt2 is not None
         and nxt2.bold
-        and abs(nxt.size - ln.size) < 0.5
         and abs(nxt2.size - ln.size) < 0.5
-        and 0 < ln.y - nxt.y < body * 2.5
         and 0 < nxt.y - nxt2.y < body * 2.5
     ):
         return False  # a sentence going on over three bold lines or more: a paragraph set in bold
