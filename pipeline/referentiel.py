@@ -160,6 +160,10 @@ class Vocabulary(_Strict):
         default_factory=list,
         description="Regexes of an argued choice: alternatives weighed, scenarios, hypotheses, comparisons.",
     )
+    justification_patterns: list[str] = Field(
+        default_factory=list,
+        description="Regexes of a justified statement: a cause, a purpose, a condition or a consequence given.",
+    )
     gap_checks: dict[str, list[str]] = Field(
         default_factory=dict,
         description="Signal key -> regexes that also count before 'no figures / no dates' is said of a "
@@ -179,7 +183,8 @@ class Vocabulary(_Strict):
         for key in ("figures", "dates", "sources", "methods", "tables"):
             if key not in self.signal_labels:
                 raise ValueError(f"signal_labels: no label for {key!r}")
-        checked = [(f, rx) for f in ("roadmap_patterns", "reasoning_patterns") for rx in getattr(self, f)]
+        patterned = ("roadmap_patterns", "reasoning_patterns", "justification_patterns")
+        checked = [(f, rx) for f in patterned for rx in getattr(self, f)]
         checked += [(f"gap_checks.{k}", rx) for k, rxs in self.gap_checks.items() for rx in rxs]
         for field_name, rx in checked:
             try:

@@ -56,11 +56,91 @@ def test_a_broken_pattern_in_the_vocabulary_is_refused_at_load() -> None:
 
     from pipeline.referentiel import Vocabulary
 
-    for field in ("roadmap_patterns", "reasoning_patterns"):
+    for field in ("roadmap_patterns", "reasoning_patterns", "justification_patterns"):
         data = REF.vocabulary.model_dump()
         data[field] = ["(plutôt que"]
         with pytest.raises(ValueError, match=f"{field}: invalid regex"):
             Vocabulary.model_validate(data)
+
+
+def _qualities(text: str, label: str = "Les objectifs sont détaillés et argumentés") -> dict[str, float]:
+    """The evidence qualities of criterion C7.2 when its one retrieved passage is `text`."""
+    from pipeline.drafting.features import criterion_features, idf_over
+    from pipeline.noncontent import NonContent
+
+    chunk = Chunk(id="c1", dossier_sha256="0" * 64, index=0, text=text, section=["Plan"], start=0, end=len(text))
+    hits = {"C7.2": [Hit(chunk=chunk, rank=1, fused_score=1.0, dense_score=0.9)]}
+    crit = REF.criteria_by_id["C7.2"]
+    feats = criterion_features(REF, crit, hits["C7.2"], idf_over(hits), NonContent(frozenset()), evidence_min=0.0)
+    return {k: v for k, v in feats.values.items() if k.startswith("ev_")}
+
+
+def test_quantified_justified_and_argued_evidence_reads_as_such() -> None:
+    """What the scale asks of a criterion's evidence at levels 2 and 3 (« spécifique et justifié »,
+    « précis, chiffré, critique »): each of the best five sentences counts once per quality."""
+    vague = _qualities(
+        "Les objectifs commerciaux sont ambitieux pour les prochaines années. "
+        "Nous voulons développer les ventes et améliorer la satisfaction des clients."
+    )
+    assert vague["ev_quantified"] == vague["ev_justified"] == vague["ev_reasoned"] == 0.0
+    assert vague["ev_sentences"] > 0.0  # two statements about the objectives were found
+    precise = _qualities(
+        "Les objectifs sont de 120 nouveaux clients en 2026, car la zone compte 900 cavistes. "
+        "Si le taux de conversion reste sous 10 %, nous confierons la zone à un agent plutôt que de recruter. "
+        "Les prévisions d’activité reposent sur l’hypothèse d’un panier moyen de 450 €."
+    )
+    assert precise["ev_quantified"] == 3 / 5  # three of the five read sentences hold a quantity
+    assert precise["ev_justified"] == 2 / 5  # « car », « Si »
+    assert precise["ev_reasoned"] == 2 / 5  # « plutôt que », « hypothèse »
+
+
+def test_a_criterion_offset_moves_only_its_own_score() -> None:
+    from dataclasses import replace
+
+    from pipeline.drafting.level import level_model_for
+
+    model = level_model_for(REF, "M2")
+    assert model is not None
+    feats = {"dense_top3": 0.87, "coverage": 0.2}
+    plain = replace(model, criterion_offsets={})
+    shifted = replace(model, criterion_offsets={"C6.6": -0.5})
+    assert shifted.score(feats, "C6.6") == plain.score(feats, "C6.6") - 0.5
+    assert shifted.score(feats, "C6.1") == plain.score(feats, "C6.1")
+    assert shifted.score(feats) == plain.score(feats)  # no criterion named: no offset
+
+
+def test_the_fit_finds_a_criterion_marked_lower_than_its_features_say() -> None:
+    """Synthetic dev rows: the level follows one feature, except on one criterion that the
+    markers always put a level lower; the fitted model carries that as its offset, and the
+    offsets are centred (a criterion the fit never saw gets the mean)."""
+    import numpy as np
+
+    from evals.fit_offline import fit
+
+    rng = np.random.default_rng(7)
+    rows = []
+    for d in range(8):
+        base = d % 4
+        for c in ("C6.1", "C6.2", "C6.3", "C6.6"):
+            gold = max(0, min(3, base - (1 if c == "C6.6" else 0)))
+            value = gold / 3 + (0.34 if c == "C6.6" else 0.0) + float(rng.normal(0, 0.02))
+            feats = {f: 0.0 for f in ("dense_max", "dense_top3", "best_sentence", "specificity", "support")}
+            rows.append(
+                {
+                    "case": f"d{d}/d{d}.pdf",
+                    "split": "dev",
+                    "module": "M2",
+                    "criterion": c,
+                    "gold": gold,
+                    "features": {**feats, "coverage": value},
+                    "quotes": 1,
+                }
+            )
+    model = fit(rows)
+    offsets = model["criterion_offsets"]
+    assert model["selection"]["criterion_offsets"] is True
+    assert all(offsets["C6.6"] < offsets[c] - 0.4 for c in ("C6.1", "C6.2", "C6.3"))  # shrunk by the ridge
+    assert abs(sum(offsets[r["criterion"]] for r in rows)) < 1e-3
 
 
 def test_levels_scored_with_another_embedder_than_the_model_was_fitted_with_are_never_confident(

@@ -30,6 +30,10 @@ FEATURES = [
     "doc_figures",
     "doc_sources",
     "doc_reasoning",
+    "ev_sentences",
+    "ev_quantified",
+    "ev_justified",
+    "ev_reasoned",
 ]
 SIGNALS = ("figures", "dates", "sources", "methods")
 
@@ -50,6 +54,10 @@ MAX_SOURCES_PER_KCHAR = 5.0
 # Share of the retrieved sentences that weigh options, scenarios or hypotheses, beyond which more is
 # not more (a third of the sentences)
 MAX_REASONING_SHARE = 0.33
+# Evidence sentences read for the scale's qualities (quantified, justified, argued): the best five
+# candidates, counted only when they pass the evidence threshold; sentence count saturates at eight.
+EVIDENCE_SENTENCES = 5
+MAX_EVIDENCE_SENTENCES = 8
 # Evidence weighting: what announces content rather than holds it (chosen on dev, README).
 ROADMAP_WEIGHT = 0.5
 LEAD_IN_WEIGHT = 0.6
@@ -71,6 +79,7 @@ class SignalPatterns:
     roadmap: re.Pattern[str] | None
     frame_sections: re.Pattern[str] | None
     reasoning: re.Pattern[str] | None = None
+    justification: re.Pattern[str] | None = None
     # looser checks made before a gap denies a signal (vocabulary `gap_checks`, `number_labels`)
     gap_checks: dict[str, list[re.Pattern[str]]] = field(default_factory=dict)
     number_label: re.Pattern[str] | None = None
@@ -126,6 +135,9 @@ def _compile(vocabulary: Vocabulary) -> SignalPatterns:
         frame_sections=re.compile(rf"^(?:{_words(frames)})\b", re.I) if frames else None,
         reasoning=re.compile(rf"\b(?:{_words(vocabulary.reasoning_patterns)})\b", re.I)
         if vocabulary.reasoning_patterns
+        else None,
+        justification=re.compile(rf"\b(?:{_words(vocabulary.justification_patterns)})\b", re.I)
+        if vocabulary.justification_patterns
         else None,
         gap_checks={k: [re.compile(rx, re.I) for rx in rxs] for k, rxs in vocabulary.gap_checks.items()},
         number_label=re.compile(rf"(?:^|\W)(?:{'|'.join(map(re.escape, vocabulary.number_labels))})\.?\s*$", re.I)
@@ -213,6 +225,7 @@ def criterion_features(
     signals["tables"] = any("table" in h.chunk.kinds for h in top)
     dense = [h.dense_score or 0.0 for h in usable]
     strong = {c.hit.chunk.id for c in cands if c.score >= evidence_min}
+    said = [c.text for c in cands[:EVIDENCE_SENTENCES] if c.score >= evidence_min]
     values = {
         "dense_max": max(dense, default=0.0),
         "dense_top3": sum(sorted(dense, reverse=True)[:TOP_PASSAGES]) / TOP_PASSAGES if dense else 0.0,
@@ -220,8 +233,27 @@ def criterion_features(
         "best_sentence": cands[0].score if cands else 0.0,
         "specificity": sum(signals.values()) / len(signals),
         "support": min(len(strong), MAX_SUPPORT_PASSAGES) / MAX_SUPPORT_PASSAGES,
+        **evidence_qualities(patterns, said),
+        "ev_sentences": min(sum(c.score >= evidence_min for c in cands), MAX_EVIDENCE_SENTENCES)
+        / MAX_EVIDENCE_SENTENCES,
     }
     return CriterionFeatures(values, cands, signals, [p for p in indicators if p not in found_ind])
+
+
+def evidence_qualities(patterns: SignalPatterns, said: list[str]) -> dict[str, float]:
+    """What the scale asks of the evidence (referentiel/scales: « spécifique et justifié », « précis,
+    chiffré, critique »), as the share of the best EVIDENCE_SENTENCES candidates that hold it:
+    a quantity, a justification (cause, purpose, condition), an argued choice."""
+
+    def share(rx: re.Pattern[str] | None, also: str | None = None) -> float:
+        held = [t for t in said if (rx is not None and rx.search(t)) or (also and patterns.loosely_found(also, t))]
+        return len(held) / EVIDENCE_SENTENCES
+
+    return {
+        "ev_quantified": share(patterns.figures, "figures"),
+        "ev_justified": share(patterns.justification),
+        "ev_reasoned": share(patterns.reasoning),
+    }
 
 
 def add_dossier_features(ref: Referentiel, hits: dict[str, list[Hit]], per: dict[str, CriterionFeatures]) -> None:

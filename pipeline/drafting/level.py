@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -44,9 +44,16 @@ class LevelModel:
     evidence_min: float = 0.25  # least sentence score shown as evidence (fitted with the model)
     # calibration on dev (evals/fit_offline.py): distance to the nearest cut -> P(exact level)
     calibration: tuple[tuple[float, ...], tuple[float, ...]] | None = None
+    # the same per level the score falls in (an interior level between two close cuts is right less
+    # often than an extreme one at the same distance); levels missing here use `calibration`
+    calibration_by_level: dict[int, tuple[tuple[float, ...], tuple[float, ...]]] = field(default_factory=dict)
     no_evidence_confidence: float = CONFIDENCE_NO_EVIDENCE
     # the embedder whose similarities the model was fitted on (None: a model from before it was recorded)
     embedder: str | None = None
+    # per-criterion offsets of the score (fitted with the model, shrunk by its ridge): how much lower
+    # or higher dev dossiers were marked on this criterion than their features alone say (C6.6, a
+    # method transposable to a new activity, is rarely done; empty: no offsets)
+    criterion_offsets: dict[str, float] = field(default_factory=dict)
 
     def fits(self, embedder: str | None) -> bool:
         """Whether the model's scores mean what they were fitted to mean with this embedder: the
@@ -57,8 +64,9 @@ class LevelModel:
     def label(self) -> str:
         return f"{self.id} ({self.hash[:12]})"
 
-    def score(self, feats: dict[str, float]) -> float:
-        return self.intercept + sum(self.coefs.get(k, 0.0) * feats.get(k, 0.0) for k in FEATURES)
+    def score(self, feats: dict[str, float], criterion_id: str | None = None) -> float:
+        offset = self.criterion_offsets.get(criterion_id, 0.0) if criterion_id else 0.0
+        return self.intercept + offset + sum(self.coefs.get(k, 0.0) * feats.get(k, 0.0) for k in FEATURES)
 
     def level(self, score: float, min_level: int, max_level: int) -> int:
         return max(min_level, min(max_level, min_level + sum(score >= t for t in self.thresholds)))
@@ -67,8 +75,10 @@ class LevelModel:
         """Probability that the level is exactly right: calibrated on dev when the model carries a
         calibration, else a rough ramp on the distance to the nearest cut point."""
         gap = min((abs(score - t) for t in self.thresholds), default=CONFIDENCE_SPAN)
-        if self.calibration is not None:
-            margins, probs = self.calibration
+        step = sum(score >= t for t in self.thresholds)
+        calibration = self.calibration_by_level.get(step, self.calibration)
+        if calibration is not None:
+            margins, probs = calibration
             p = float(np.interp(gap, margins, probs))
             return round(min(max(p, CALIBRATED_FLOOR), CALIBRATED_CEILING), 2)
         span = CONFIDENCE_CEILING - CONFIDENCE_FLOOR
@@ -91,8 +101,13 @@ def _read(path: Path) -> LevelModel:
             fitted_on=tuple(data.get("fitted_on", [])),
             evidence_min=float(data.get("evidence_min", 0.25)),
             calibration=(tuple(cal["margin"]), tuple(cal["p_exact"])) if cal else None,
+            calibration_by_level={
+                int(k): (tuple(v["margin"]), tuple(v["p_exact"]))
+                for k, v in ((cal or {}).get("by_level") or {}).items()
+            },
             no_evidence_confidence=float((cal or {}).get("no_evidence_p_exact") or CONFIDENCE_NO_EVIDENCE),
             embedder=str(data["embedder"]) if data.get("embedder") else None,
+            criterion_offsets={k: float(v) for k, v in (data.get("criterion_offsets") or {}).items()},
         )
     except (ValueError, KeyError, TypeError) as e:
         raise ReferentielError(

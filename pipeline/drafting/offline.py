@@ -83,7 +83,7 @@ def draft_criterion(
     score: float | None = None
     confidence = CONFIDENCE_NO_EVIDENCE
     if model is not None:
-        score = model.score(feats.values)
+        score = model.score(feats.values, criterion.id)
         level = model.level(score, scale.min_level, scale.max_level) if evidence else scale.min_level
         confidence = model.confidence(score) if evidence else model.no_evidence_confidence
     gaps = _gaps(ref, feats, evidence, hits, search)
