@@ -174,3 +174,31 @@ def test_levels_scored_with_another_embedder_than_the_model_was_fitted_with_are_
     drafted = trusted.draft_all(outcome.dossier, ref, "M2", hits)
     assert not any("confiance non calibrée" in f for d in drafted.values() for f in d.flags)
     assert max(d.confidence for d in drafted.values()) > model.no_evidence_confidence
+
+
+def test_confidence_follows_the_curve_of_the_level_the_score_falls_in(tmp_path: Path) -> None:
+    """A model file whose calibration has a curve per predicted level: a score between the two
+    close cuts (level 2) reads that level's curve; a level without one reads the pooled curve; a
+    model file from before the per-level curves still loads and reads the pooled curve."""
+    from pipeline.drafting.level import CALIBRATED_CEILING, _read
+
+    data = {
+        "intercept": 0.0,
+        "coefs": {"coverage": 1.0},
+        "thresholds": [0.5, 1.5, 2.0],
+        "calibration": {
+            "margin": [0.0, 1.0],
+            "p_exact": [0.4, 0.8],
+            "by_level": {"2": {"margin": [0.0, 0.25], "p_exact": [0.3, 0.4]}},
+        },
+    }
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    model = _read(path)
+    assert model.confidence(1.75) == 0.4  # level 2, at the middle of its band
+    assert model.confidence(1.0) == 0.6  # level 1, half-way up the pooled curve
+    assert model.confidence(9.0) == 0.8 < CALIBRATED_CEILING
+    del data["calibration"]["by_level"]  # type: ignore[attr-defined]
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(data), encoding="utf-8")
+    assert _read(old).confidence(1.75) == 0.5  # pooled curve at 0.25 from the nearest cut
