@@ -202,3 +202,18 @@ def test_confidence_follows_the_curve_of_the_level_the_score_falls_in(tmp_path: 
     old = tmp_path / "old.json"
     old.write_text(json.dumps(data), encoding="utf-8")
     assert _read(old).confidence(1.75) == 0.5  # pooled curve at 0.25 from the nearest cut
+
+
+def test_the_rationale_says_what_the_level_leans_on() -> None:
+    """The assessor reads the evidence qualities the level was scored on, and, when the model's
+    offset for the criterion is a quarter of a level or more, that the level leans on how the
+    annotated dossiers were marked on it; a small offset or no level says nothing of it."""
+    from pipeline.drafting.offline import _rationale
+
+    feats = CriterionFeatures(values={"coverage": 0.4, "ev_quantified": 0.4, "ev_justified": 0.2, "ev_reasoned": 0.0})
+    said = _rationale(REF, feats, [], 1, -0.6)
+    assert "meilleures phrases (sur 5) : chiffrées 2, justifiées 1, argumentées 0" in said
+    assert "noté plus bas que ses passages ne le laissaient penser" in said and "−0,60" in said
+    assert "plus haut" in _rationale(REF, feats, [], 3, 0.64)
+    assert "dossiers annotés" not in _rationale(REF, feats, [], 1, -0.1)
+    assert "dossiers annotés" not in _rationale(REF, feats, [], None, -0.6)

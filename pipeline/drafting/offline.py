@@ -14,6 +14,7 @@ import time
 
 from pipeline.drafting.evidence import choose_evidence
 from pipeline.drafting.features import (
+    EVIDENCE_SENTENCES,
     CriterionFeatures,
     add_dossier_features,
     criterion_features,
@@ -26,6 +27,9 @@ from pipeline.noncontent import NonContent
 from pipeline.referentiel import Criterion, Referentiel
 from pipeline.types import CriterionDraft, Dossier, Evidence, Gap, GapKind, GapMention, Hit, Provenance
 
+# A criterion offset of the level model at least this large (a quarter of a level) is said in the
+# rationale: the assessor sees that the level leans on how dev dossiers were marked on it.
+OFFSET_SAID = 0.25
 # Evidence threshold without a level model (evidence-only mode): the value fitted for the
 # bundled referentiel's models, a sentence sharing a fifth of the criterion's rare stems.
 EVIDENCE_MIN_DEFAULT = 0.2
@@ -92,7 +96,7 @@ def draft_criterion(
         criterion_id=criterion.id,
         level=level,
         confidence=confidence,
-        rationale=_rationale(ref, feats, evidence, level),
+        rationale=_rationale(ref, feats, evidence, level, model.criterion_offsets.get(criterion.id) if model else None),
         present=_present(ref, evidence, hits),
         missing=[g.text for g in gaps],
         gaps=gaps,
@@ -211,15 +215,35 @@ def _gaps(
     return gaps
 
 
-def _rationale(ref: Referentiel, feats: CriterionFeatures, evidence: list[Evidence], level: int | None) -> str:
+def _rationale(
+    ref: Referentiel, feats: CriterionFeatures, evidence: list[Evidence], level: int | None, offset: float | None
+) -> str:
     found = ", ".join(_labels(ref, feats)) or "aucun"
     conclusion = (
         f"Niveau suggéré : {level} ({ref.scale.label(level)})."
         if level is not None
         else "Pas de niveau suggéré (preuves seules) : à évaluer par l’évaluateur."
     )
+    v = feats.values
+    qualities = ", ".join(
+        f"{name} {round(v.get(key, 0.0) * EVIDENCE_SENTENCES)}"
+        for key, name in (
+            ("ev_quantified", "chiffrées"),
+            ("ev_justified", "justifiées"),
+            ("ev_reasoned", "argumentées"),
+        )
+    )
+    prior = ""
+    if level is not None and offset is not None and abs(offset) >= OFFSET_SAID:
+        way = "plus bas" if offset < 0 else "plus haut"
+        shift = f"{offset:+.2f}".replace(".", ",").replace("-", "−")
+        prior = (
+            f" Sur les dossiers annotés, ce critère a été noté {way} que ses passages ne le laissaient penser ; "
+            f"le niveau suggéré en tient compte (ajustement de {shift} sur l’échelle des niveaux)."
+        )
     return (
         f"Pré-lecture automatique (sans modèle génératif), à confirmer par l’évaluateur : "
-        f"{len(evidence)} passage(s) retenu(s) ; couverture du vocabulaire du critère {feats.values['coverage']:.0%} ; "
-        f"indices de précision : {found}. {conclusion}"
+        f"{len(evidence)} passage(s) retenu(s) ; couverture du vocabulaire du critère {v['coverage']:.0%} ; "
+        f"indices de précision : {found} ; meilleures phrases (sur {EVIDENCE_SENTENCES}) : {qualities}. "
+        f"{conclusion}{prior}"
     )
