@@ -46,6 +46,22 @@ CANDIDATE_SETS = {
         "ev_justified",
         "ev_reasoned",
     ],
+    # the same with coverage and specificity read without their all-or-nothing steps
+    "base (soft)+relative+evidence figures+reasoning+evidence qualities": [
+        "dense_max",
+        "dense_top3",
+        "coverage_soft",
+        "best_sentence",
+        "specificity_soft",
+        "support",
+        "rel_dense",
+        "evidence_figures",
+        "doc_reasoning",
+        "ev_sentences",
+        "ev_quantified",
+        "ev_justified",
+        "ev_reasoned",
+    ],
     "all": FEATURES,
 }
 RIDGES = (1.0, 5.0, 20.0, 50.0)
@@ -56,7 +72,10 @@ OFFSETS = (False, True)
 CALIBRATION_MIN_ROWS = 30
 # pseudo-rows at the overall rate added to each calibration step (a prior, not tuned)
 CALIBRATION_PRIOR_ROWS = 10.0
-TIE = 0.01  # cross-validated QWK within this of the best counts as the same
+TIE = 0.01
+# least out-of-fold agreement between the levels of a dossier's DOCX and PDF for a candidate to be
+# chosen (issue 13's target)
+FORMAT_FLOOR = 0.90  # cross-validated QWK within this of the best counts as the same
 GRID = np.round(np.arange(-0.5, 3.51, 0.05), 2)
 
 
@@ -148,6 +167,19 @@ def _isotonic(x: np.ndarray, y: np.ndarray) -> tuple[list[float], list[float]]:
     return [round(b[2], 4) for b in steps], [round(b[0] / b[1], 4) for b in steps]
 
 
+def _format_pairs(rows: list[dict[str, Any]]) -> list[tuple[int, int]]:
+    """Row indices of the same criterion of one dossier read from two files (its DOCX and its PDF)."""
+    first: dict[tuple[str, str], int] = {}
+    pairs = []
+    for i, r in enumerate(rows):
+        key = (str(r["case"]).split("/")[0], str(r["criterion"]))
+        if key in first:
+            pairs.append((first[key], i))
+        else:
+            first[key] = i
+    return pairs
+
+
 def _matrix(rows: list[dict[str, Any]], feats: list[str], criteria: list[str]) -> np.ndarray:
     """The features of each row, then one indicator column per criterion of `criteria` (if any)."""
     return np.array(
@@ -206,6 +238,7 @@ def fit(rows: list[dict[str, Any]]) -> dict[str, Any]:
     groups = np.array([str(r["case"]).split("/")[0] for r in dev])
     levels = sorted({int(v) for v in y} | {0, 1, 2, 3})
     criteria = sorted({str(r["criterion"]) for r in dev})
+    pairs = _format_pairs(dev)
     results = []
     for (name, feats), ridge, offsets in itertools.product(CANDIDATE_SETS.items(), RIDGES, OFFSETS):
         x = _matrix(dev, feats, criteria if offsets else [])
@@ -217,14 +250,20 @@ def fit(rows: list[dict[str, Any]]) -> dict[str, Any]:
         qwk = cohen_kappa([int(v) for v in y], [int(v) for v in pred], levels, "quadratic") or 0.0
         exact = float((pred == y).mean())
         within = float((np.abs(pred - y) <= 1).mean())
-        results.append((qwk, exact, name, ridge, offsets))
+        agree = float(np.mean([pred[a] == pred[b] for a, b in pairs])) if pairs else 1.0
+        results.append((qwk, exact, name, ridge, offsets, agree))
         label = name + (" + criterion offsets" if offsets else "")
-        print(f"  CV within dev  {label:80s} ridge {ridge:5.1f}: QWK {qwk:.3f}, exact {exact:.3f}, ±1 {within:.3f}")
+        print(
+            f"  CV within dev  {label:80s} ridge {ridge:5.1f}: QWK {qwk:.3f}, exact {exact:.3f}, ±1 {within:.3f}, "
+            f"DOCX/PDF {agree:.3f}"
+        )
     # the simplest model within TIE of the best cross-validated QWK (fewest parameters, then the
-    # strongest ridge): differences that small are noise on 21 dossiers, and fewer parameters transfer
-    best = max(r[0] for r in results)
-    qwk, exact, name, ridge, offsets = min(
-        (r for r in results if r[0] >= best - TIE),
+    # strongest ridge) among those whose DOCX and PDF levels agree at least FORMAT_FLOOR of the time:
+    # differences that small are noise on 21 dossiers, and fewer parameters transfer
+    eligible = [r for r in results if r[5] >= FORMAT_FLOOR] or results
+    best = max(r[0] for r in eligible)
+    qwk, exact, name, ridge, offsets, _ = min(
+        (r for r in eligible if r[0] >= best - TIE),
         key=lambda r: (len(CANDIDATE_SETS[r[2]]) + (len(criteria) if r[4] else 0), -r[3]),
     )
     feats = CANDIDATE_SETS[name]

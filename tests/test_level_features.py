@@ -217,3 +217,27 @@ def test_the_rationale_says_what_the_level_leans_on() -> None:
     assert "plus haut" in _rationale(REF, feats, [], 3, 0.64)
     assert "dossiers annotés" not in _rationale(REF, feats, [], 1, -0.1)
     assert "dossiers annotés" not in _rationale(REF, feats, [], None, -0.6)
+
+
+def test_soft_coverage_and_specificity_move_by_a_fraction() -> None:
+    """`coverage_soft` gives partial credit to an indicator half present (« objectifs » of
+    « objectifs quantifiés ») where `coverage` gives none; `specificity_soft` counts each signal
+    per passage, so a second passage with figures adds a fraction instead of nothing."""
+    from pipeline.drafting.features import criterion_features, idf_over
+    from pipeline.noncontent import NonContent
+
+    def feats(*texts: str) -> dict[str, float]:
+        chunks = [
+            Chunk(id=f"c{i}", dossier_sha256="0" * 64, index=i, text=t, section=["Plan"], start=0, end=len(t))
+            for i, t in enumerate(texts)
+        ]
+        hits = [Hit(chunk=c, rank=i + 1, fused_score=1.0, dense_score=0.9) for i, c in enumerate(chunks)]
+        crit = REF.criteria_by_id["C7.2"]
+        return criterion_features(REF, crit, hits, idf_over({"C7.2": hits}), NonContent(frozenset()), 0.0).values
+
+    half = feats("Les objectifs de l’équipe sont revus chaque année avec la direction générale.")
+    assert half["coverage"] == 0.0 < half["coverage_soft"] < 0.5
+    one = feats("Nous visons 120 clients de plus en 2026.", "La gamme reste la même pour les cavistes du département.")
+    two = feats("Nous visons 120 clients de plus en 2026.", "Le panier moyen atteindra 450 € par commande de cavistes.")
+    assert one["specificity"] == two["specificity"]  # figures were already found in the top passages
+    assert two["specificity_soft"] > one["specificity_soft"] > 0.0

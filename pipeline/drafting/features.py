@@ -34,6 +34,8 @@ FEATURES = [
     "ev_quantified",
     "ev_justified",
     "ev_reasoned",
+    "coverage_soft",
+    "specificity_soft",
 ]
 SIGNALS = ("figures", "dates", "sources", "methods")
 
@@ -223,6 +225,12 @@ def criterion_features(
     found_ind = [p for p in indicators if stems(p) and stems(p) <= top_stems]
     signals = patterns.found(top_text)
     signals["tables"] = any("table" in h.chunk.kinds for h in top)
+    # the same two measures without their all-or-nothing steps (partial credit for an indicator,
+    # each signal counted per passage), so that one passage more or less among the top moves the
+    # value by a fraction rather than a step: the DOCX and the PDF of a dossier retrieve alike, not
+    # identically
+    per_passage = [patterns.found(h.chunk.text) | {"tables": "table" in h.chunk.kinds} for h in top]
+    with_stems = [stems(p) for p in indicators if stems(p)]
     dense = [h.dense_score or 0.0 for h in usable]
     strong = {c.hit.chunk.id for c in cands if c.score >= evidence_min}
     said = [c.text for c in cands[:EVIDENCE_SENTENCES] if c.score >= evidence_min]
@@ -230,6 +238,10 @@ def criterion_features(
         "dense_max": max(dense, default=0.0),
         "dense_top3": sum(sorted(dense, reverse=True)[:TOP_PASSAGES]) / TOP_PASSAGES if dense else 0.0,
         "coverage": len(found_ind) / len(indicators) if indicators else 0.0,
+        "coverage_soft": sum(len(st & top_stems) / len(st) for st in with_stems) / len(with_stems)
+        if with_stems
+        else 0.0,
+        "specificity_soft": sum(sum(found.values()) for found in per_passage) / (len(signals) * TOP_PASSAGES),
         "best_sentence": cands[0].score if cands else 0.0,
         "specificity": sum(signals.values()) / len(signals),
         "support": min(len(strong), MAX_SUPPORT_PASSAGES) / MAX_SUPPORT_PASSAGES,
