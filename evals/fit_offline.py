@@ -28,6 +28,10 @@ from pipeline.reports.agreement import cohen_kappa
 from pipeline.settings import Settings
 
 BASE = ["dense_max", "dense_top3", "coverage", "best_sentence", "specificity", "support"]
+# the same with coverage and specificity read without their all-or-nothing steps
+BASE_SOFT = ["dense_max", "dense_top3", "coverage_soft", "best_sentence", "specificity_soft", "support"]
+# what the scale asks of a criterion's evidence sentences: quantified, justified, argued (features.py)
+QUALITIES = ["ev_sentences", "ev_quantified", "ev_justified", "ev_reasoned"]
 CANDIDATE_SETS = {
     "base": BASE,
     "base+relative": [*BASE, "rel_dense"],
@@ -35,32 +39,15 @@ CANDIDATE_SETS = {
     # an argued dossier weighs options, scenarios and hypotheses (vocabulary: reasoning_patterns)
     "base+relative+reasoning": [*BASE, "rel_dense", "doc_reasoning"],
     "base+relative+evidence figures+reasoning": [*BASE, "rel_dense", "evidence_figures", "doc_reasoning"],
-    # what the scale asks of a criterion's evidence sentences: quantified, justified, argued (features.py)
     "base+relative+evidence figures+reasoning+evidence qualities": [
         *BASE,
-        "rel_dense",
-        "evidence_figures",
-        "doc_reasoning",
-        "ev_sentences",
-        "ev_quantified",
-        "ev_justified",
-        "ev_reasoned",
+        *["rel_dense", "evidence_figures", "doc_reasoning"],
+        *QUALITIES,
     ],
-    # the same with coverage and specificity read without their all-or-nothing steps
     "base (soft)+relative+evidence figures+reasoning+evidence qualities": [
-        "dense_max",
-        "dense_top3",
-        "coverage_soft",
-        "best_sentence",
-        "specificity_soft",
-        "support",
-        "rel_dense",
-        "evidence_figures",
-        "doc_reasoning",
-        "ev_sentences",
-        "ev_quantified",
-        "ev_justified",
-        "ev_reasoned",
+        *BASE_SOFT,
+        *["rel_dense", "evidence_figures", "doc_reasoning"],
+        *QUALITIES,
     ],
     "all": FEATURES,
 }
@@ -72,10 +59,10 @@ OFFSETS = (False, True)
 CALIBRATION_MIN_ROWS = 30
 # pseudo-rows at the overall rate added to each calibration step (a prior, not tuned)
 CALIBRATION_PRIOR_ROWS = 10.0
-TIE = 0.01
+TIE = 0.01  # cross-validated QWK within this of the best counts as the same
 # least out-of-fold agreement between the levels of a dossier's DOCX and PDF for a candidate to be
 # chosen (issue 13's target)
-FORMAT_FLOOR = 0.90  # cross-validated QWK within this of the best counts as the same
+FORMAT_FLOOR = 0.90
 GRID = np.round(np.arange(-0.5, 3.51, 0.05), 2)
 
 
