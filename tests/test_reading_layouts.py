@@ -289,3 +289,26 @@ def test_a_paragraph_after_a_list_is_not_read_into_its_last_item(tmp_path: Path)
     d = read(tmp_path, "listes.pdf", pdf.bytes())
     assert [b.text for b in d.blocks if b.kind == "list_item"] == items + numbered
     assert "Puis, dans l’ordre :" in [b.text for b in d.blocks]
+
+
+def test_title_page_lines_set_without_a_gap_are_not_one_paragraph(tmp_path: Path) -> None:
+    """A title page of short lines set at the body's line pitch (« Module M2 » over « Candidat :
+    Léa Fabre », left-aligned or centred) read as one run-on paragraph, which was then quoted as
+    evidence. The next line's first word would have fitted on the short line above it, so the text
+    was not wrapped there. A wrapped paragraph stays one, even where a line starts with a name."""
+    title = ["Étude de cas M2", "Module M2", "Candidat : Léa Fabre", "Entreprise : Brasserie du Causse", "Octobre 2025"]
+    c = "".join(text(72, 780 - 16 * i, line) for i, line in enumerate(title))
+    centred = ["Dossier présenté au comité de direction", "Juin 2025"]
+    c += "".join(text(297 - len(line) * 2.6, 680 - 16 * i, line) for i, line in enumerate(centred))
+    wrapped = [
+        "Nous vendons aujourd’hui nos bières dans quarante points de vente, dont les magasins",
+        "Biocoop du département et six cavistes de Rodez, et nous voulons doubler ce nombre en",
+        "deux ans grâce à un commercial dédié aux cavistes de l’Hérault et du Tarn.",
+    ]
+    c += "".join(text(72, 600 - 16 * i, line) for i, line in enumerate(wrapped))
+    pdf = Pdf()
+    pdf.page(c)
+    d = read(tmp_path, "titre.pdf", pdf.bytes())
+    paragraphs = [b.text for b in d.blocks if b.kind == "paragraph"]
+    assert paragraphs[: len(title) + len(centred)] == title + centred
+    assert paragraphs[-1] == " ".join(wrapped)

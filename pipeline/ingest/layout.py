@@ -40,6 +40,15 @@ _DATE_LINE = re.compile(
     rf"^(?:(?:le\s+)?(?:\d{{1,2}}(?:er)?\s+)?{_MONTH}\s+(?:\d{{1,2}},?\s+)?\d{{4}}|\d{{1,2}}[/.-]\d{{1,2}}[/.-]\d{{2,4}})$",
     re.I,
 )
+# Lines set apart without a gap (title pages, cover slides, `_hard_break`): centred lines have both
+# margins at least this share of the page width, equal within this share; a character is about
+# half an em wide on average in the fonts of our corpora
+CENTRED_MIN_MARGIN = 0.1
+CENTRED_TOLERANCE = 0.04
+AVERAGE_CHAR_EM = 0.5
+CAPITAL_EM = 0.7
+HARD_BREAK_MIN_CHARS = 4
+MARGIN_TOLERANCE_PT = 3.0  # lines starting this close to the body's left edge are in the body column
 _CELL_MARGINS_PT = 10.8  # left + right margin of a Word table cell (0.19 cm each)
 _TOC_LEADER = re.compile(r"(?:[.…]{3,}|…{2,}|\s{2,})\s*\d{1,3}$")
 # a page number: figures, front-matter roman numerals, '- 8 -'
@@ -559,6 +568,7 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
     for p in pages:
         p.lines = assemble_rows(p.lines, vocab)
     body = _body_size(pages)
+    column = _body_column(pages, body)
     levels = _heading_levels(pages, body)
     for p in pages:
         for j, ln in enumerate(p.lines):
@@ -620,6 +630,8 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
             new_para = prev is None or gap > spacing * 1.3 or gap < -body  # a jump back up: column, box
             if gap < -body and _continues_in_next_column(cur, prev, ln, text):
                 new_para = False  # a sentence running on at the top of the next column
+            if not new_para and prev is not None and _hard_break(prev, ln, page.width, column):
+                new_para = True
             if cur is not None and cur.kind == "table" and row_size is not None and cur.rows:
                 at_columns = _row_continuation(row_cells, row_rights, ln, gap, row_size)
                 if at_columns is not None:  # cells wrapped onto a line of their own: back into their row
@@ -698,6 +710,43 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
         if cur is not None:
             blocks.append(cur)
     return _drop_toc_runs(_table_group_headings([b for b in blocks if b.text.strip()], bold_starts))
+
+
+def _body_column(pages: list[Page], body: float) -> tuple[float, float]:
+    """Where body lines start (the most common left edge) and how wide a wrapped body line starting
+    there runs (the 90th percentile of their widths); (0, 0) when there are no body lines."""
+    lines = [ln for p in pages for ln in p.lines if ln.visible and not ln.is_row and abs(ln.size - body) < 0.5]
+    if not lines:
+        return 0.0, 0.0
+    margin = float(Counter(round(ln.x0) for ln in lines).most_common(1)[0][0])
+    widths = sorted(ln.visible[-1].x1 - ln.x0 for ln in lines if abs(ln.x0 - margin) <= MARGIN_TOLERANCE_PT)
+    return margin, widths[int(len(widths) * 0.9)] if widths else 0.0
+
+
+def _hard_break(prev: Line, ln: Line, width: float, column: tuple[float, float]) -> bool:
+    """Two lines that a wrap cannot explain, as on a title page: « Module M2 » over « Candidat : Léa
+    Fabre ». The lower line's first word would have fitted at the end of the upper one, had the text
+    been wrapped; the upper line does not end inside or at the end of a sentence, and the lower one
+    starts like a line of its own. Only lines set where body lines start, or both centred on the
+    page, are measured against the body's line width: a narrower box elsewhere has its own."""
+    margin, full = column
+    if not prev.visible or not ln.visible or full <= 0:
+        return False
+    at_margin = all(abs(line.x0 - margin) <= MARGIN_TOLERANCE_PT for line in (prev, ln))
+    centred = all(
+        min(line.x0, width - line.visible[-1].x1) >= CENTRED_MIN_MARGIN * width
+        and abs(line.x0 - (width - line.visible[-1].x1)) <= CENTRED_TOLERANCE * width
+        for line in (prev, ln)
+    )
+    if not (at_margin or centred) or prev.bold or ln.bold:  # a bold line over two lines is a wrapped title
+        return False
+    if len(ln.text.strip()) < HARD_BREAK_MIN_CHARS:  # a superscript, a chart's axis label
+        return False
+    if re.search(r"[,;:.!?…\-–—]$", prev.text.rstrip()) or not re.match(r"[A-ZÀ-Ý0-9«“\"]", ln.text.lstrip()):
+        return False
+    first = ln.text.split()[0]
+    ems = (len(first) + 1) * AVERAGE_CHAR_EM + sum(c.isupper() for c in first) * (CAPITAL_EM - AVERAGE_CHAR_EM)
+    return (prev.visible[-1].x1 - prev.x0) + ems * ln.size < full * 0.9
 
 
 def _line_pitch(gaps: list[float]) -> float:
