@@ -23,6 +23,7 @@ from lxml import etree
 from pipeline.errors import DamagedFileError, TooLargeError
 from pipeline.ingest.docx_pages import W, estimate_pages, on, q, section_breaks_page
 from pipeline.ingest.figures import chart_lines, emf_lines
+from pipeline.ingest.layout import levels_by_size
 from pipeline.ingest.raw import CAPTION_LINE, CAPTION_MAX_CHARS, RawBlock, RawDoc, RawFinding, luminance
 from pipeline.textnorm import normalise
 from pipeline.types import BlockKind
@@ -255,12 +256,17 @@ def _headings_from_formatting(ctx: _Ctx) -> None:
         candidates[i] = size if big and size else body  # bold at body size: the lowest level
     if not candidates:
         return
-    ranks = {s: r + 1 for r, s in enumerate(sorted(set(candidates.values()), reverse=True))}
+    numbered = {i: re.match(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+\S", ctx.blocks[i].text) for i in candidates}
+    depth: dict[float, Counter[int]] = {}
+    for i, m in numbered.items():
+        if m:
+            depth.setdefault(candidates[i], Counter())[m.group(1).count(".") + 1] += 1
+    levels = levels_by_size(sorted(set(candidates.values()), reverse=True), depth)
     for i, key in candidates.items():
         b = ctx.blocks[i]
-        numbered = re.match(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+\S", b.text)
+        m = numbered[i]
         b.kind = "heading"
-        b.level = min(numbered.group(1).count(".") + 1, 6) if numbered else min(ranks[key], 6)
+        b.level = min(m.group(1).count(".") + 1, 6) if m else levels[key]
 
 
 # --- styles -----------------------------------------------------------------------------------

@@ -543,6 +543,16 @@ def _heading_levels(pages: list[Page], body: float) -> dict[float, int]:
             size = round(ln.size, 1)
             if m and size in sizes and not m.group(1).isalpha():
                 depth.setdefault(size, Counter())[m.group(1).count(".") + 1] += 1
+    return levels_by_size(sizes, depth)
+
+
+def levels_by_size(sizes: list[float], depth: dict[float, Counter[int]]) -> dict[float, int]:
+    """Heading level of each heading size (`sizes`, largest first), learnt from the depth of the
+    numbered headings set in it (`depth`: size -> Counter of « 2.3 » depths) where there are some:
+    a size as large as or larger than a known level's takes that level, a smaller one the level
+    below the deepest known; without numbered headings, levels follow the sizes' rank. Shared by
+    the PDF reader and the DOCX reader of documents without heading styles, so that the two files
+    of one dossier give the same outline."""
     learned = {s: c.most_common(1)[0][0] for s, c in depth.items()}
     levels: dict[float, int] = {}
     for rank, size in enumerate(sizes):
