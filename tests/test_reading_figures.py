@@ -313,3 +313,16 @@ def test_a_word_cut_at_a_narrow_box_edge_is_joined_back(tmp_path: Path) -> None:
     texts = " ".join(b.text for b in read(tmp_path, "boites.pdf", pdf.bytes()).blocks)
     assert "Arrivée du prestataire au poste" in texts and "champ updated_at de la table" in texts, texts
     assert "le chiffre on le voit" in texts and "1..n id de client" in texts, texts
+
+
+def test_a_word_whose_last_letters_wrap_alone_in_a_narrow_cell_is_joined_back() -> None:
+    """A Google-Docs table printed by LibreOffice broke the header « Part des membres » of a
+    narrow column into « Part des membre » / « s »: the cut piece is a word, but one or two
+    letters that are none cannot start a line of text. Two words stay two (« il y » / « a »)."""
+    from pipeline.ingest.layout import cut_word, join_lines
+
+    assert join_lines("Part des membre", "s", set()) == "Part des membres"
+    assert join_lines("les chiffre", "s du marché", set()) == "les chiffres du marché"
+    assert join_lines("il y", "a des places", set()) == "il y a des places"
+    assert not cut_word("Marge", "brute", set()) and not cut_word("les client", "es", set())
+    assert join_lines("du secteur public", "s’améliore", set()) == "du secteur public s’améliore"

@@ -312,3 +312,30 @@ def test_title_page_lines_set_without_a_gap_are_not_one_paragraph(tmp_path: Path
     paragraphs = [b.text for b in d.blocks if b.kind == "paragraph"]
     assert paragraphs[: len(title) + len(centred)] == title + centred
     assert paragraphs[-1] == " ".join(wrapped)
+
+
+def test_a_table_cell_holding_a_bare_number_is_not_a_list_marker(tmp_path: Path) -> None:
+    """LibreOffice rows « Comptoir Commun | 4 | 190 € | 420 € » and a grid of scores « 5 | 4 | 3 »
+    were read « 4 190 € » and « 5 4 »: a bare number before a wide gap was taken for a list's
+    number. A bare number is a marker only a tab's width before text that starts with a letter."""
+    c = (
+        text(72, 780, "Concurrent")
+        + text(200, 780, "Sites")
+        + text(290, 780, "Poste nomade")
+        + text(390, 780, "Bureau")
+    )
+    c += text(72, 760, "Comptoir Commun") + text(200, 760, "4") + text(290, 760, "190 €") + text(390, 760, "420 €")
+    c += text(72, 740, "Biz Center") + text(200, 740, "1") + text(290, 740, "pas de poste") + text(390, 740, "560 €")
+    c += text(72, 700, "Critère") + text(200, 700, "Nous") + text(240, 700, "Dalmas") + text(290, 700, "Garnier")
+    c += text(72, 680, "Fiabilité") + text(200, 680, "5") + text(240, 680, "4") + text(290, 680, "3")
+    c += text(72, 600, "1") + text(92, 600, "Introduction du dossier et de son contexte commercial")
+    pdf = Pdf()
+    pdf.page(c)
+    d = read(tmp_path, "cellules.pdf", pdf.bytes())
+    tables = [b for b in d.blocks if b.kind == "table"]
+    rows = [r for t in tables for r in (t.rows or [])]
+    assert ["Comptoir Commun", "4", "190 €", "420 €"] in rows and ["Biz Center", "1", "pas de poste", "560 €"] in rows
+    assert ["Fiabilité", "5", "4", "3"] in rows
+    assert any(
+        b.text.endswith("Introduction du dossier et de son contexte commercial") and "|" not in b.text for b in d.blocks
+    )

@@ -1219,12 +1219,13 @@ def cut_word(a: str, b: str, vocab: set[str]) -> bool:
     French word (three characters or more), and with the lower-case start of `b` it makes one, or a
     word of the document."""
     left, right = re.search(r"(\w+)$", a), re.match(r"\w+", b)
-    return bool(
-        left
-        and right
-        and b[:1].islower()
-        and len(left.group(1)) >= 3  # not a label's letter ('1..n' over 'id')
-        and not left.group(1).isdigit()
-        and not is_word(left.group(1))
-        and is_word(left.group(1) + right.group(0), vocab)
-    )
+    if not (left and right and b[:1].islower() and len(left.group(1)) >= 3 and not left.group(1).isdigit()):
+        return False  # ('1..n' over 'id' is a label's letters, not a cut)
+    whole = is_word(left.group(1) + right.group(0), vocab)
+    if not is_word(left.group(1)):
+        return whole
+    # a word's last letters alone on the next line ('membre' / 's' in a narrow header cell): the
+    # piece ending `a` is a word, but one or two letters that are none cannot start a line of text
+    # (« public » / « s’améliore » is an elided word, not a cut)
+    short = len(right.group(0)) <= 2 and not is_word(right.group(0)) and not re.match(r"\w+['’]", b)
+    return whole and short

@@ -601,7 +601,8 @@ class _PageReader:
                 size = styles[prev.obj].size
                 gap = c.x0 - prev.x1
                 new_cell = gap > 2.0 * size or (c.obj != prev.obj and gap > 1.0 * size) or c.x0 < prev.x0 - 3 * size
-                if new_cell and _is_marker(run):  # "•<tab>text", "1.<tab>text": a list item, not a cell
+                # "•<tab>text", "1.<tab>text": a list item, not a cell
+                if new_cell and _is_marker(run, gap / size, c.ch):
                     new_cell = False
                     run.append(_Char(" ", prev.x1, c.x0, c.y0, c.y1, 0, c.index, False))
                 elif new_cell or c.hidden != run_hidden:
@@ -661,11 +662,21 @@ def _unjustified(frags: list[Frag]) -> list[Frag]:
     return [Frag(text, first.x0, frags[-1].x1, first.y, size, bold, first.hidden, first.cell)]
 
 
+# the farthest a bare number stands from its list item's text (a hanging indent of about a centimetre
+# and a half at 11 pt)
+BARE_NUMBER_MARKER_MAX_EM = 4.0
 _MARKER = re.compile(r"^(?:[•▪◦●○■□➢➤►▶✓✔❖◆◇→–—*·o-]|[\ue000-\uf8ff]|\d{1,2}(?:\.\d{1,2})*[.)]?|[a-z][.)])$")
 
 
-def _is_marker(run: list[_Char]) -> bool:
-    return bool(_MARKER.match("".join(c.ch for c in run).strip()))
+def _is_marker(run: list[_Char], gap_em: float, after: str) -> bool:
+    """A list's bullet or number before its text (`after`: the text's first character). A bare
+    number (no dot or bracket) counts only a tab's width from text that starts with a letter:
+    further off, or before another figure, it is a table cell of its own (« 1 » | « pas de poste »,
+    « 4 » | « 190 € », « 34 » | « 31 » in rows of LibreOffice tables, read once as « 4 190 € »)."""
+    marker = "".join(c.ch for c in run).strip()
+    if marker.isdigit() and (gap_em > BARE_NUMBER_MARKER_MAX_EM or not after.isalpha()):
+        return False
+    return bool(_MARKER.match(marker))
 
 
 def _spaced(run: list[_Char], styles: dict[int, _Style]) -> str:
