@@ -22,9 +22,11 @@ def garbled_pdf() -> bytes:
     """A page whose font maps one glyph to '#' (no ligature explains it), then a clean paragraph."""
     pdf = Pdf()
     pdf.tounicode_font("F3", {0x80: "#"})
+    # one paragraph wrapped over four lines (its lines go on in lower case: a line starting with a
+    # capital under a short line is a line of its own, as on a title page)
     c = "".join(
-        f"BT /F3 11 Tf 72 {760 - 16 * i} Td (Le pro\\200et num\\200ro {i} con\\200erne la r\\200gion) Tj ET\n"
-        for i in range(4)
+        f"BT /F3 11 Tf 72 {760 - 16 * i} Td ({article} pro\\200et num\\200ro {i} con\\200erne la r\\200gion) Tj ET\n"
+        for i, article in enumerate(("Le", "le", "le", "le"))
     )
     c += text(72, 600, CLEAN)
     pdf.page(c)
@@ -45,7 +47,7 @@ def test_quotes_from_garbled_passages_are_marked_in_every_output(tmp_path: Path)
         confidence=0.7,
         rationale="Test.",
         evidence=[
-            Evidence(chunk_id=garbled_chunk.id, quote="Le pro#et num#ro 1 con#erne la r#gion"),
+            Evidence(chunk_id=garbled_chunk.id, quote="le pro#et num#ro 1 con#erne la r#gion"),
             Evidence(chunk_id=clean_chunk.id, quote=CLEAN),
         ],
         provenance=Provenance(backend="offline"),
