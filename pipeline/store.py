@@ -174,9 +174,11 @@ class ChunkStore:
 
 
 # chromadb applies added vectors to a collection's HNSW files in a background thread: one still
-# pending when the collection is deleted can write the folder again just after it was removed
-_DEAD_SEGMENT_WATCH_S = 3.0
-_DEAD_SEGMENT_QUIET_S = 0.6
+# pending when the collection is deleted can write the folder again just after it was removed. On
+# a loaded machine (two test runs on two cores) a write came back 0.6 s after the last removal and
+# left a dossier's vectors on disk: the folders are watched until none has come back for 1.5 s
+_DEAD_SEGMENT_WATCH_S = 8.0
+_DEAD_SEGMENT_QUIET_S = 1.5
 
 
 def _remove_dead_segments(path: Path, live: set[str]) -> None:
