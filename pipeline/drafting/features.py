@@ -1,8 +1,9 @@
 """What the offline drafter measures about a criterion's retrieved passages: pure functions.
 
 Two levels: per criterion (dense similarity, coverage of the criterion's vocabulary, the
-best candidate sentences, precision signals in the top passages) and per dossier (how this
-criterion compares with the others, how precise the dossier is overall). Feature names are
+best candidate sentences and how many of them are quantified, justified or argued, precision
+signals in the top passages, strict and soft) and per dossier (how this criterion compares with
+the others, how precise and argued the dossier is overall). Feature names are
 the columns of the level model (`level.py`); `evals/fit_offline.py` fits on them.
 """
 
