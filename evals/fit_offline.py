@@ -130,6 +130,18 @@ def _margins(score: np.ndarray, cuts: tuple[float, ...]) -> np.ndarray:
     return np.min(np.abs(score[:, None] - np.array(cuts)[None, :]), axis=1)
 
 
+def _out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray, ridge: float) -> tuple[np.ndarray, np.ndarray]:
+    """Leave-one-dossier-out: each row's predicted level, and its score's distance to the nearest
+    cut point, from a model fitted without its dossier."""
+    pred, margin = np.zeros(len(y)), np.zeros(len(y))
+    for g in sorted(set(groups)):
+        train, held = groups != g, groups == g
+        b, c, t = _fit(x[train], y[train], ridge)
+        pred[held] = _predict(x[held], b, c, t)
+        margin[held] = _margins(b + x[held] @ c, t)
+    return pred, margin
+
+
 def _pool(blocks: list[list[float]]) -> list[list[float]]:
     """Pool adjacent violators over [sum_y, weight, max_x] blocks until their means never decrease."""
     pooled: list[list[float]] = []
@@ -187,16 +199,8 @@ def calibrate(
     Also per predicted level (`by_level`, for levels with at least CALIBRATION_MIN_ROWS quoted dev
     rows): on dev, out of fold, a level between two cuts 0.45 apart was right about half as often
     as an extreme level at the same distance from its cut, which one curve for all levels hid."""
-    margin = np.zeros(len(y))
-    correct = np.zeros(len(y))
-    pred = np.zeros(len(y))
-    for g in sorted(set(groups)):
-        train, held = groups != g, groups == g
-        b, c, t = _fit(x[train], y[train], ridge)
-        score = b + x[held] @ c
-        margin[held] = _margins(score, t)
-        pred[held] = _predict(x[held], b, c, t)
-        correct[held] = pred[held] == y[held]
+    pred, margin = _out_of_fold(x, y, groups, ridge)
+    correct = pred == y
     quoted = np.array([int(r.get("quotes", 1)) > 0 for r in dev])
     xs, ps = _isotonic(margin[quoted], correct[quoted])
     by_level = {}
@@ -229,11 +233,7 @@ def fit(rows: list[dict[str, Any]]) -> dict[str, Any]:
     results = []
     for (name, feats), ridge, offsets in itertools.product(CANDIDATE_SETS.items(), RIDGES, OFFSETS):
         x = _matrix(dev, feats, criteria if offsets else [])
-        pred = np.zeros(len(y))
-        for g in sorted(set(groups)):
-            train, held = groups != g, groups == g
-            b, c, t = _fit(x[train], y[train], ridge)
-            pred[held] = _predict(x[held], b, c, t)
+        pred, _ = _out_of_fold(x, y, groups, ridge)
         qwk = cohen_kappa([int(v) for v in y], [int(v) for v in pred], levels, "quadratic") or 0.0
         exact = float((pred == y).mean())
         within = float((np.abs(pred - y) <= 1).mean())

@@ -1215,9 +1215,10 @@ def join_lines(a: str, b: str, vocab: set[str]) -> str:
 
 def cut_word(a: str, b: str, vocab: set[str]) -> bool:
     """A word cut without a hyphen at the edge of a narrow box or cell ('prestatair' / 'e',
-    'updated_' / 'at', as LibreOffice draws a label that does not fit): the piece ending `a` is no
-    French word (three characters or more), and with the lower-case start of `b` it makes one, or a
-    word of the document."""
+    'updated_' / 'at', 'membre' / 's', as LibreOffice draws a label that does not fit): with the
+    lower-case start of `b`, the piece ending `a` (three characters or more) makes a French word or
+    a word of the document, and either that piece is no word or `b` starts with one or two letters
+    that are none."""
     left, right = re.search(r"(\w+)$", a), re.match(r"\w+", b)
     if not (left and right and b[:1].islower() and len(left.group(1)) >= 3 and not left.group(1).isdigit()):
         return False  # ('1..n' over 'id' is a label's letters, not a cut)
