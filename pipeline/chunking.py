@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pipeline.manipulation import block_flagged_spans
-from pipeline.types import BlockKind, Chunk, Dossier, without_spans
+from pipeline.types import Block, BlockKind, Chunk, Dossier, without_spans
 
 if TYPE_CHECKING:
     from langchain_text_splitters import RecursiveCharacterTextSplitter
@@ -27,7 +27,7 @@ class _Piece:
     start: int
     end: int
     kind: BlockKind
-    page: int | None
+    block: Block  # the block the piece is (part of): its pages
     section: list[str]
     spans: list[tuple[int, int]] = field(default_factory=list)  # flagged, relative to text
 
@@ -50,7 +50,7 @@ def _pieces(dossier: Dossier) -> list[_Piece]:
             for s, e in block_flagged_spans(dossier, b)
             if e - lead > 0 and s - lead < len(text)
         ]
-        pieces.append(_Piece(text, b.start, b.end, b.kind, b.page, b.section, inside))
+        pieces.append(_Piece(text, b.start, b.end, b.kind, b, b.section, inside))
     return pieces
 
 
@@ -144,7 +144,7 @@ def _split(piece: _Piece, parts: list[str], overlap: int) -> list[_Piece]:
             at = at if at >= 0 else cursor
             cursor = at + len(part)
             out.append(
-                _Piece(part, piece.start + at, piece.start + at + len(part), piece.kind, piece.page, piece.section)
+                _Piece(part, piece.start + at, piece.start + at + len(part), piece.kind, piece.block, piece.section)
             )
         return out
     clean, index = without_spans(piece.text, piece.spans)
@@ -159,7 +159,7 @@ def _split(piece: _Piece, parts: list[str], overlap: int) -> list[_Piece]:
         text = piece.text[s:e].rstrip()
         spans = [(max(a, s) - s, min(b, s + len(text)) - s) for a, b in piece.spans if a < s + len(text) and b > s]
         out.append(
-            _Piece(text, piece.start + s, piece.start + s + len(text), piece.kind, piece.page, piece.section, spans)
+            _Piece(text, piece.start + s, piece.start + s + len(text), piece.kind, piece.block, piece.section, spans)
         )
     return out
 
@@ -182,7 +182,7 @@ def _emit(dossier: Dossier, group: list[_Piece], chunks: list[Chunk]) -> None:
     usable = [p for p in group if p.clean] or group
     start, end = group[0].start, group[-1].end
     section = _section_of(usable)
-    pages = sorted({p.page for p in group if p.page is not None})
+    pages = sorted({n for p in group for n in p.block.pages_of(p.start, p.end)})
     digest = hashlib.sha256(f"{dossier.sha256}|{start}|{end}|{text}".encode()).hexdigest()[:16]
     kinds: list[BlockKind] = []
     for p in usable:

@@ -191,6 +191,7 @@ def parse(
                         "level": b.level,
                         "start": b.start,
                         "end": b.end,
+                        **({"page_breaks": b.page_breaks} if b.page_breaks else {}),
                     }
                     for b in dossier.blocks
                 ],

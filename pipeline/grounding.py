@@ -104,7 +104,7 @@ def misread_spans(dossier: Dossier) -> list[tuple[int, int]]:
     return [
         (b.start, b.end)
         for b in dossier.blocks
-        if (b.page in scanned) or ("encoding" in kinds and has_garbled_word(b.text))
+        if scanned.intersection(b.pages_of(b.start, b.end)) or ("encoding" in kinds and has_garbled_word(b.text))
     ]
 
 
@@ -114,6 +114,6 @@ def block_at(dossier: Dossier, offset: int) -> tuple[int | None, str]:
     for b in dossier.blocks:
         if b.start <= offset < b.end + 2:
             if b.section:
-                return b.page, " > ".join(b.section)
-            return b.page, "(début du document)" if any(x.kind == "heading" for x in dossier.blocks) else ""
+                return b.page_at(offset), " > ".join(b.section)
+            return b.page_at(offset), "(début du document)" if any(x.kind == "heading" for x in dossier.blocks) else ""
     return None, ""

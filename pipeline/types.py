@@ -90,6 +90,22 @@ class Block(_Model):
     rows: list[list[str]] | None = Field(default=None, description="Table cells, for tables.")
     start: int = Field(default=0, description="Offset of the block in Dossier.text.")
     end: int = Field(default=0, description="End offset (exclusive) in Dossier.text.")
+    page_breaks: list[int] = Field(
+        default_factory=list,
+        description="Offsets in Dossier.text where the block runs onto the next page (a paragraph or a table "
+        "continued over a page break): the text from the n-th one on is on page + n.",
+    )
+
+    def page_at(self, offset: int) -> int | None:
+        """The page of the block's text at an offset of Dossier.text."""
+        if self.page is None:
+            return None
+        return self.page + sum(1 for o in self.page_breaks if o <= offset)
+
+    def pages_of(self, start: int, end: int) -> list[int]:
+        """The pages the block's text between two offsets of Dossier.text lies on."""
+        first, last = self.page_at(start), self.page_at(max(start, end - 1))
+        return [] if first is None or last is None else list(range(first, last + 1))
 
 
 class Finding(_Model):

@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.chunking import chunk_dossier
-from pipeline.grounding import misread_spans
+from pipeline.grounding import block_at, misread_spans
 from pipeline.manipulation import warnings_for
-from tests.test_ingest_reading import BODY, Pdf, read, text
+from tests.test_ingest_reading import BODY, Pdf, body_lines, read, text
 
 # --- a scanned page with an OCR layer -------------------------------------------------------------
 
@@ -103,15 +103,105 @@ def test_a_table_row_split_over_two_pages_is_one_row(tmp_path: Path) -> None:
     pdf.page(c)
     d = read(tmp_path, "ligne-coupee.pdf", pdf.bytes())
     assert "Ultra Premium Direct | Sans céréales, livraison à domicile, forte publicité | Site internet" in d.text
-    first = next(b for b in d.blocks if b.kind == "table" and b.page == 1)
-    assert first.rows is not None
-    assert first.rows[-1] == [
-        "Ultra Premium Direct",
-        "Sans céréales, livraison à domicile, forte publicité",
-        "Site internet",
+    tables = [b for b in d.blocks if b.kind == "table"]
+    assert len(tables) == 1 and tables[0].page == 1  # the rows of page 2 go on with the same table
+    assert tables[0].rows == [
+        ["Concurrent", "Positionnement", "Canaux"],
+        ["Ultra Premium Direct", "Sans céréales, livraison à domicile, forte publicité", "Site internet"],
+        ["Royal Canin", "Marque vétérinaire", "Vétérinaires"],
+        ["Croq’Nature", "Sans céréales, fabriqué en France", "Site (abonnement)"],
     ]
+    assert d.blocks[d.blocks.index(tables[0])].page_at(d.text.index("Royal Canin")) == 2
     assert not [b for b in d.blocks if b.kind == "paragraph" and b.text.startswith("à domicile")]
     assert chunk_dossier(d)
+
+
+# --- blocks over a page break ----------------------------------------------------------------------
+
+
+def _full_page(last: str) -> str:
+    """A page of body text whose last line is `last`."""
+    c = "".join(text(72, 780 - 14 * i, BODY[i % 3][:80]) for i in range(48))
+    return c + text(72, 780 - 14 * 48, last)
+
+
+def test_a_paragraph_running_over_a_page_break_is_one_paragraph(tmp_path: Path) -> None:
+    """A Google Docs export cut « Nous miserons sur ce que Kubik ne » / « peut pas proposer » at
+    a page break: two half sentences, neither quotable. The page of each part is kept."""
+    pdf = Pdf()
+    pdf.page(text(72, 800, "Axes de différenciation", size=16) + _full_page("Nous miserons sur ce que Kubik ne"))
+    c = text(72, 780, "peut pas proposer : un pass donnant accès aux quatre sites de la métropole.")
+    c += text(72, 750, "Nous garderons aussi des prix inférieurs aux siens, avec un forfait entreprise.")
+    pdf.page(c)
+    d = read(tmp_path, "saut-de-page.pdf", pdf.bytes())
+    joined = "Nous miserons sur ce que Kubik ne peut pas proposer : un pass donnant accès aux quatre sites"
+    assert joined in d.text
+    block = next(b for b in d.blocks if joined in b.text)
+    assert block.page == 1 and len(block.page_breaks) == 1
+    assert block.page_at(d.text.index("Nous miserons")) == 1
+    assert block.page_at(d.text.index("peut pas proposer")) == 2
+    assert block_at(d, d.text.index("un pass donnant"))[0] == 2  # where a quote from it is said to be
+    assert not [b for b in d.blocks if b.text.startswith("peut pas")]
+    assert any(c.pages == [1, 2] for c in chunk_dossier(d) if "peut pas proposer" in c.text)
+
+
+def test_a_page_ending_a_sentence_or_before_a_name_is_not_run_on(tmp_path: Path) -> None:
+    """A finished sentence, or a comma before a capital (a name, a new paragraph under a note),
+    ends the block at the page break."""
+    for last, first in (
+        ("Le diagnostic est terminé et validé par la direction.", "voir aussi les annexes du dossier."),
+        ("Nos clients viennent de Lille, Roubaix et Tourcoing,", "Paris reste un marché secondaire pour nous."),
+    ):
+        pdf = Pdf()
+        pdf.page(_full_page(last))
+        pdf.page(text(72, 780, first))
+        d = read(tmp_path, "fin.pdf", pdf.bytes())
+        assert any(b.text == first and b.page == 2 for b in d.blocks), (last, [b.text[:40] for b in d.blocks])
+        assert not any(b.page_breaks for b in d.blocks)
+
+
+def test_a_table_whose_header_row_ends_a_page_goes_on_over_the_break(tmp_path: Path) -> None:
+    """A SWOT table's header row left alone at the foot of a page, its rows on the next page under
+    the header repeated (Word's « Répéter en haut de chaque page »): one table, one header."""
+
+    def row(y: float, cells: tuple[str, str, str]) -> str:
+        return "".join(text(x, y, s) for x, s in zip((72, 200, 380), cells, strict=True))
+
+    pdf = Pdf()
+    c = "".join(text(72, 780 - 14 * i, BODY[i % 3][:80]) for i in range(44))
+    c += text(72, 140, "Tableau 4 : Matrice SWOT de Comptoir Commun")
+    c += row(110, ("Catégorie", "Élément", "Conséquence pour nous"))
+    pdf.page(c)
+    c = row(790, ("Catégorie", "Élément", "Conséquence pour nous"))
+    c += row(770, ("Force", "Quatre sites dans la métropole", "Accès multi-sites"))
+    c += row(750, ("Faiblesse", "Lille-Gares occupé à 52 %", "Perte de 11 400 € par mois"))
+    c += text(72, 700, "Notre politique commerciale est globalement cohérente avec la stratégie.")
+    pdf.page(c)
+    d = read(tmp_path, "swot.pdf", pdf.bytes())
+    tables = [b for b in d.blocks if b.kind == "table"]
+    assert len(tables) == 1 and tables[0].page == 1
+    assert tables[0].rows == [
+        ["Catégorie", "Élément", "Conséquence pour nous"],
+        ["Force", "Quatre sites dans la métropole", "Accès multi-sites"],
+        ["Faiblesse", "Lille-Gares occupé à 52 %", "Perte de 11 400 € par mois"],
+    ]
+    assert tables[0].page_at(d.text.index("Quatre sites")) == 2
+    assert any(b.kind == "paragraph" and b.page == 2 and b.text.startswith("Notre politique") for b in d.blocks)
+
+
+def test_a_caption_with_its_parenthesis_open_goes_on_to_the_next_line(tmp_path: Path) -> None:
+    pdf = Pdf()
+    c = body_lines(780)
+    c += text(72, 700, "Tableau 3 : Profil et comportement des membres par segment (CRM Comptoir Commun,")
+    c += text(72, 686, "décembre 2024)")
+    c += text(72, 660, "Segment") + text(200, 660, "Part des membres") + text(380, 660, "Durée")
+    c += text(72, 640, "Indépendants") + text(200, 640, "46 %") + text(380, 640, "9 mois")
+    pdf.page(c)
+    d = read(tmp_path, "legende.pdf", pdf.bytes())
+    captions = [b.text for b in d.blocks if b.kind == "caption"]
+    assert captions == [
+        "Tableau 3 : Profil et comportement des membres par segment (CRM Comptoir Commun, décembre 2024)"
+    ]
 
 
 def test_a_first_cell_wrapping_above_its_row_stays_in_the_row(tmp_path: Path) -> None:

@@ -207,6 +207,7 @@ def assemble(raw: RawDoc, path: Path, fmt: str, sha256: str) -> Dossier:
                 rows=rb.rows,
                 start=start,
                 end=end,
+                page_breaks=[start + o for o in rb.breaks],
             )
         )
     findings: list[Finding] = []

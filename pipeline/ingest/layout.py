@@ -603,6 +603,7 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
     at = -1  # index of the line in the document, as `_Later` counts them
     blocks: list[RawBlock] = []
     tail_row: Line | None = None  # the last line of the previous page, when it was a table row
+    tail: tuple[RawBlock, Line] | None = None  # the previous page's last block and line
     bold_starts: set[int] = set()  # paragraphs whose first line is bold (table group labels are)
     for page_no, page in enumerate(pages, 1):
         lines = _carry_row_over(page.lines, tail_row, blocks, vocab)
@@ -634,6 +635,22 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
             contents = None
             if (_TOC_LEADER.search(text) or _TOC_DOTS.search(text)) and ln.heading_level is None:
                 continue
+            if tail is not None and prev is None:
+                carried, last = tail
+                tail = None
+                if blocks and blocks[-1] is carried and _runs_on(carried, last, ln, text):
+                    cur = blocks.pop()
+                    if cur.kind == "table":  # the row is added below, as the table's next row
+                        assert cur.rows is not None
+                        cur.breaks.append(len(cur.text) + 1)
+                        if [c.strip() for c in text.split(" | ")] == cur.rows[0]:
+                            prev = ln  # the header row repeated at the top of the page
+                            continue
+                    else:
+                        cur.text = join_lines(cur.text, text, vocab)
+                        cur.breaks.append(len(cur.text) - len(text))
+                        prev = ln
+                        continue
             gap = (prev.y - ln.y) if prev is not None else 0.0
             size_above = prev.size if prev is not None else body
             spacing = max(line_gap if size_above < body + 0.5 else wide_gap, size_above * 1.25)
@@ -689,7 +706,7 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
                         and prev is not None
                         and same_size
                         and prev.bold == ln.bold
-                        and (ln.bold or abs(ln.size - body) >= 0.5)
+                        and (ln.bold or abs(ln.size - body) >= 0.5 or _unfinished_caption(cur.text))
                     )
                     or (
                         kind == "heading"
@@ -719,6 +736,7 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
             prev = ln
         if cur is not None:
             blocks.append(cur)
+        tail = (cur, prev) if cur is not None and prev is not None else None
     return _drop_toc_runs(_table_group_headings([b for b in blocks if b.text.strip()], bold_starts))
 
 
@@ -912,6 +930,47 @@ def _join_wrapped_first_cells(lines: list[Line], vocab: set[str]) -> list[Line]:
             continue
         out.append(ln)
     return out
+
+
+# words a sentence cannot end on: a page ending on one goes on over the page break
+_OPEN_END = re.compile(
+    r"(?:,|\b(?:de|du|des|d['’]|la|le|les|l['’]|à|au|aux|et|ou|en|par|pour|sur|avec|dans|un|une|que|qui|"
+    r"dont|est|sont|ont|ne|se|son|sa|ses|leur|leurs|notre|nos|votre|vos|ce|cette|ces|entre|sans|sous|"
+    r"vers|chez|contre|selon|mais|donc|car|plus|moins|très))$",
+    re.I,
+)
+
+
+def _unfinished_caption(text: str) -> bool:
+    """A caption that cannot end where its line does: a parenthesis left open, a comma or a
+    word no sentence ends on (« Tableau 3 : Profil des membres (CRM Comptoir Commun, » /
+    « décembre 2024) »)."""
+    end = text.rstrip()
+    return end.count("(") > end.count(")") or bool(_OPEN_END.search(end))
+
+
+def _runs_on(block: RawBlock, last: Line, ln: Line, text: str) -> bool:
+    """The first line of a page goes on with the block the previous page ended on.
+
+    A paragraph or list item left unfinished (no final punctuation) goes on when the new line is
+    body text of the same size starting in lower case, or the page ended on a word no sentence
+    ends on (« … face à » / « Kubik Office »). A table goes on when the page opens with a row of
+    as many cells, set in the same columns, as the row it ended on (a header row carried alone
+    at the foot of a page, or rows split by the break)."""
+    if ln.heading_level is not None or abs(last.size - ln.size) >= 0.5:
+        return False
+    if block.kind == "table":
+        if not (ln.is_row and last.is_row and block.rows):
+            return False
+        above, below = last.visible, ln.visible
+        return len(above) == len(below) > 1 and all(abs(a.x0 - b.x0) <= 6 for a, b in zip(above, below, strict=True))
+    if block.kind not in ("paragraph", "list_item") or ln.is_row or _BULLET.match(text) or _NUMBERED_ITEM.match(text):
+        return False
+    end = block.text.rstrip()
+    if not end or end.endswith((".", "!", "?", ":", ";", "…", "»", ")")) or CAPTION_LINE.match(text):
+        return False
+    # after a comma, a capital starts a name or a new paragraph under a note: only lower case goes on
+    return text[:1].islower() or (bool(_OPEN_END.search(end)) and not end.endswith(",") and text[:1].isalnum())
 
 
 def _continues_in_next_column(cur: RawBlock | None, prev: Line | None, ln: Line, text: str) -> bool:

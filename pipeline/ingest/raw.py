@@ -36,6 +36,9 @@ class RawBlock:
     page: int | None = None
     rows: list[list[str]] | None = None
     section_override: list[str] | None = None
+    # offsets in `text` where the block runs onto the next page (page + 1, page + 2, …): a paragraph
+    # or a table continued over a page break
+    breaks: list[int] = field(default_factory=list)
 
 
 @dataclass
