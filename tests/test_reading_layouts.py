@@ -429,3 +429,25 @@ def test_a_table_cell_holding_a_bare_number_is_not_a_list_marker(tmp_path: Path)
     assert any(
         b.text.endswith("Introduction du dossier et de son contexte commercial") and "|" not in b.text for b in d.blocks
     )
+
+
+def test_a_docx_paragraph_over_a_rendered_page_break_knows_both_pages(tmp_path: Path) -> None:
+    """Word marks where it broke the pages (w:lastRenderedPageBreak): a paragraph that goes on over
+    one is one block, and the text after the break is on the next page."""
+    from docx import Document
+    from docx.oxml import OxmlElement
+
+    doc = Document()
+    doc.add_paragraph(BODY[0] * 3)
+    p = doc.add_paragraph()
+    p.add_run("L’entreprise compte deux divisions : la logistique et l’administration ; et la division ")
+    p.add_run()._r.append(OxmlElement("w:lastRenderedPageBreak"))
+    p.add_run("des affaires techniques, qui gère les équipements de la clientèle.")
+    path = tmp_path / "rendu.docx"
+    doc.save(str(path))
+    d = read(tmp_path, "rendu.docx", path.read_bytes())
+    block = next(b for b in d.blocks if "la division des affaires" in b.text)
+    assert block.page == 1 and len(block.page_breaks) == 1
+    assert d.text[block.page_breaks[0] :].startswith("des affaires techniques")
+    assert block_at(d, d.text.index("qui gère les équipements"))[0] == 2
+    assert block_at(d, d.text.index("deux divisions"))[0] == 1

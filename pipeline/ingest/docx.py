@@ -467,6 +467,12 @@ def _classify(p: Any, ctx: _Ctx, style_id: str | None) -> tuple[str, int | None]
     return "paragraph", None
 
 
+def _offset_after(text: str, before: str) -> int:
+    """Where the normalised paragraph `text` goes on after its raw beginning `before`."""
+    at = min(len(normalise(before)), len(text))
+    return at + 1 if text[at : at + 1] == " " else at
+
+
 def _paragraph(p: Any, ctx: _Ctx, in_table: bool = False) -> str:
     """Emit the paragraph as a block (unless in a table) and return its visible text."""
     style_id = _para_style_id(p)
@@ -479,6 +485,7 @@ def _paragraph(p: Any, ctx: _Ctx, in_table: bool = False) -> str:
     figures: list[str] = []  # relationship ids of the charts and pictures drawn in the paragraph
     bold_chars = all_chars = 0
     sizes: Counter[int] = Counter()
+    crossed: list[str] = []  # the visible text before each page break inside the paragraph
     for node in p.iter(q("r")):
         if _inside_textbox(node, p) or _in_fallback(node, p):
             continue
@@ -497,6 +504,8 @@ def _paragraph(p: Any, ctx: _Ctx, in_table: bool = False) -> str:
                     _new_page(ctx)
                 if not "".join(visible).strip():  # a break before any text moves the paragraph itself
                     start_page = ctx.page
+                elif ctx.page > start_page + len(crossed):
+                    crossed.append("".join(visible))  # the paragraph goes on over the page break
                 continue
             text = _child_text(child)
             if not text:
@@ -536,9 +545,10 @@ def _paragraph(p: Any, ctx: _Ctx, in_table: bool = False) -> str:
         if kind != "toc":  # a table of contents repeats the headings: not evidence
             pt = sizes.most_common(1)[0][0] / 2 if sizes else None
             ctx.formats[len(ctx.blocks)] = (all_chars > 0 and bold_chars >= 0.8 * all_chars, pt)
-            ctx.blocks.append(
-                RawBlock(kind=cast(BlockKind, kind), text=text, level=level, page=start_page if ctx.paged else None)
-            )
+            block = RawBlock(kind=cast(BlockKind, kind), text=text, level=level, page=start_page if ctx.paged else None)
+            if ctx.paged:
+                block.breaks = [_offset_after(text, before) for before in crossed]
+            ctx.blocks.append(block)
     for box in textboxes:
         for inner in box.iter(q("p")):
             inner_text = _paragraph(inner, ctx, in_table=True)
