@@ -451,3 +451,22 @@ def test_a_docx_paragraph_over_a_rendered_page_break_knows_both_pages(tmp_path: 
     assert d.text[block.page_breaks[0] :].startswith("des affaires techniques")
     assert block_at(d, d.text.index("qui gère les équipements"))[0] == 2
     assert block_at(d, d.text.index("deux divisions"))[0] == 1
+
+
+def test_a_heading_number_set_a_tab_away_is_part_of_the_title(tmp_path: Path) -> None:
+    """Word lays out a numbered heading as its number, a tab, its title: a title wider than half the
+    page (« II. » | « La méthode d’analyse utilisée (MERISE) ») was read as two cells."""
+    first, second = "Présentation du projet et de son contexte", "La méthode d’analyse utilisée (MERISE)"
+    pdf = Pdf()
+    c = text(85, 780, "I.", size=18) + text(119, 780, first, size=18)
+    c += body_lines(750, 4)
+    c += text(85, 670, "II.", size=18) + text(119, 670, second, size=18)
+    c += body_lines(640, 4)
+    c += text(85, 560, "I.", font="F2") + text(108, 560, "Sur le plan personnel", font="F2")  # bold, body size
+    c += body_lines(540, 3)
+    pdf.page(c)
+    d = read(tmp_path, "titres.pdf", pdf.bytes())
+    headings = [b for b in d.blocks if b.kind == "heading"]
+    assert [h.text for h in headings] == [f"I. {first}", f"II. {second}", "I. Sur le plan personnel"]
+    assert headings[2].level is not None and headings[1].level is not None and headings[2].level > headings[1].level
+    assert not [b for b in d.blocks if b.kind == "table"]

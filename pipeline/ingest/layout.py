@@ -25,6 +25,7 @@ _NUMBERED_ITEM = re.compile(r"^\s*(?:\d{1,2}|[a-z])[.)](?=\s*[A-Za-zÀ-ÿ«\"])\
 _NUMBERED_HEADING = re.compile(
     r"^(?:(?:partie|chapitre|annexe)\s+)?(\d{1,2}(?:\.\d{1,2}){0,3}|[IVX]{1,4})\.?\s+\S", re.I
 )
+_ROMAN_HEADING = re.compile(r"[IVX]{1,4}[.)] +[A-ZÀ-Ý]")
 _LETTERED = re.compile(r"[a-h][.)] +[A-ZÀ-Ý]")  # a lettered title: 'b. Forces de Porter'
 _ENUMERATOR = re.compile(r"^(?:[A-Z]|[IVX]{1,4}|\d{1,2})\s?[.)–-]\s")  # "A. ", "II) ", "3 - ": a new heading
 _CAPTION = re.compile(r"^(?:tableau|table|figure|graphique|illustration|schéma|source|annexe)\s*\d*\s*[:.–—-]", re.I)
@@ -1250,8 +1251,11 @@ def _line_kind(
             if numbered and not numbered.group(1).isalpha():
                 return "heading", min(numbered.group(1).count(".") + 1, 6)
             return "heading", levels[size]
-        if short and numbered and ln.bold and len(text) < 100 and not numbered.group(1).isalpha():
-            return "heading", min(numbered.group(1).count(".") + 1, 6)
+        if short and numbered and ln.bold and len(text) < 100:
+            if not numbered.group(1).isalpha():
+                return "heading", min(numbered.group(1).count(".") + 1, 6)
+            if _ROMAN_HEADING.match(text):  # « I. Sur le plan personnel »: below every title set larger
+                return "heading", min(max(levels.values(), default=0) + 1, 6)
     if _NUMBERED_ITEM.match(text):
         return "list_item", None
     return "paragraph", None

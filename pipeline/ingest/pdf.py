@@ -665,7 +665,10 @@ def _unjustified(frags: list[Frag]) -> list[Frag]:
 # the farthest a bare number stands from its list item's text (a hanging indent of about a centimetre
 # and a half at 11 pt)
 BARE_NUMBER_MARKER_MAX_EM = 4.0
-_MARKER = re.compile(r"^(?:[•▪◦●○■□➢➤►▶✓✔❖◆◇→–—*·o-]|[\ue000-\uf8ff]|\d{1,2}(?:\.\d{1,2})*[.)]?|[a-z][.)])$")
+# a list's bullet or number, or a heading's number a tab away from its title (« II. », « B) »)
+_MARKER = re.compile(
+    r"^(?:[•▪◦●○■□➢➤►▶✓✔❖◆◇→–—*·o-]|[\ue000-\uf8ff]|\d{1,2}(?:\.\d{1,2})*[.)]?|[a-z][.)]|[IVX]{1,4}[.)]|[A-H][.)])$"
+)
 
 
 def _is_marker(run: list[_Char], gap_em: float, after: str) -> bool:
