@@ -470,3 +470,22 @@ def test_a_heading_number_set_a_tab_away_is_part_of_the_title(tmp_path: Path) ->
     assert [h.text for h in headings] == [f"I. {first}", f"II. {second}", "I. Sur le plan personnel"]
     assert headings[2].level is not None and headings[1].level is not None and headings[2].level > headings[1].level
     assert not [b for b in d.blocks if b.kind == "table"]
+
+
+def test_a_bullet_wrapped_in_a_title_size_goes_on_as_its_item(tmp_path: Path) -> None:
+    """A PowerPoint deck sets its bullets larger than a document's body: the wrapped lines of an item
+    (lower case, just below, the item's size) were read as headings of their own."""
+    pdf = Pdf()
+    pdf.page("".join(text(72, 780 - 14 * i, BODY[i % 3][:80]) for i in range(30)))
+    c = text(60, 520, "Introduction", size=36)
+    c += text(100, 460, "•", size=27.6) + text(125, 460, "Afin de se développer à l’international, nous", size=24)
+    c += text(125, 431, "devons cibler certains pays pour l’étude de marché", size=24)
+    c += text(100, 380, "•", size=27.6) + text(125, 380, "L’objectif est d’exporter dans les pays cibles.", size=24)
+    pdf.page(c)
+    d = read(tmp_path, "diapo.pdf", pdf.bytes())
+    items = [b.text for b in d.blocks if b.kind == "list_item"]
+    assert items == [
+        "Afin de se développer à l’international, nous devons cibler certains pays pour l’étude de marché",
+        "L’objectif est d’exporter dans les pays cibles.",
+    ]
+    assert [b.text for b in d.blocks if b.kind == "heading"] == ["Introduction"]

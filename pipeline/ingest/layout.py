@@ -679,6 +679,8 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
                 for o in ys[round(ln.y)]
             )
             kind, level = _line_kind(ln, text, levels, use_outline, side_by_side, body)
+            if kind == "heading" and ln.heading_level is None and _wraps_on(cur, prev, ln, text, new_para):
+                kind, level = "paragraph", None  # a slide's bullet set in a title's size, wrapped
             lettered = kind == "list_item" and _LETTERED.match(text)
             if (
                 (kind == "paragraph" or lettered)
@@ -940,6 +942,25 @@ _OPEN_END = re.compile(
     r"vers|chez|contre|selon|mais|donc|car|plus|moins|très))$",
     re.I,
 )
+
+
+def _wraps_on(cur: RawBlock | None, prev: Line | None, ln: Line, text: str, new_para: bool) -> bool:
+    """The line is the next line of the paragraph or list item above, whatever its size says: set
+    close below an unfinished line of the same size and starting in lower case (« Afin de se
+    développer à l’international, nous avons besoin de cibler » / « particulièrement certains pays »,
+    a slide's text set larger than a document's body). No title starts in lower case."""
+    return (
+        cur is not None
+        and prev is not None
+        and not new_para
+        and cur.kind in ("paragraph", "list_item")
+        and text[:1].islower()
+        # (a bullet drawn larger than its text sets the size of the item's first line)
+        and (
+            abs(prev.size - ln.size) < 0.5 or (bool(_BULLET.match(prev.text)) and ln.size < prev.size <= 1.25 * ln.size)
+        )
+        and not cur.text.rstrip().endswith((".", "!", "?", ":", ";"))
+    )
 
 
 def _unfinished_caption(text: str) -> bool:
