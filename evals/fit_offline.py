@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.drafting.features import FEATURES
+from pipeline.drafting.features import DOSSIER_MEANS, FEATURES
 from pipeline.referentiel import resolve_referentiel
 from pipeline.reports.agreement import cohen_kappa
 from pipeline.settings import Settings
@@ -48,6 +48,19 @@ CANDIDATE_SETS = {
         *BASE_SOFT,
         *["rel_dense", "evidence_figures", "doc_reasoning"],
         *QUALITIES,
+    ],
+    # how well the dossier as a whole answers the grid: per-criterion features averaged over the module
+    "base (soft)+relative+evidence figures+reasoning+evidence qualities+dossier means": [
+        *BASE_SOFT,
+        *["rel_dense", "evidence_figures", "doc_reasoning"],
+        *QUALITIES,
+        *(f"doc_mean_{name}" for name in DOSSIER_MEANS),
+    ],
+    "base (soft)+relative+evidence figures+reasoning+evidence qualities+dossier quantified": [
+        *BASE_SOFT,
+        *["rel_dense", "evidence_figures", "doc_reasoning"],
+        *QUALITIES,
+        "doc_mean_ev_quantified",
     ],
     "all": FEATURES,
 }

@@ -44,6 +44,23 @@ def test_an_argued_dossier_reads_higher_than_a_descriptive_one() -> None:
     assert 0.0 < half < 1.0 and abs(half - min(1 / 4, MAX_REASONING_SHARE) / MAX_REASONING_SHARE) < 1e-9
 
 
+def test_the_dossier_means_are_one_value_per_dossier() -> None:
+    """How well the dossier as a whole answers the grid: each criterion carries the mean over the
+    module's criteria of the features of `DOSSIER_MEANS`."""
+    chunk = Chunk(id="c1", dossier_sha256="0" * 64, index=0, text=ARGUED, section=["Stratégie"], start=0, end=1)
+    hits = {"C1.1": [Hit(chunk=chunk, rank=1, fused_score=1.0, dense_score=0.9)]}
+    per = {
+        "C1.1": CriterionFeatures(values={"dense_top3": 0.9, "best_sentence": 0.6, "ev_quantified": 0.4, "support": 1}),
+        "C1.2": CriterionFeatures(values={"dense_top3": 0.8, "best_sentence": 0.2, "ev_quantified": 0.0, "support": 0}),
+    }
+    add_dossier_features(REF, hits, per)
+    for f in per.values():
+        assert abs(f.values["doc_mean_best_sentence"] - 0.4) < 1e-9
+        assert abs(f.values["doc_mean_ev_quantified"] - 0.2) < 1e-9
+        assert f.values["doc_mean_support"] == 0.5
+    assert per["C1.1"].values["best_sentence"] == 0.6  # the criterion's own value is kept beside the mean
+
+
 def test_the_reasoning_words_are_data() -> None:
     assert REF.vocabulary.reasoning_patterns, "fr-business.yaml lists the marks of an argued choice"
     model = REF.level_model_path("M1")

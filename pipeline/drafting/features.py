@@ -19,6 +19,10 @@ from pipeline.noncontent import NonContent
 from pipeline.referentiel import Criterion, Referentiel, Vocabulary
 from pipeline.types import Hit
 
+# per-criterion features also read as their mean over the module's criteria: how well the dossier as a
+# whole answers the grid (a strong dossier is strong on most criteria; 43 % of the variance of the gold
+# levels lies within a dossier, the rest between dossiers)
+DOSSIER_MEANS = ("best_sentence", "coverage_soft", "ev_quantified", "specificity_soft", "support")
 FEATURES = [
     "dense_max",
     "dense_top3",
@@ -37,6 +41,7 @@ FEATURES = [
     "ev_reasoned",
     "coverage_soft",
     "specificity_soft",
+    *(f"doc_mean_{name}" for name in DOSSIER_MEANS),
 ]
 SIGNALS = ("figures", "dates", "sources", "methods")
 
@@ -284,6 +289,7 @@ def add_dossier_features(ref: Referentiel, hits: dict[str, list[Hit]], per: dict
         share = sum(1 for s in said if patterns.reasoning.search(s)) / max(len(said), 1)
         doc_reasoning = min(share, MAX_REASONING_SHARE) / MAX_REASONING_SHARE
     mean_top3 = sum(f.values["dense_top3"] for f in per.values()) / max(len(per), 1)
+    means = {name: sum(f.values.get(name, 0.0) for f in per.values()) / max(len(per), 1) for name in DOSSIER_MEANS}
     for f in per.values():
         top = [c.text for c in f.candidates[:TOP_PASSAGES]]
         figures = sum(len(patterns.figures.findall(t)) for t in top)
@@ -292,3 +298,4 @@ def add_dossier_features(ref: Referentiel, hits: dict[str, list[Hit]], per: dict
         f.values["doc_figures"] = doc_figures
         f.values["doc_sources"] = doc_sources
         f.values["doc_reasoning"] = doc_reasoning
+        f.values.update({f"doc_mean_{name}": m for name, m in means.items()})
