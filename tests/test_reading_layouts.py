@@ -489,3 +489,47 @@ def test_a_bullet_wrapped_in_a_title_size_goes_on_as_its_item(tmp_path: Path) ->
         "L’objectif est d’exporter dans les pays cibles.",
     ]
     assert [b.text for b in d.blocks if b.kind == "heading"] == ["Introduction"]
+
+
+# --- tables drawn with borders ----------------------------------------------------------------------
+
+
+def _grid(xs: tuple[float, ...], ys: tuple[float, ...]) -> str:
+    """Borders as Word draws them: a thin filled rectangle per edge."""
+    c = "0 0 0 rg\n"
+    c += "".join(f"{x} {ys[-1]} 0.5 {ys[0] - ys[-1]} re f\n" for x in xs)
+    c += "".join(f"{xs[0]} {y} {xs[-1] - xs[0]} 0.5 re f\n" for y in ys)
+    return c
+
+
+def test_a_bordered_table_with_centred_wrapped_cells_reads_cell_by_cell(tmp_path: Path) -> None:
+    """Word draws a vertically centred cell's lines one cell after the other, each centred, the
+    third column's first line on another baseline than its row: they were read as a row's first
+    line and orphan paragraphs (a real Word plan marketing)."""
+    xs, ys = (72.0, 200.0, 360.0, 520.0), (700.0, 672.0, 600.0, 540.0)
+    c = body_lines(780, 3)
+    c += _grid(xs, ys)
+    c += text(90, 682, "Critère", font="F2") + text(240, 682, "Cible principale", font="F2")
+    c += text(400, 682, "Cœur de cible", font="F2")
+    c += text(80, 632, "Motivation d’achat")  # the row's label, vertically centred
+    c += text(215, 650, "Prix abordable. Ludique,") + text(212, 636, "évolutif et instructif pour")
+    c += text(230, 622, "les enfants curieux.")  # second column, centred, drawn first
+    c += text(380, 643, "Ludique, mignon, original,") + text(395, 629, "la météo les intéresse.")
+    c += text(80, 576, "Budget") + text(310, 576, "40 000 €") + text(362, 576, "65 000 € sur")  # 9 pt apart
+    c += text(362, 562, "le site, 9") + text(362, 548, "000 abonnés")
+    c += body_lines(520, 3)
+    pdf = Pdf()
+    pdf.page(c)
+    d = read(tmp_path, "tableau-word.pdf", pdf.bytes())
+    tables = [b for b in d.blocks if b.kind == "table"]
+    assert len(tables) == 1
+    assert tables[0].rows == [
+        ["Critère", "Cible principale", "Cœur de cible"],
+        [
+            "Motivation d’achat",
+            "Prix abordable. Ludique, évolutif et instructif pour les enfants curieux.",
+            "Ludique, mignon, original, la météo les intéresse.",
+        ],
+        ["Budget", "40 000 €", "65 000 € sur le site, 9 000 abonnés"],
+    ]
+    assert not [b for b in d.blocks if b.kind == "paragraph" and "évolutif" in b.text]

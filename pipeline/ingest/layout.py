@@ -137,6 +137,190 @@ class Page:
     width: float = 595.0
     height: float = 842.0
     bottom: float = 0.0  # y of the page's lower edge in the coordinates of the lines
+    rules: list[tuple[float, float, float, float]] = field(default_factory=list)  # thin strokes drawn
+
+
+# strokes this close (points) are one border; a text line's centre this far inside a cell is in it
+_RULE_SNAP = 1.5
+
+
+def _snap(values: list[float]) -> list[float]:
+    """Positions within _RULE_SNAP of each other, as one (their mean), ascending."""
+    out: list[list[float]] = []
+    for v in sorted(values):
+        if out and v - out[-1][-1] <= _RULE_SNAP:
+            out[-1].append(v)
+        else:
+            out.append([v])
+    return [sum(g) / len(g) for g in out]
+
+
+def _grids(rules: list[tuple[float, float, float, float]]) -> list[tuple[list[float], list[float]]]:
+    """Tables drawn with borders: groups of touching horizontal and vertical strokes, as the x of
+    their column borders and the y of their row borders (ascending); only grids of two columns and
+    two rows or more (a frame around a paragraph is no table)."""
+    horizontal = [r for r in rules if r[3] - r[1] <= r[2] - r[0]]
+    vertical = [r for r in rules if r[3] - r[1] > r[2] - r[0]]
+    segments = horizontal + vertical
+    parent = list(range(len(segments)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def touch(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+        s = _RULE_SNAP
+        return a[0] - s <= b[2] and b[0] - s <= a[2] and a[1] - s <= b[3] and b[1] - s <= a[3]
+
+    order = sorted(range(len(segments)), key=lambda i: segments[i][0])
+    for n, i in enumerate(order):  # sweep by left edge: only segments starting before i's right edge touch it
+        for j in order[n + 1 :]:
+            if segments[j][0] - _RULE_SNAP > segments[i][2]:
+                break
+            if touch(segments[i], segments[j]):
+                parent[root(i)] = root(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(segments)):
+        groups.setdefault(root(i), []).append(i)
+    out = []
+    for members in groups.values():
+        xs = _snap([(segments[i][0] + segments[i][2]) / 2 for i in members if i >= len(horizontal)])
+        ys = _snap([(segments[i][1] + segments[i][3]) / 2 for i in members if i < len(horizontal)])
+        if len(xs) >= 3 and len(ys) >= 3:
+            out.append((xs, ys))
+    return out
+
+
+def _token_cut(a: Frag, b: str, width: float) -> bool:
+    """A figure, identifier or acronym too wide for its narrow cell, cut where the cell ends
+    (« 20000 » / « 00.0 », « 00:00: » / « 00 », « Opex_ » / « RnD », « EBITD » / « A »): the line
+    fills the cell, and its last token and the next line's first are a number's two pieces, a
+    time's, an underscore's two sides or capitals."""
+    words = a.text.split()
+    if not words or not b or a.x1 - a.x0 < 0.8 * (width - 2 * _CELL_MARGINS_PT):
+        return False
+    token, after = words[-1], b.split()[0]
+    if _THOUSANDS.fullmatch(after) and token.isdigit() and len(token) <= 3:
+        return False  # « 9 » / « 000 abonnés »: a figure grouped by thousands, its space kept
+    if _DIGITS.fullmatch(token) and _DIGITS.match(after):
+        return True
+    if _TIME_CUT.fullmatch(token) and after[0].isdigit():
+        return True
+    return len(words) == 1 and (token.endswith("_") or (token.isupper() and after.isupper()))
+
+
+_DIGITS = re.compile(r"[\d.,]+")
+_THOUSANDS = re.compile(r"\d{3}(?:[.,]\d+)?")
+_TIME_CUT = re.compile(r"\d{1,2}(?::\d{2})*:")
+_INSIDE_FIGURE = re.compile(r"\d (?:\d{3}(?!\d)|[€%$£])")
+
+
+def _split_at_borders(f: Frag, xs: list[float]) -> list[Frag]:
+    """A run of text drawn across a column border (two cells set closer than a cell gap, « 8
+    septembre 2025 » and « 19 décembre », « — » and « 65 000 € »): cut at a space where the text
+    before it ends left of the border and the text after it starts right of it, each measured from
+    its own end of the run in the font's size (the space that is the gap between the cells is
+    wider than any estimate)."""
+    text = f.text
+    inside = [x for x in xs if f.x0 + _RULE_SNAP < x < f.x1 - _RULE_SNAP]
+    if not inside or len(text) < 2:
+        return [f]
+    border, em = inside[0], max(f.size, 1.0)
+    widths = [_glyph_width(c) * em for c in text]
+    tol = 0.5 * em
+    for m in re.finditer(" ", text):
+        cut = m.start()
+        if _INSIDE_FIGURE.match(text, max(cut - 1, 0)):
+            continue  # never inside a figure: « 65 000 € », « 12 % »
+        left_end, right_start = f.x0 + sum(widths[:cut]), f.x1 - sum(widths[cut + 1 :])
+        if left_end <= border + tol and right_start >= border - tol:
+            left = Frag(text[:cut], f.x0, min(left_end, border), f.y, f.size, f.bold, f.hidden, f.cell)
+            right = Frag(text[cut + 1 :], max(right_start, border), f.x1, f.y, f.size, f.bold, f.hidden, True)
+            return [left, *_split_at_borders(right, xs)]
+    return [f]
+
+
+def _glyph_width(c: str) -> float:
+    """A character's advance in a proportional sans-serif, in ems (Helvetica's, by kind)."""
+    if c == " ":
+        return 0.28
+    if c.isupper() or c in "mwMW%@":
+        return 0.72
+    if c.isdigit():
+        return 0.56
+    if c in "il.,:;'’!|()[]fjtr":
+        return 0.3
+    return 0.52
+
+
+def ruled_rows(lines: list[Line], rules: list[tuple[float, float, float, float]], vocab: set[str]) -> list[Line]:
+    """Rows of a table drawn with borders, read cell by cell: the lines between two row borders
+    become one row whose cells are the text between two column borders, top to bottom. Word draws a
+    cell's wrapped lines one cell after another, centred, and vertically centred cells sit on other
+    baselines than their row: read line by line they were a row's first line and orphan pieces
+    (« Habitudes de consommation | Publics sensibles au » / « développement moteur et »). A row
+    drawn on one line, no text run across a column border, is left as it is."""
+    grids = _grids(rules) if rules else []
+    if not grids:
+        return lines
+    members: dict[int, tuple[int, int]] = {}  # line index -> (grid, row)
+    for i, ln in enumerate(lines):
+        vis = ln.visible
+        if not vis:
+            continue
+        mid_y = ln.y + 0.3 * ln.size
+        for g, (xs, ys) in enumerate(grids):
+            if xs[0] < vis[0].x0 and vis[-1].x1 < xs[-1] and ys[0] < mid_y < ys[-1]:
+                members[i] = (g, bisect.bisect(ys, mid_y))
+                break
+    rows: dict[tuple[int, int], list[int]] = {}
+    for i, key in members.items():
+        rows.setdefault(key, []).append(i)
+    replace: dict[int, Line | None] = {}
+    for (g, _), idx in rows.items():
+        xs = grids[g][0]
+        if len(idx) < 2 and not any(
+            f.x0 + _RULE_SNAP < x < f.x1 - _RULE_SNAP for f in lines[idx[0]].visible for x in xs
+        ):
+            continue  # a row drawn on one line, no text across a border: as it is
+        cells: dict[int, list[Frag]] = {}
+        for i in idx:
+            for f in (piece for frag in lines[i].visible for piece in _split_at_borders(frag, xs)):
+                cells.setdefault(bisect.bisect(xs, (f.x0 + f.x1) / 2), []).append(f)
+        frags: list[Frag] = []
+        for k in sorted(cells):
+            parts = sorted(cells[k], key=lambda f: (-round(f.y), f.x0))
+            width = (xs[k] if k < len(xs) else parts[0].x1) - (xs[k - 1] if k > 0 else parts[0].x0)
+            text = parts[0].text.strip()
+            for a, b in itertools.pairwise(parts):
+                piece = b.text.strip()
+                if abs(a.y - b.y) < 1.0:
+                    text = f"{text} {piece}"
+                elif _token_cut(a, piece, width):
+                    text += piece
+                else:
+                    text = join_lines(text, piece, vocab)
+            top = max(parts, key=lambda f: f.y)
+            frags.append(
+                Frag(
+                    text,
+                    min(f.x0 for f in parts),
+                    max(f.x1 for f in parts),
+                    top.y,
+                    max(f.size for f in parts),
+                    all(f.bold for f in parts),
+                    cell=bool(frags),
+                )
+            )
+        first = min(idx)
+        replace.update(dict.fromkeys(idx))
+        replace[first] = Line(frags=frags, heading_level=None)
+    if not replace:
+        return lines
+    kept = (replace.get(i, ln) for i, ln in enumerate(lines))
+    return [ln for ln in kept if ln is not None]
 
 
 def _cell_gap(a: Frag, b: Frag) -> bool:
@@ -577,7 +761,7 @@ def levels_by_size(sizes: list[float], depth: dict[float, Counter[int]]) -> dict
 def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
     vocab = {w.lower() for p in pages for ln in p.lines for w in re.findall(r"\w+", ln.text)}
     for p in pages:
-        p.lines = assemble_rows(p.lines, vocab)
+        p.lines = assemble_rows(ruled_rows(p.lines, p.rules, vocab), vocab)
     body = _body_size(pages)
     column = _body_column(pages, body)
     levels = _heading_levels(pages, body)

@@ -24,7 +24,7 @@ import logging
 import math
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -53,6 +53,11 @@ from pipeline.textnorm import normalise
 log = logging.getLogger(__name__)
 
 _TINY_PT = 2.0
+# a table border: a stroke at most this thick and at least this long (points); a page drawn with more
+# paths than this is a chart or a map, whose strokes are no table
+RULE_MAX_PT = 2.5
+RULE_MIN_PT = 4.0
+MAX_PATHS_FOR_RULES = 3000
 _LIGHT = 0.8  # fill luminance from which text may vanish on a light background: checked on the render
 _RENDER_SCALE = 1.0  # pixels per point for the visibility render (glyphs under 2 pt are hidden anyway)
 _VISIBLE_DIFF = 32  # a glyph is seen when some pixel under it changes by this much (0-255) with the text drawn
@@ -406,37 +411,37 @@ class _PageReader:
                     if c.hidden in layout:
                         c.hidden = None
 
+    def rules(self) -> list[tuple[float, float, float, float]]:
+        """Thin horizontal and vertical strokes drawn on the page (table borders, as word processors
+        draw them: a thin filled rectangle or a line per cell edge), as (left, bottom, right, top);
+        none on a page drawn with more paths than a table needs (a chart, a map)."""
+        out: list[tuple[float, float, float, float]] = []
+        paths = 0
+        for kind, obj in _objects(self.page.raw):
+            if kind == pdfium_c.FPDF_PAGEOBJ_PATH:
+                paths += 1
+                left, bottom, right, top = _bounds(obj)
+                w, h = right - left, top - bottom
+                if (h <= RULE_MAX_PT and w >= RULE_MIN_PT) or (w <= RULE_MAX_PT and h >= RULE_MIN_PT):
+                    out.append((left, bottom, right, top))
+        return out if paths <= MAX_PATHS_FOR_RULES else []
+
     def _covered_objects(self) -> set[int]:
         """Text objects overlapped by an image, a filled path or a shading painted after them."""
         texts: list[tuple[int, tuple[float, float, float, float]]] = []
         covered: set[int] = set()
         painters: list[tuple[int, tuple[float, float, float, float]]] = []
-        seq = 0
-
-        def walk(count: int, get: Callable[[int], Any]) -> None:
-            nonlocal seq
-            for k in range(count):
-                obj = get(k)
-                if not obj:
-                    continue
-                seq += 1
-                kind = pdfium_c.FPDFPageObj_GetType(obj)
-                if kind == pdfium_c.FPDF_PAGEOBJ_FORM:
-                    walk(pdfium_c.FPDFFormObj_CountObjects(obj), partial(pdfium_c.FPDFFormObj_GetObject, obj))
-                    continue
-                if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
-                    key = ctypes.cast(obj, ctypes.c_void_p).value or 0
-                    if key in self.styles:
-                        texts.append((seq, _bounds(obj)))
-                        self._seq_key[seq] = key
-                elif kind in (pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_SHADING) or (
-                    kind == pdfium_c.FPDF_PAGEOBJ_PATH and _filled(obj)
-                ):
-                    painters.append((seq, _bounds(obj)))
-
         self._seq_key: dict[int, int] = {}
-        page = self.page.raw
-        walk(pdfium_c.FPDFPage_CountObjects(page), partial(pdfium_c.FPDFPage_GetObject, page))
+        for seq, (kind, obj) in enumerate(_objects(self.page.raw), 1):
+            if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
+                key = ctypes.cast(obj, ctypes.c_void_p).value or 0
+                if key in self.styles:
+                    texts.append((seq, _bounds(obj)))
+                    self._seq_key[seq] = key
+            elif kind in (pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_SHADING) or (
+                kind == pdfium_c.FPDF_PAGEOBJ_PATH and _filled(obj)
+            ):
+                painters.append((seq, _bounds(obj)))
         if not painters or not texts:
             return covered
         first_text = min(s for s, _ in texts)
@@ -761,6 +766,23 @@ def _clean(ch: str) -> str:
     return ch
 
 
+def _objects(page: Any) -> Iterator[tuple[int, Any]]:
+    """Every object of a page as (type, handle), in painting order, a form's objects just after
+    the form itself."""
+
+    def walk(count: int, get: Callable[[int], Any]) -> Iterator[tuple[int, Any]]:
+        for k in range(count):
+            obj = get(k)
+            if not obj:
+                continue
+            kind = pdfium_c.FPDFPageObj_GetType(obj)
+            yield kind, obj
+            if kind == pdfium_c.FPDF_PAGEOBJ_FORM:
+                yield from walk(pdfium_c.FPDFFormObj_CountObjects(obj), partial(pdfium_c.FPDFFormObj_GetObject, obj))
+
+    return walk(pdfium_c.FPDFPage_CountObjects(page), partial(pdfium_c.FPDFPage_GetObject, page))
+
+
 def _bounds(obj: Any) -> tuple[float, float, float, float]:
     left, bottom, right, top = (ctypes.c_float() for _ in range(4))
     if not pdfium_c.FPDFPageObj_GetBounds(obj, left, bottom, right, top):
@@ -812,6 +834,7 @@ def _read(
             try:
                 reader.decide_visibility()
                 lines = reader.lines()
+                rules = reader.rules()
                 unmapped = reader.unmapped_share()
             finally:
                 reader.close()
@@ -836,7 +859,7 @@ def _read(
                     )
                 )
         kept = [ln for ln in lines if ln.text]
-        pages.append(Page(kept, width, height, bottom))
+        pages.append(Page(kept, width, height, bottom, rules))
         chars += sum(len(ln.text) for ln in kept)
         if chars > max_chars:
             _too_many_chars(path, max_chars)
