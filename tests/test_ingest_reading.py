@@ -48,6 +48,7 @@ class Pdf:
             "F2": self.add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>"),
         }
         self.images: dict[str, int] = {}
+        self.inherited_box = ""  # a MediaBox set on the page tree, inherited by pages drawn without one
 
     def add(self, body: bytes) -> int:
         self.objs.append(body)
@@ -78,13 +79,15 @@ class Pdf:
             b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding /ToUnicode %d 0 R >>" % cm
         )
 
-    def page(self, content: str, w: float = 595, h: float = 842) -> None:
+    def page(self, content: str, w: float | None = 595, h: float = 842) -> None:
+        """A page of `w` by `h` points; `w` None: no MediaBox of its own (see `inherited_box`)."""
         c = self.stream(content.encode("cp1252"))
         fonts = " ".join(f"/{k} {v} 0 R" for k, v in self.fonts.items())
         xo = " ".join(f"/{k} {v} 0 R" for k, v in self.images.items())
+        box = f"/MediaBox [0 0 {w} {h}] " if w is not None else ""
         self.pages.append(
             self.add(
-                f"<< /Type /Page /Parent PAGES /MediaBox [0 0 {w} {h}] /Contents {c} 0 R "
+                f"<< /Type /Page /Parent PAGES {box}/Contents {c} 0 R "
                 f"/Resources << /Font << {fonts} >> /XObject << {xo} >> >> >>".encode()
             )
         )
@@ -93,7 +96,7 @@ class Pdf:
         """The file; `zero_offsets` unused objects listed as in use at offset 0, as macOS Quartz writes."""
         pages_id = len(self.objs) + 1
         kids = " ".join(f"{p} 0 R" for p in self.pages)
-        self.add(f"<< /Type /Pages /Kids [{kids}] /Count {len(self.pages)} >>".encode())
+        self.add(f"<< /Type /Pages {self.inherited_box} /Kids [{kids}] /Count {len(self.pages)} >>".encode())
         root = self.add(f"<< /Type /Catalog /Pages {pages_id} 0 R >>".encode())
         out = bytearray(b"%PDF-1.7\n")
         offsets = []

@@ -533,3 +533,20 @@ def test_a_bordered_table_with_centred_wrapped_cells_reads_cell_by_cell(tmp_path
         ["Budget", "40 000 €", "65 000 € sur le site, 9 000 abonnés"],
     ]
     assert not [b for b in d.blocks if b.kind == "paragraph" and "évolutif" in b.text]
+
+
+def test_a_page_sized_by_its_page_tree_is_read_whole(tmp_path: Path) -> None:
+    """macOS Quartz sets a deck's 960 × 540 MediaBox on the page tree, not on each page: PDFium's
+    page box then falls back to US Letter, and the visibility check of text right of 612 pt asked
+    for a render crop outside the page (« Crop exceeds page dimensions »: the file was refused)."""
+    pdf = Pdf()
+    pdf.inherited_box = "/MediaBox [0 0 960 540]"
+    c = text(60, 480, "Étude de marché", size=32)
+    c += text(60, 420, "Le marché du poulet représente 267 milliards de dollars en 2018.")
+    c += text(700, 300, "Une cible : les pays importateurs nets.")
+    c += text(700, 100, "texte blanc sur fond blanc", rgb=(1, 1, 1))  # a visibility suspect right of 612 pt
+    pdf.page(c, w=None)
+    d = read(tmp_path, "quartz.pdf", pdf.bytes())
+    assert "Une cible : les pays importateurs nets." in d.text
+    assert "texte blanc" not in d.text
+    assert any(f.kind == "hidden_text" and "texte blanc" in f.text for f in d.findings)

@@ -301,7 +301,10 @@ class _PageReader:
 
     def __init__(self, page: pdfium.PdfPage, budget: int = 10**9) -> None:
         self.page = page
-        self.box = page.get_cropbox()  # (left, bottom, right, top) in the coordinates of the characters
+        # (left, bottom, right, top) in the coordinates of the characters: the visible box, crop and
+        # media boxes inherited from the page tree included (PDFium's own crop box falls back to US
+        # Letter when the MediaBox is set on the tree, as macOS Quartz writes it)
+        self.box = page.get_bbox()
         self.width, self.height = self.box[2] - self.box[0], self.box[3] - self.box[1]
         self.rotated = page.get_rotation() != 0
         self.textpage = page.get_textpage()
@@ -471,7 +474,7 @@ class _PageReader:
             crop = (0.0, 0.0, 0.0, 0.0)
             ux0, uy1 = bl, bt
         else:
-            crop = (ux0 - bl, uy0 - bb, br - ux1, bt - uy1)
+            crop = (max(ux0 - bl, 0.0), max(uy0 - bb, 0.0), max(br - ux1, 0.0), max(bt - uy1, 0.0))
         with_text = self._render(scale, crop)
         objs = {c.obj for c in suspects}
         modes = {k: self.styles[k].mode for k in objs}
