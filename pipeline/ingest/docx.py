@@ -52,7 +52,7 @@ class _Ctx:
     styles: dict[str, _Style]
     default_para_style: str | None
     rendered_breaks: bool
-    dark_table_styles: set[str] = field(default_factory=set)
+    dark_styles: set[str] = field(default_factory=set)
     page: int = 1
     paged: bool = False  # the document tells where pages break (rendered, explicit or section breaks)
     fresh_page: bool = True  # no text since the last page break (a rendered break here is the same page)
@@ -138,7 +138,7 @@ def parse_docx(path: Path, data: bytes, limits: DocxLimits | None = None) -> Raw
         styles=_read_styles(document),
         default_para_style=_default_para_style(document),
         rendered_breaks=bool(body.findall(f".//{q('lastRenderedPageBreak')}")),
-        dark_table_styles=_dark_table_styles(document),
+        dark_styles=_dark_styles(document),
         part=document.part,
     )
     ctx.paged = ctx.rendered_breaks or _has_explicit_breaks(body, ctx)
@@ -300,15 +300,31 @@ def _read_styles(document: Any) -> dict[str, _Style]:
     return styles
 
 
-def _dark_table_styles(document: Any) -> set[str]:
-    """Table styles with a dark shading somewhere (e.g. a coloured header row)."""
-    out: set[str] = set()
+def _dark_styles(document: Any) -> set[str]:
+    """Styles that lay a dark shading behind their text: a table style with a coloured header row, a
+    paragraph or character style with a dark fill (a grey banner of white bold titles), and the
+    styles based on one of them that set no shading of their own."""
+    shaded: dict[str, bool] = {}
+    based: dict[str, str] = {}
     try:
         for st in document.styles.element.findall(q("style")):
-            if st.get(q("type")) == "table" and any(_dark(shd.get(q("fill"))) for shd in st.iter(q("shd"))):
-                out.add(st.get(q("styleId")) or "")
+            sid = st.get(q("styleId")) or ""
+            fills = [shd.get(q("fill")) for shd in st.iter(q("shd"))]
+            if fills:
+                shaded[sid] = any(_dark(f) for f in fills)
+            parent = st.find(q("basedOn"))
+            if parent is not None:
+                based[sid] = parent.get(q("val")) or ""
     except Exception:
-        return out
+        return set()
+    out = set()
+    for sid in {*shaded, *based}:
+        seen, cur = set(), sid
+        while cur and cur not in seen and cur not in shaded:
+            seen.add(cur)
+            cur = based.get(cur, "")
+        if shaded.get(cur):
+            out.add(sid)
     return out
 
 
@@ -383,9 +399,15 @@ def _hidden_reason(ctx: _Ctx, run: Any, para_style: str | None) -> str | None:
     return None
 
 
+# a shading this light or lighter (relative luminance) leaves white text unseen; darker, it is a
+# background the text is set on (the PDF reader's limit, `_LIGHT`, is the same)
+DARK_FILL_MAX = 0.8
+
+
 def _dark(fill: str | None) -> bool:
     lum = _hex_luminance(fill)
-    return lum is not None and lum < 0.6
+    # white text stays legible on any fill darker than a light grey: #999999 banners are 0.60
+    return lum is not None and lum < DARK_FILL_MAX
 
 
 def _on_dark_background(ctx: _Ctx, run: Any) -> bool:
@@ -405,9 +427,13 @@ def _on_dark_background(ctx: _Ctx, run: Any) -> bool:
             shd = node.find(f"{q(props)}/{q('shd')}")
             if shd is not None and _dark(shd.get(q("fill"))):
                 return True
+        for props, tag in (("rPr", "rStyle"), ("pPr", "pStyle")):  # shading set by the run's or paragraph's style
+            style = node.find(f"{q(props)}/{q(tag)}")
+            if style is not None and style.get(q("val")) in ctx.dark_styles:
+                return True
         if node.tag == q("tbl"):
             style = node.find(f"{q('tblPr')}/{q('tblStyle')}")
-            if style is not None and style.get(q("val")) in ctx.dark_table_styles:
+            if style is not None and style.get(q("val")) in ctx.dark_styles:
                 return True
         node = node.getparent()
     return False
@@ -691,7 +717,7 @@ def _table(tbl: Any, ctx: _Ctx) -> None:
                         ctx.styles,
                         ctx.default_para_style,
                         ctx.rendered_breaks,
-                        ctx.dark_table_styles,
+                        ctx.dark_styles,
                         ctx.page,
                         part=ctx.part,
                         cell_figures=[],
