@@ -258,3 +258,17 @@ def test_soft_coverage_and_specificity_move_by_a_fraction() -> None:
     two = feats("Nous visons 120 clients de plus en 2026.", "Le panier moyen atteindra 450 € par commande de cavistes.")
     assert one["specificity"] == two["specificity"]  # figures were already found in the top passages
     assert two["specificity_soft"] > one["specificity_soft"] > 0.0
+
+
+def test_a_source_named_after_a_colon_is_a_source() -> None:
+    """« (Source : Nuryka) » under a quote was read as no source (`\\b` after the vocabulary's
+    « source\\s*: » asked for a letter right after the colon), so the gap « Pas de sources citées à
+    l’appui » contradicted the quote above it. Whole-word matching is otherwise unchanged."""
+    from pipeline.drafting.features import signal_patterns
+
+    p = signal_patterns(REF.vocabulary)
+    assert p.sources.search("un enjeu de pilotage pour les responsables. (Source : Nuryka)")
+    assert p.sources.search("Source: INSEE, 2024")
+    assert not p.sources.search("les ressources humaines") and not p.sources.search("un étudiant")
+    assert p.justification is not None
+    assert p.justification.search("parce qu’il pleut") and p.justification.search("en raison des coûts")

@@ -118,6 +118,18 @@ def _words(terms: list[str]) -> str:
     return "|".join(terms)  # vocabulary terms are regular expressions (referentiel/vocabulary/*.yaml)
 
 
+# a word boundary that asks nothing of a term's own punctuation: a term starting (ending) with a letter
+# must not have one just before (after) it; a term ending with « : » or « ’ » may be followed by anything
+_START = r"(?:(?<!\w)|(?!\w))"
+_END = r"(?:(?!\w)|(?<!\w))"
+
+
+def _bounded(terms: list[str]) -> str:
+    """The terms as whole words. (`\\b` also demands a word character next to a term's own
+    punctuation: « source\\s*: » never matched « Source : Insee ».)"""
+    return rf"{_START}(?:{_words(terms)}){_END}"
+
+
 _COMPILED: dict[int, tuple[Vocabulary, SignalPatterns]] = {}
 
 
@@ -134,17 +146,13 @@ def _compile(vocabulary: Vocabulary) -> SignalPatterns:
     frames = vocabulary.frame_sections
     return SignalPatterns(
         figures=re.compile(_NUMBER + rf"(?:{_words(sig.figure_units)})", re.I),
-        dates=re.compile(rf"{_YEAR}|\b(?:{_words(sig.date_words)})\b", re.I),
-        sources=re.compile(rf"\b(?:{_words(sig.sources)})\b", re.I),
-        methods=re.compile(rf"\b(?:{_words(sig.methods)})\b", re.I),
-        roadmap=re.compile(rf"\b(?:{'|'.join(vocabulary.roadmap_patterns)})\b", re.I)
-        if vocabulary.roadmap_patterns
-        else None,
-        frame_sections=re.compile(rf"^(?:{_words(frames)})\b", re.I) if frames else None,
-        reasoning=re.compile(rf"\b(?:{_words(vocabulary.reasoning_patterns)})\b", re.I)
-        if vocabulary.reasoning_patterns
-        else None,
-        justification=re.compile(rf"\b(?:{_words(vocabulary.justification_patterns)})\b", re.I)
+        dates=re.compile(rf"{_YEAR}|{_bounded(sig.date_words)}", re.I),
+        sources=re.compile(_bounded(sig.sources), re.I),
+        methods=re.compile(_bounded(sig.methods), re.I),
+        roadmap=re.compile(_bounded(vocabulary.roadmap_patterns), re.I) if vocabulary.roadmap_patterns else None,
+        frame_sections=re.compile(rf"^(?:{_words(frames)}){_END}", re.I) if frames else None,
+        reasoning=re.compile(_bounded(vocabulary.reasoning_patterns), re.I) if vocabulary.reasoning_patterns else None,
+        justification=re.compile(_bounded(vocabulary.justification_patterns), re.I)
         if vocabulary.justification_patterns
         else None,
         gap_checks={k: [re.compile(rx, re.I) for rx in rxs] for k, rxs in vocabulary.gap_checks.items()},
