@@ -588,3 +588,29 @@ def test_white_titles_on_a_grey_banner_set_by_their_style_are_not_hidden(tmp_pat
     assert "Historique des versions du document" in d.text
     assert not any("Historique" in h for h in hidden)
     assert any("note maximale" in h for h in hidden) and "note maximale" not in d.text
+
+
+def test_a_bordered_table_goes_on_over_a_page_break_whatever_its_cells(tmp_path: Path) -> None:
+    """A Word table's header row (empty first cell, centred titles) alone at the foot of a page, its
+    rows on the next page: the cells do not line up and are not as many, but the drawn column
+    borders are the same, so the table goes on (a real Word plan marketing)."""
+    xs = (72.0, 223.0, 373.0, 524.0)
+    pdf = Pdf()
+    c = "".join(text(72, 780 - 14 * i, BODY[i % 3][:80]) for i in range(44))
+    c += _grid(xs, (130.0, 100.0))
+    c += text(261, 110, "Cible principale") + text(415, 110, "Cœur de cible")
+    pdf.page(c)
+    c = _grid(xs, (790.0, 760.0, 730.0))
+    c += text(139, 770, "Age") + text(256, 770, "Entre 20 et 80 ans.") + text(412, 770, "Entre 3 et 20 ans.")
+    c += text(122, 740, "Profession") + text(270, 740, "Actif ou non.") + text(420, 740, "Actif ou non.")
+    c += body_lines(690, 3)
+    pdf.page(c)
+    d = read(tmp_path, "entete.pdf", pdf.bytes())
+    tables = [b for b in d.blocks if b.kind == "table"]
+    assert len(tables) == 1 and tables[0].page == 1 and len(tables[0].page_breaks) == 1
+    assert tables[0].rows == [
+        ["Cible principale", "Cœur de cible"],
+        ["Age", "Entre 20 et 80 ans.", "Entre 3 et 20 ans."],
+        ["Profession", "Actif ou non.", "Actif ou non."],
+    ]
+    assert tables[0].page_at(d.text.index("Profession")) == 2

@@ -140,6 +140,8 @@ class Page:
     rules: list[tuple[float, float, float, float]] = field(default_factory=list)  # thin strokes drawn
 
 
+Rule = tuple[float, float, float, float]  # a thin stroke drawn on a page: (left, bottom, right, top)
+
 # strokes this close (points) are one border; a text line's centre this far inside a cell is in it
 _RULE_SNAP = 1.5
 
@@ -155,10 +157,10 @@ def _snap(values: list[float]) -> list[float]:
     return [sum(g) / len(g) for g in out]
 
 
-def _grids(rules: list[tuple[float, float, float, float]]) -> list[tuple[list[float], list[float]]]:
+def _grids(rules: list[Rule], min_rows: int = 2) -> list[tuple[list[float], list[float]]]:
     """Tables drawn with borders: groups of touching horizontal and vertical strokes, as the x of
     their column borders and the y of their row borders (ascending); only grids of two columns and
-    two rows or more (a frame around a paragraph is no table)."""
+    `min_rows` rows or more (a frame around a paragraph is no table)."""
     horizontal = [r for r in rules if r[3] - r[1] <= r[2] - r[0]]
     vertical = [r for r in rules if r[3] - r[1] > r[2] - r[0]]
     segments = horizontal + vertical
@@ -188,7 +190,7 @@ def _grids(rules: list[tuple[float, float, float, float]]) -> list[tuple[list[fl
     for members in groups.values():
         xs = _snap([(segments[i][0] + segments[i][2]) / 2 for i in members if i >= len(horizontal)])
         ys = _snap([(segments[i][1] + segments[i][3]) / 2 for i in members if i < len(horizontal)])
-        if len(xs) >= 3 and len(ys) >= 3:
+        if len(xs) >= 3 and len(ys) >= min_rows + 1:
             out.append((xs, ys))
     return out
 
@@ -823,7 +825,8 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
             if tail is not None and prev is None:
                 carried, last = tail
                 tail = None
-                if blocks and blocks[-1] is carried and _runs_on(carried, last, ln, text):
+                same_grid = _in_one_table(last, pages[page_no - 2].rules, ln, page.rules)
+                if blocks and blocks[-1] is carried and _runs_on(carried, last, ln, text, same_grid):
                     cur = blocks.pop()
                     if cur.kind == "table":  # the row is added below, as the table's next row
                         assert cur.rows is not None
@@ -1155,19 +1158,45 @@ def _unfinished_caption(text: str) -> bool:
     return end.count("(") > end.count(")") or bool(_OPEN_END.search(end))
 
 
-def _runs_on(block: RawBlock, last: Line, ln: Line, text: str) -> bool:
+def _in_one_table(last: Line, rules_before: list[Rule], ln: Line, rules: list[Rule]) -> bool:
+    """The last line of a page and the first of the next each lie in a table drawn with borders, and
+    the two tables have the same column borders: one table going on over the page break, whatever
+    its rows hold (centred cells, empty cells)."""
+
+    def columns(line: Line, page_rules: list[Rule]) -> list[float] | None:
+        if not page_rules or not line.visible:
+            return None
+        mid_x, mid_y = (line.visible[0].x0 + line.visible[-1].x1) / 2, line.y + 0.3 * line.size
+        for xs, ys in _grids(page_rules, min_rows=1):  # (a header row alone at a page's foot)
+            if xs[0] < mid_x < xs[-1] and ys[0] < mid_y < ys[-1]:
+                return xs
+        return None
+
+    above, below = columns(last, rules_before), columns(ln, rules)
+    return (
+        above is not None
+        and below is not None
+        and len(above) == len(below)
+        and all(abs(a - b) <= 2 * _RULE_SNAP for a, b in zip(above, below, strict=True))
+    )
+
+
+def _runs_on(block: RawBlock, last: Line, ln: Line, text: str, same_grid: bool = False) -> bool:
     """The first line of a page goes on with the block the previous page ended on.
 
     A paragraph or list item left unfinished (no final punctuation) goes on when the new line is
     body text of the same size starting in lower case, or the page ended on a word no sentence
     ends on (« … face à » / « Kubik Office »). A table goes on when the page opens with a row of
     as many cells, set in the same columns, as the row it ended on (a header row carried alone
-    at the foot of a page, or rows split by the break)."""
+    at the foot of a page, or rows split by the break), or when both rows lie in tables drawn
+    with the same column borders (`same_grid`: centred or empty cells)."""
     if ln.heading_level is not None or abs(last.size - ln.size) >= 0.5:
         return False
     if block.kind == "table":
         if not (ln.is_row and last.is_row and block.rows):
             return False
+        if same_grid:
+            return True
         above, below = last.visible, ln.visible
         return len(above) == len(below) > 1 and all(abs(a.x0 - b.x0) <= 6 for a, b in zip(above, below, strict=True))
     if block.kind not in ("paragraph", "list_item") or ln.is_row or _BULLET.match(text) or _NUMBERED_ITEM.match(text):
