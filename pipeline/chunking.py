@@ -26,10 +26,16 @@ class _Piece:
     text: str
     start: int
     end: int
-    kind: BlockKind
-    block: Block  # the block the piece is (part of): its pages
-    section: list[str]
+    block: Block  # the block the piece is (part of): its kind, section and pages
     spans: list[tuple[int, int]] = field(default_factory=list)  # flagged, relative to text
+
+    @property
+    def kind(self) -> BlockKind:
+        return self.block.kind
+
+    @property
+    def section(self) -> list[str]:
+        return self.block.section
 
     @property
     def clean(self) -> str:
@@ -50,7 +56,7 @@ def _pieces(dossier: Dossier) -> list[_Piece]:
             for s, e in block_flagged_spans(dossier, b)
             if e - lead > 0 and s - lead < len(text)
         ]
-        pieces.append(_Piece(text, b.start, b.end, b.kind, b, b.section, inside))
+        pieces.append(_Piece(text, b.start, b.end, b, inside))
     return pieces
 
 
@@ -143,9 +149,7 @@ def _split(piece: _Piece, parts: list[str], overlap: int) -> list[_Piece]:
             at = piece.text.find(part[:50], max(0, cursor - overlap - 5))
             at = at if at >= 0 else cursor
             cursor = at + len(part)
-            out.append(
-                _Piece(part, piece.start + at, piece.start + at + len(part), piece.kind, piece.block, piece.section)
-            )
+            out.append(_Piece(part, piece.start + at, piece.start + at + len(part), piece.block))
         return out
     clean, index = without_spans(piece.text, piece.spans)
     cursor = 0
@@ -158,9 +162,7 @@ def _split(piece: _Piece, parts: list[str], overlap: int) -> list[_Piece]:
         e = len(piece.text) if k == len(parts) - 1 or end >= len(clean) else index[end]
         text = piece.text[s:e].rstrip()
         spans = [(max(a, s) - s, min(b, s + len(text)) - s) for a, b in piece.spans if a < s + len(text) and b > s]
-        out.append(
-            _Piece(text, piece.start + s, piece.start + s + len(text), piece.kind, piece.block, piece.section, spans)
-        )
+        out.append(_Piece(text, piece.start + s, piece.start + s + len(text), piece.block, spans))
     return out
 
 

@@ -131,16 +131,18 @@ class Line:
         return sum(len(f.text.strip()) for f in vis if f.bold) / chars > 0.6
 
 
+Rule = tuple[float, float, float, float]  # a thin stroke drawn on a page: (left, bottom, right, top)
+Grid = tuple[list[float], list[float]]  # a table drawn with borders: its column and row borders
+
+
 @dataclass
 class Page:
     lines: list[Line]
     width: float = 595.0
     height: float = 842.0
     bottom: float = 0.0  # y of the page's lower edge in the coordinates of the lines
-    rules: list[tuple[float, float, float, float]] = field(default_factory=list)  # thin strokes drawn
+    rules: list[Rule] = field(default_factory=list)  # thin strokes drawn
 
-
-Rule = tuple[float, float, float, float]  # a thin stroke drawn on a page: (left, bottom, right, top)
 
 # strokes this close (points) are one border; a text line's centre this far inside a cell is in it
 _RULE_SNAP = 1.5
@@ -157,10 +159,10 @@ def _snap(values: list[float]) -> list[float]:
     return [sum(g) / len(g) for g in out]
 
 
-def _grids(rules: list[Rule], min_rows: int = 2) -> list[tuple[list[float], list[float]]]:
+def _grids(rules: list[Rule]) -> list[Grid]:
     """Tables drawn with borders: groups of touching horizontal and vertical strokes, as the x of
-    their column borders and the y of their row borders (ascending); only grids of two columns and
-    `min_rows` rows or more (a frame around a paragraph is no table)."""
+    their column borders and the y of their row borders (ascending); only grids of two columns or
+    more (a frame around a paragraph is no table)."""
     horizontal = [r for r in rules if r[3] - r[1] <= r[2] - r[0]]
     vertical = [r for r in rules if r[3] - r[1] > r[2] - r[0]]
     segments = horizontal + vertical
@@ -172,7 +174,7 @@ def _grids(rules: list[Rule], min_rows: int = 2) -> list[tuple[list[float], list
             i = parent[i]
         return i
 
-    def touch(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    def touch(a: Rule, b: Rule) -> bool:
         s = _RULE_SNAP
         return a[0] - s <= b[2] and b[0] - s <= a[2] and a[1] - s <= b[3] and b[1] - s <= a[3]
 
@@ -190,7 +192,7 @@ def _grids(rules: list[Rule], min_rows: int = 2) -> list[tuple[list[float], list
     for members in groups.values():
         xs = _snap([(segments[i][0] + segments[i][2]) / 2 for i in members if i >= len(horizontal)])
         ys = _snap([(segments[i][1] + segments[i][3]) / 2 for i in members if i < len(horizontal)])
-        if len(xs) >= 3 and len(ys) >= min_rows + 1:
+        if len(xs) >= 3 and len(ys) >= 2:
             out.append((xs, ys))
     return out
 
@@ -219,6 +221,11 @@ _TIME_CUT = re.compile(r"\d{1,2}(?::\d{2})*:")
 _INSIDE_FIGURE = re.compile(r"\d (?:\d{3}(?!\d)|[€%$£])")
 
 
+def _crosses(f: Frag, xs: list[float]) -> list[float]:
+    """The column borders a run of text is drawn across."""
+    return [x for x in xs if f.x0 + _RULE_SNAP < x < f.x1 - _RULE_SNAP]
+
+
 def _split_at_borders(f: Frag, xs: list[float]) -> list[Frag]:
     """A run of text drawn across a column border (two cells set closer than a cell gap, « 8
     septembre 2025 » and « 19 décembre », « — » and « 65 000 € »): cut at a space where the text
@@ -226,7 +233,7 @@ def _split_at_borders(f: Frag, xs: list[float]) -> list[Frag]:
     its own end of the run in the font's size (the space that is the gap between the cells is
     wider than any estimate)."""
     text = f.text
-    inside = [x for x in xs if f.x0 + _RULE_SNAP < x < f.x1 - _RULE_SNAP]
+    inside = _crosses(f, xs)
     if not inside or len(text) < 2:
         return [f]
     border, em = inside[0], max(f.size, 1.0)
@@ -257,14 +264,15 @@ def _glyph_width(c: str) -> float:
     return 0.52
 
 
-def ruled_rows(lines: list[Line], rules: list[tuple[float, float, float, float]], vocab: set[str]) -> list[Line]:
+def ruled_rows(lines: list[Line], page_grids: list[Grid], vocab: set[str]) -> list[Line]:
     """Rows of a table drawn with borders, read cell by cell: the lines between two row borders
     become one row whose cells are the text between two column borders, top to bottom. Word draws a
     cell's wrapped lines one cell after another, centred, and vertically centred cells sit on other
     baselines than their row: read line by line they were a row's first line and orphan pieces
     (« Habitudes de consommation | Publics sensibles au » / « développement moteur et »). A row
-    drawn on one line, no text run across a column border, is left as it is."""
-    grids = _grids(rules) if rules else []
+    drawn on one line, no text run across a column border, is left as it is; a grid of one row is
+    a row drawn on one line."""
+    grids = [(xs, ys) for xs, ys in page_grids if len(ys) >= 3]
     if not grids:
         return lines
     members: dict[int, tuple[int, int]] = {}  # line index -> (grid, row)
@@ -283,9 +291,7 @@ def ruled_rows(lines: list[Line], rules: list[tuple[float, float, float, float]]
     replace: dict[int, Line | None] = {}
     for (g, _), idx in rows.items():
         xs = grids[g][0]
-        if len(idx) < 2 and not any(
-            f.x0 + _RULE_SNAP < x < f.x1 - _RULE_SNAP for f in lines[idx[0]].visible for x in xs
-        ):
+        if len(idx) < 2 and not any(_crosses(f, xs) for f in lines[idx[0]].visible):
             continue  # a row drawn on one line, no text across a border: as it is
         cells: dict[int, list[Frag]] = {}
         for i in idx:
@@ -762,8 +768,9 @@ def levels_by_size(sizes: list[float], depth: dict[float, Counter[int]]) -> dict
 
 def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
     vocab = {w.lower() for p in pages for ln in p.lines for w in re.findall(r"\w+", ln.text)}
-    for p in pages:
-        p.lines = assemble_rows(ruled_rows(p.lines, p.rules, vocab), vocab)
+    grids = [_grids(p.rules) if p.rules else [] for p in pages]
+    for p, page_grids in zip(pages, grids, strict=True):
+        p.lines = assemble_rows(ruled_rows(p.lines, page_grids, vocab), vocab)
     body = _body_size(pages)
     column = _body_column(pages, body)
     levels = _heading_levels(pages, body)
@@ -825,7 +832,7 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
             if tail is not None and prev is None:
                 carried, last = tail
                 tail = None
-                same_grid = _in_one_table(last, pages[page_no - 2].rules, ln, page.rules)
+                same_grid = _in_one_table(last, grids[page_no - 2], ln, grids[page_no - 1])
                 if blocks and blocks[-1] is carried and _runs_on(carried, last, ln, text, same_grid):
                     cur = blocks.pop()
                     if cur.kind == "table":  # the row is added below, as the table's next row
@@ -1158,21 +1165,22 @@ def _unfinished_caption(text: str) -> bool:
     return end.count("(") > end.count(")") or bool(_OPEN_END.search(end))
 
 
-def _in_one_table(last: Line, rules_before: list[Rule], ln: Line, rules: list[Rule]) -> bool:
-    """The last line of a page and the first of the next each lie in a table drawn with borders, and
-    the two tables have the same column borders: one table going on over the page break, whatever
-    its rows hold (centred cells, empty cells)."""
+def _in_one_table(last: Line, grids_before: list[Grid], ln: Line, grids: list[Grid]) -> bool:
+    """The last line of a page and the first of the next each lie in a table drawn with borders (a
+    grid of one row too: a header row alone at a page's foot), and the two tables have the same
+    column borders: one table going on over the page break, whatever its rows hold (centred cells,
+    empty cells)."""
 
-    def columns(line: Line, page_rules: list[Rule]) -> list[float] | None:
-        if not page_rules or not line.visible:
+    def columns(line: Line, page_grids: list[Grid]) -> list[float] | None:
+        if not line.visible:
             return None
         mid_x, mid_y = (line.visible[0].x0 + line.visible[-1].x1) / 2, line.y + 0.3 * line.size
-        for xs, ys in _grids(page_rules, min_rows=1):  # (a header row alone at a page's foot)
+        for xs, ys in page_grids:
             if xs[0] < mid_x < xs[-1] and ys[0] < mid_y < ys[-1]:
                 return xs
         return None
 
-    above, below = columns(last, rules_before), columns(ln, rules)
+    above, below = columns(last, grids_before), columns(ln, grids)
     return (
         above is not None
         and below is not None

@@ -26,7 +26,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from pipeline.ingest.layout import (
     Frag,
     Line,
     Page,
+    Rule,
     apply_outline,
     build_blocks,
     drop_furniture,
@@ -414,13 +415,18 @@ class _PageReader:
                     if c.hidden in layout:
                         c.hidden = None
 
-    def rules(self) -> list[tuple[float, float, float, float]]:
+    @cached_property
+    def _page_objects(self) -> list[tuple[int, Any]]:
+        """The page's objects (type, handle), walked once for the visibility check and the borders."""
+        return list(_objects(self.page.raw))
+
+    def rules(self) -> list[Rule]:
         """Thin horizontal and vertical strokes drawn on the page (table borders, as word processors
         draw them: a thin filled rectangle or a line per cell edge), as (left, bottom, right, top);
         none on a page drawn with more paths than a table needs (a chart, a map)."""
-        out: list[tuple[float, float, float, float]] = []
+        out: list[Rule] = []
         paths = 0
-        for kind, obj in _objects(self.page.raw):
+        for kind, obj in self._page_objects:
             if kind == pdfium_c.FPDF_PAGEOBJ_PATH:
                 paths += 1
                 left, bottom, right, top = _bounds(obj)
@@ -435,7 +441,7 @@ class _PageReader:
         covered: set[int] = set()
         painters: list[tuple[int, tuple[float, float, float, float]]] = []
         self._seq_key: dict[int, int] = {}
-        for seq, (kind, obj) in enumerate(_objects(self.page.raw), 1):
+        for seq, (kind, obj) in enumerate(self._page_objects, 1):
             if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
                 key = ctypes.cast(obj, ctypes.c_void_p).value or 0
                 if key in self.styles:
