@@ -32,6 +32,9 @@ BASE = ["dense_max", "dense_top3", "coverage", "best_sentence", "specificity", "
 BASE_SOFT = ["dense_max", "dense_top3", "coverage_soft", "best_sentence", "specificity_soft", "support"]
 # what the scale asks of a criterion's evidence sentences: quantified, justified, argued (features.py)
 QUALITIES = ["ev_sentences", "ev_quantified", "ev_justified", "ev_reasoned"]
+# how the criterion compares with the others, its evidence's figures, the dossier's argued choices
+CONTEXT = ["rel_dense", "evidence_figures", "doc_reasoning"]
+SOFT_ROUND4 = [*BASE_SOFT, *CONTEXT, *QUALITIES]  # round 4b's set
 CANDIDATE_SETS = {
     "base": BASE,
     "base+relative": [*BASE, "rel_dense"],
@@ -39,27 +42,15 @@ CANDIDATE_SETS = {
     # an argued dossier weighs options, scenarios and hypotheses (vocabulary: reasoning_patterns)
     "base+relative+reasoning": [*BASE, "rel_dense", "doc_reasoning"],
     "base+relative+evidence figures+reasoning": [*BASE, "rel_dense", "evidence_figures", "doc_reasoning"],
-    "base+relative+evidence figures+reasoning+evidence qualities": [
-        *BASE,
-        *["rel_dense", "evidence_figures", "doc_reasoning"],
-        *QUALITIES,
-    ],
-    "base (soft)+relative+evidence figures+reasoning+evidence qualities": [
-        *BASE_SOFT,
-        *["rel_dense", "evidence_figures", "doc_reasoning"],
-        *QUALITIES,
-    ],
+    "base+relative+evidence figures+reasoning+evidence qualities": [*BASE, *CONTEXT, *QUALITIES],
+    "base (soft)+relative+evidence figures+reasoning+evidence qualities": SOFT_ROUND4,
     # how well the dossier as a whole answers the grid: per-criterion features averaged over the module
     "base (soft)+relative+evidence figures+reasoning+evidence qualities+dossier means": [
-        *BASE_SOFT,
-        *["rel_dense", "evidence_figures", "doc_reasoning"],
-        *QUALITIES,
+        *SOFT_ROUND4,
         *(f"doc_mean_{name}" for name in DOSSIER_MEANS),
     ],
     "base (soft)+relative+evidence figures+reasoning+evidence qualities+dossier quantified": [
-        *BASE_SOFT,
-        *["rel_dense", "evidence_figures", "doc_reasoning"],
-        *QUALITIES,
+        *SOFT_ROUND4,
         "doc_mean_ev_quantified",
     ],
     "all": FEATURES,
