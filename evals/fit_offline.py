@@ -35,6 +35,8 @@ QUALITIES = ["ev_sentences", "ev_quantified", "ev_justified", "ev_reasoned"]
 # how the criterion compares with the others, its evidence's figures, the dossier's argued choices
 CONTEXT = ["rel_dense", "evidence_figures", "doc_reasoning"]
 SOFT_ROUND4 = [*BASE_SOFT, *CONTEXT, *QUALITIES]  # round 4b's set
+# generic statements among the evidence and the dossier's passages (round 6: « générique », level 1)
+GENERIC = ["ev_generic", "doc_generic"]
 CANDIDATE_SETS = {
     "base": BASE,
     "base+relative": [*BASE, "rel_dense"],
@@ -53,6 +55,7 @@ CANDIDATE_SETS = {
         *SOFT_ROUND4,
         "doc_mean_ev_quantified",
     ],
+    "all but generic (round 5b's set)": [f for f in FEATURES if f not in GENERIC],
     "all": FEATURES,
 }
 RIDGES = (1.0, 5.0, 20.0, 50.0)

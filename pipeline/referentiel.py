@@ -164,6 +164,10 @@ class Vocabulary(_Strict):
         default_factory=list,
         description="Regexes of a justified statement: a cause, a purpose, a condition or a consequence given.",
     )
+    generic_patterns: list[str] = Field(
+        default_factory=list,
+        description="Regexes of a generic, textbook or prescriptive statement (what any company should do).",
+    )
     gap_checks: dict[str, list[str]] = Field(
         default_factory=dict,
         description="Signal key -> regexes that also count before 'no figures / no dates' is said of a "
@@ -183,7 +187,7 @@ class Vocabulary(_Strict):
         for key in ("figures", "dates", "sources", "methods", "tables"):
             if key not in self.signal_labels:
                 raise ValueError(f"signal_labels: no label for {key!r}")
-        patterned = ("roadmap_patterns", "reasoning_patterns", "justification_patterns")
+        patterned = ("roadmap_patterns", "reasoning_patterns", "justification_patterns", "generic_patterns")
         checked = [(f, rx) for f in patterned for rx in getattr(self, f)]
         checked += [(f"gap_checks.{k}", rx) for k, rxs in self.gap_checks.items() for rx in rxs]
         for field_name, rx in checked:

@@ -229,7 +229,7 @@ def test_the_rationale_says_what_the_level_leans_on() -> None:
 
     feats = CriterionFeatures(values={"coverage": 0.4, "ev_quantified": 0.4, "ev_justified": 0.2, "ev_reasoned": 0.0})
     said = _rationale(REF, feats, [], 1, -0.6)
-    assert "meilleures phrases (sur 5) : chiffrées 2, justifiées 1, argumentées 0" in said
+    assert "meilleures phrases (sur 5) : chiffrées 2, justifiées 1, argumentées 0, génériques 0" in said
     assert "noté plus bas que ses passages ne le laissaient penser" in said and "−0,60" in said
     assert "plus haut" in _rationale(REF, feats, [], 3, 0.64)
     assert "dossiers annotés" not in _rationale(REF, feats, [], 1, -0.1)
@@ -272,3 +272,48 @@ def test_a_source_named_after_a_colon_is_a_source() -> None:
     assert not p.sources.search("les ressources humaines") and not p.sources.search("un étudiant")
     assert p.justification is not None
     assert p.justification.search("parce qu’il pleut") and p.justification.search("en raison des coûts")
+
+
+def test_a_textbook_statement_is_generic_and_a_company_figure_is_not() -> None:
+    """The scale's level 1 is « abordé, mais de façon générique » (referentiel/scales): a sentence
+    that says what any company should do or what a tool is for, without a figure, is generic; the
+    same words about the company with its figures are not. The share among a criterion's evidence
+    sentences is `ev_generic`; the vocabulary holds the patterns (data, not code)."""
+    from pipeline.drafting.features import signal_patterns
+
+    assert REF.vocabulary.generic_patterns, "fr-business.yaml lists the marks of a generic statement"
+    p = signal_patterns(REF.vocabulary)
+    assert p.is_generic("Il est essentiel de mettre en place une veille concurrentielle efficace.")
+    assert p.is_generic("La matrice SWOT permet de synthétiser le diagnostic de l’entreprise.")
+    assert p.is_generic("Les entreprises doivent adapter leur offre aux attentes des clients.")
+    assert not p.is_generic("La veille nous permet de suivre les prix de 14 concurrents chaque mois.")
+    assert not p.is_generic("Nous avons retenu les cavistes du Tarn comme cible prioritaire.")
+    generic = _qualities(
+        "Il faut fixer des objectifs clairs et mesurables. Les objectifs doivent être réalistes et motivants."
+    )
+    specific = _qualities(
+        "Nous visons 120 nouveaux clients cavistes en 2026 car le Tarn compte 85 caves sans bière locale."
+    )
+    assert generic["ev_generic"] > 0.0 == specific["ev_generic"]
+
+
+def test_the_share_of_generic_passages_is_a_dossier_feature() -> None:
+    """`doc_generic`: the share of the retrieved sentences that are generic, saturating at
+    MAX_GENERIC_SHARE, the same for every criterion of the module."""
+    from pipeline.drafting.features import MAX_GENERIC_SHARE
+
+    def hit(i: int, text: str) -> Hit:
+        chunk = Chunk(id=f"c{i}", dossier_sha256="0" * 64, index=i, text=text, section=["S"], start=0, end=len(text))
+        return Hit(chunk=chunk, rank=1, fused_score=1.0, dense_score=0.9)
+
+    texts = [
+        "Il faut mettre en place une veille efficace sur le marché.",
+        "Nous suivons 14 concurrents chaque mois dans un tableau partagé.",
+        "Le positionnement retenu est celui du service de proximité en centre-ville.",
+        "Notre chiffre d’affaires a progressé de 12 % en 2024 grâce aux abonnements.",
+    ]
+    hits = {"C1.1": [hit(i, t) for i, t in enumerate(texts)]}
+    per = {"C1.1": CriterionFeatures(values={"dense_top3": 0.5})}
+    add_dossier_features(REF, hits, per)
+    assert per["C1.1"].values["doc_generic"] == 1.0  # one sentence in four is over the saturation point
+    assert MAX_GENERIC_SHARE < 0.25

@@ -35,10 +35,12 @@ FEATURES = [
     "doc_figures",
     "doc_sources",
     "doc_reasoning",
+    "doc_generic",
     "ev_sentences",
     "ev_quantified",
     "ev_justified",
     "ev_reasoned",
+    "ev_generic",
     "coverage_soft",
     "specificity_soft",
     *(f"doc_mean_{name}" for name in DOSSIER_MEANS),
@@ -62,6 +64,9 @@ MAX_SOURCES_PER_KCHAR = 5.0
 # Share of the retrieved sentences that weigh options, scenarios or hypotheses, beyond which more is
 # not more (a third of the sentences)
 MAX_REASONING_SHARE = 0.33
+# Share of the retrieved sentences that are generic (a textbook or prescriptive statement without a
+# number) beyond which more is not more: on dev, weak dossiers reach 0.05 to 0.14, strong ones 0 to 0.02
+MAX_GENERIC_SHARE = 0.15
 # Evidence sentences read for the scale's qualities (quantified, justified, argued): the best five
 # candidates, counted only when they pass the evidence threshold; sentence count saturates at eight.
 EVIDENCE_SENTENCES = 5
@@ -74,6 +79,7 @@ FRAME_SECTION_WEIGHT = 0.7
 _SENT = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÀ-ÝÉ«\"0-9])|\n+")
 _NUMBER = r"\b\d+(?:[ ,.]\d+)*\s?"
 _YEAR = r"\b(?:19|20)\d{2}\b"
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -88,9 +94,16 @@ class SignalPatterns:
     frame_sections: re.Pattern[str] | None
     reasoning: re.Pattern[str] | None = None
     justification: re.Pattern[str] | None = None
+    generic: re.Pattern[str] | None = None
     # looser checks made before a gap denies a signal (vocabulary `gap_checks`, `number_labels`)
     gap_checks: dict[str, list[re.Pattern[str]]] = field(default_factory=dict)
     number_label: re.Pattern[str] | None = None
+
+    def is_generic(self, sentence: str) -> bool:
+        """A textbook or prescriptive statement that holds no number at all (« Il faut mettre en place
+        une veille », « Le SWOT permet de synthétiser le diagnostic »): any count, amount or date
+        anchors it in the company's case."""
+        return self.generic is not None and bool(self.generic.search(sentence)) and not _DIGIT.search(sentence)
 
     def found(self, text: str) -> dict[str, bool]:
         return {k: bool(getattr(self, k).search(text)) for k in SIGNALS}
@@ -155,6 +168,7 @@ def _compile(vocabulary: Vocabulary) -> SignalPatterns:
         justification=re.compile(_bounded(vocabulary.justification_patterns), re.I)
         if vocabulary.justification_patterns
         else None,
+        generic=re.compile(_bounded(vocabulary.generic_patterns), re.I) if vocabulary.generic_patterns else None,
         gap_checks={k: [re.compile(rx, re.I) for rx in rxs] for k, rxs in vocabulary.gap_checks.items()},
         number_label=re.compile(rf"(?:^|\W)(?:{'|'.join(map(re.escape, vocabulary.number_labels))})\.?\s*$", re.I)
         if vocabulary.number_labels
@@ -269,7 +283,8 @@ def criterion_features(
 def evidence_qualities(patterns: SignalPatterns, said: list[str]) -> dict[str, float]:
     """What the scale asks of the evidence (referentiel/scales: « spécifique et justifié », « précis,
     chiffré, critique »), as the share of the best EVIDENCE_SENTENCES candidates that hold it:
-    a quantity, a justification (cause, purpose, condition), an argued choice."""
+    a quantity, a justification (cause, purpose, condition), an argued choice; and the share that is
+    generic instead (« abordé, mais de façon générique »: level 1)."""
 
     def share(rx: re.Pattern[str] | None, also: str | None = None) -> float:
         held = [t for t in said if (rx is not None and rx.search(t)) or (also and patterns.loosely_found(also, t))]
@@ -279,6 +294,7 @@ def evidence_qualities(patterns: SignalPatterns, said: list[str]) -> dict[str, f
         "ev_quantified": share(patterns.figures, "figures"),
         "ev_justified": share(patterns.justification),
         "ev_reasoned": share(patterns.reasoning),
+        "ev_generic": sum(1 for t in said if patterns.is_generic(t)) / EVIDENCE_SENTENCES,
     }
 
 
@@ -291,11 +307,13 @@ def add_dossier_features(ref: Referentiel, hits: dict[str, list[Hit]], per: dict
     kchars = max(len(corpus) / 1000, 1.0)
     doc_figures = min(len(patterns.figures.findall(corpus)) / kchars, MAX_FIGURES_PER_KCHAR) / MAX_FIGURES_PER_KCHAR
     doc_sources = min(len(patterns.sources.findall(corpus)) / kchars, MAX_SOURCES_PER_KCHAR) / MAX_SOURCES_PER_KCHAR
+    said = [s for k in sorted(seen) for s in sentences(seen[k])]
     doc_reasoning = 0.0
     if patterns.reasoning is not None:
-        said = [s for k in sorted(seen) for s in sentences(seen[k])]
         share = sum(1 for s in said if patterns.reasoning.search(s)) / max(len(said), 1)
         doc_reasoning = min(share, MAX_REASONING_SHARE) / MAX_REASONING_SHARE
+    generic = sum(1 for s in said if patterns.is_generic(s)) / max(len(said), 1)
+    doc_generic = min(generic, MAX_GENERIC_SHARE) / MAX_GENERIC_SHARE
     mean_top3 = sum(f.values["dense_top3"] for f in per.values()) / max(len(per), 1)
     means = {name: sum(f.values.get(name, 0.0) for f in per.values()) / max(len(per), 1) for name in DOSSIER_MEANS}
     for f in per.values():
@@ -306,4 +324,5 @@ def add_dossier_features(ref: Referentiel, hits: dict[str, list[Hit]], per: dict
         f.values["doc_figures"] = doc_figures
         f.values["doc_sources"] = doc_sources
         f.values["doc_reasoning"] = doc_reasoning
+        f.values["doc_generic"] = doc_generic
         f.values.update({f"doc_mean_{name}": m for name, m in means.items()})

@@ -231,6 +231,7 @@ def _rationale(
             ("ev_quantified", "chiffrées"),
             ("ev_justified", "justifiées"),
             ("ev_reasoned", "argumentées"),
+            ("ev_generic", "génériques"),
         )
     )
     prior = ""
