@@ -527,6 +527,11 @@ def _judge(key: str) -> str | None:
         ("roleplay", "jeu de rôle imposé à l’outil", bool(words & _GATES["roleplay"])),
     ):
         if gate and (m := _RE[cue].search(key)) and about.search(_without(key, m)):
+            # a dedication names its addressee (« Pour le correcteur : », « À l'attention de l'IA : »);
+            # an addressee word elsewhere is a coincidence: « à construire : midi et professionnels,
+            # où personne n'est fort » (a strengths slide whose other half reads « Acquis : … »)
+            if cue == "dedication" and not set(_WORD.findall(m.group(0))) & _ADDRESSEE_WORDS:
+                continue
             return reason
     if tu and (about.search(key) or re.search(r"\b(?:evalu|corrig|niveau|synthese|rapport)", key)):
         return "adresse directe à une IA ou au correcteur"
