@@ -214,6 +214,11 @@ class Referentiel(_Strict):
     indicators: dict[str, list[str]] = Field(
         default_factory=dict, description="Criterion id -> indicator phrases used to build retrieval queries."
     )
+    plain: dict[str, str] = Field(
+        default_factory=dict,
+        description="Criterion id -> the criterion said as a candidate writes that part of a dossier, in everyday "
+        "words without the referentiel's jargon: a further retrieval query.",
+    )
     vocabulary: Vocabulary
     level_models: dict[str, str] = Field(
         default_factory=dict,
@@ -265,9 +270,10 @@ class Referentiel(_Strict):
         stray_counts = set(self.expected_counts) - set(comp_ids)
         if stray_counts:
             raise ValueError(f"expected_counts: unknown competencies {sorted(stray_counts)}")
-        for crit_id in self.indicators:
-            if crit_id not in set(crit_ids):
-                raise ValueError(f"indicators: unknown criterion {crit_id!r}")
+        for field_name, keyed in (("indicators", self.indicators), ("plain", self.plain)):
+            for crit_id in keyed:
+                if crit_id not in set(crit_ids):
+                    raise ValueError(f"{field_name}: unknown criterion {crit_id!r}")
         modules = {m.id for m in self.modalities}
         for mod in self.level_models:
             if mod not in modules:
@@ -434,15 +440,24 @@ def load_referentiel(
     scale_file = scale_path or (path.parent / str(data.pop("scale_file", "scales/default.yaml")))
     ind_file = indicators_path or (path.parent / str(data.pop("indicators_file", f"indicators/{path.stem}.yaml")))
     voc_file = path.parent / str(data.pop("vocabulary_file", "vocabulary/fr-business.yaml"))
+    plain_file = path.parent / str(data.pop("plain_file", f"plain/{path.stem}.yaml"))
     scale = _validated(Scale, scale_file, "Échelle")
     vocabulary = _validated(Vocabulary, voc_file, "Vocabulaire")
     indicators: dict[str, object] = _read_yaml(ind_file) if ind_file.exists() else {}
+    plain: dict[str, object] = _read_yaml(plain_file) if plain_file.exists() else {}
     try:
         return Referentiel.model_validate(
-            {**data, "scale": scale, "indicators": indicators, "vocabulary": vocabulary, "folder": str(path.parent)}
+            {
+                **data,
+                "scale": scale,
+                "indicators": indicators,
+                "plain": plain,
+                "vocabulary": vocabulary,
+                "folder": str(path.parent),
+            }
         )
     except ValidationError as e:
         bad = _describe(e, data)
-        bad_file = ind_file if bad.startswith("indicators") else path
+        bad_file = ind_file if bad.startswith("indicators") else plain_file if bad.startswith("plain") else path
         msg = f"{bad_file}: {bad}"
         raise ReferentielError(msg, f"Référentiel invalide — {msg}") from e

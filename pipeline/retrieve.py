@@ -37,6 +37,8 @@ def build_query(ref: Referentiel, criterion: Criterion) -> CriterionQuery:
     dense = [criterion.label]
     if indicators:
         dense.append(", ".join(indicators))
+    if criterion.id in ref.plain:  # the criterion in a candidate's everyday words, without the jargon
+        dense.append(ref.plain[criterion.id])
     contents = " ".join(ref.expected_contents_for(criterion.id))
     lexical = " ".join([criterion.text, " ".join(indicators), " ".join(indicators), contents])
     return CriterionQuery(criterion.id, dense, lexical)
@@ -70,6 +72,13 @@ class DossierIndex:
         self.vectors[self.dense_mask] = self.store.index(content)  # label-only rows stay 0: no similarity
         self.embedded = self.store.embedded_last
         self.lexical = LexicalIndex([c.clean_text for c in chunks])
+        # the heading each chunk sits under (its deepest section title), embedded once per distinct title
+        heads = [c.section[-1] if c.section else "" for c in chunks]
+        titles = sorted({h for h in heads if h})
+        self.heading_of = np.array([titles.index(h) if h else -1 for h in heads], dtype=np.int64)
+        self.heading_vectors: Vectors = np.zeros((0, self.embedder.dim), dtype=np.float32)
+        if titles and settings.heading_weight > 0 and settings.fusion == "dbsf":
+            self.heading_vectors = self.store.index_headings(chunks[0].dossier_sha256, titles)
 
     def retrieve(self, query: CriterionQuery, k: int | None = None, mode: Mode = "hybrid") -> list[Hit]:
         k = k or self.settings.k
@@ -94,6 +103,8 @@ class DossierIndex:
                 fused[embedded] += s.dense_weight * _dbsf(dense[embedded])
             if lex_rank is not None:
                 fused += s.lexical_weight * _dbsf(lex)
+            if mode == "hybrid" and len(self.heading_vectors):
+                fused[embedded] += s.heading_weight * _dbsf(self._heading_similarity(query)[embedded])
         else:
             if dense_rank is not None:
                 fused[embedded] += s.dense_weight / (s.rrf_k + dense_rank[embedded])
@@ -115,6 +126,12 @@ class DossierIndex:
                 )
             )
         return hits
+
+    def _heading_similarity(self, query: CriterionQuery) -> np.ndarray:
+        """Each chunk's heading against the criterion (best of its queries); a chunk without a heading
+        gets the least any heading gets, so that it is neither helped nor hurt beyond the others."""
+        sims = np.max(np.stack([self.heading_vectors @ qv for qv in self._query_vectors(query.dense)]), axis=0)
+        return np.where(self.heading_of >= 0, sims[np.maximum(self.heading_of, 0)], sims.min())
 
     def _query_vectors(self, texts: list[str]) -> list[Vectors]:
         missing = [t for t in texts if (self.embedder.name, t) not in _QUERY_CACHE]

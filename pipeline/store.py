@@ -36,6 +36,7 @@ from pipeline.types import Chunk
 log = logging.getLogger(__name__)
 
 DOSSIER_PREFIX = "d-"
+HEADING_PREFIX = "h-"  # ids of heading vectors in a dossier's collection (chunk ids are hex digests)
 _LEGACY_SHARED_CACHE = "embcache-"  # before per-dossier caching, passages of every dossier were cached here
 _SEGMENT_DIR = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -128,7 +129,28 @@ class ChunkStore:
                 metadatas=[_meta(chunks[i], keys[i]) for i in todo],
             )
             vectors.update(zip([ids[i] for i in todo], vecs, strict=True))
-        stale = set(stored) - set(ids)
+        stale = {i for i in set(stored) - set(ids) if not i.startswith(HEADING_PREFIX)}
+        if stale:
+            coll.delete(ids=list(stale))
+        return np.asarray([vectors[i] for i in ids], dtype=np.float32).reshape(len(ids), -1)
+
+    def index_headings(self, dossier_sha256: str, headings: list[str]) -> Vectors:
+        """Embeddings of a dossier's section headings, kept in the dossier's own collection beside its
+        chunks (they are the dossier's text: erased with it, never in a shared cache)."""
+        if not headings:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
+        coll = self._dossier_collection(dossier_sha256)
+        ids = [HEADING_PREFIX + _cache_key(self.embedder.name, h) for h in headings]
+        have = coll.get(where={"kind": "heading"}, include=["embeddings"])
+        vectors = dict(zip(have["ids"], have["embeddings"] if have["embeddings"] is not None else [], strict=False))
+        todo = [i for i, key in enumerate(ids) if key not in vectors]
+        if todo:
+            vecs = self.embedder.embed_passages([headings[i] for i in todo])
+            coll.upsert(
+                ids=[ids[i] for i in todo], embeddings=vecs.tolist(), metadatas=[{"kind": "heading"}] * len(todo)
+            )
+            vectors.update(zip([ids[i] for i in todo], vecs, strict=True))
+        stale = set(have["ids"]) - set(ids)
         if stale:
             coll.delete(ids=list(stale))
         return np.asarray([vectors[i] for i in ids], dtype=np.float32).reshape(len(ids), -1)

@@ -16,6 +16,7 @@ from pipeline.noncontent import NonContent
 from pipeline.referentiel import load_referentiel
 from pipeline.retrieve import DossierIndex, build_query, retrieve_all
 from pipeline.settings import Settings
+from pipeline.types import Chunk
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCX = ROOT / "samples" / "m1_biscuiterie_fort" / "m1_biscuiterie_fort.docx"
@@ -117,3 +118,80 @@ def test_batched_queries_equal_one_by_one() -> None:
     texts = [build_query(REF, c).dense[0] for c in REF.criteria_for("M1")[:3]]
     single = [emb.embed_query(t) for t in texts]
     assert abs(emb.embed_queries(texts) - single).max() < 1e-6
+
+
+def test_every_m1_m2_criterion_has_a_plain_paraphrase_without_jargon() -> None:
+    """The plain paraphrase (referentiel/plain/) is a further dense query: the criterion as a candidate
+    writes it in everyday words. It holds none of the referentiel's jargon, which the other queries
+    already carry."""
+    jargon = ("PESTEL", "SWOT", "KPI", "RSE", "DAS", "PAC", "CRM", "omnicanal", "mix marketing", "adhésion collective")
+    for crit in REF.criteria_for("M1") + REF.criteria_for("M2"):
+        plain = REF.plain.get(crit.id, "")
+        assert 150 < len(plain) < 600, crit.id
+        assert not [w for w in jargon if w.lower() in plain.lower().split() or w in plain], (crit.id, plain)
+        assert build_query(REF, crit).dense[-1] == plain
+
+
+def test_a_plain_paraphrase_for_an_unknown_criterion_is_refused(tmp_path: Path) -> None:
+    import shutil
+
+    from pipeline.errors import ReferentielError
+
+    folder = tmp_path / "ref"
+    shutil.copytree(ROOT / "referentiel", folder)
+    with (folder / "plain" / "mdc-2023.yaml").open("a", encoding="utf-8") as f:
+        f.write('C99.1: "Nous faisons autre chose que ce que le référentiel demande, en quelques mots."\n')
+    with pytest.raises(ReferentielError, match=r"plain.*C99\.1"):
+        load_referentiel(folder / "mdc-2023.yaml")
+
+
+def _chunk(i: int, text: str, heading: str) -> Chunk:
+    return Chunk(
+        id=f"ch-{i:016x}", dossier_sha256="ab" * 32, index=i, text=text, section=["Plan", heading], start=0, end=1
+    )
+
+
+def test_a_part_named_after_its_criterion_gains_on_the_same_text_elsewhere(tmp_path: Path) -> None:
+    """The heading a chunk sits under is compared with the criterion's queries: the same text under
+    « Les chiffres à atteindre » gains, for C7.2 (objectives detailed and argued), on the same text
+    under an unrelated heading, and gains nothing with the heading weight at 0. Headings are embedded
+    once, in the dossier's own collection, and erased with it."""
+    text = "En 2026, nous signerons 45 % des projets dessinés, soit 112 commandes, contre 36 % en 2024."
+    chunks = [
+        _chunk(0, text, "Les chiffres à atteindre"),
+        _chunk(1, text, "Nos souvenirs de la fête de l’atelier"),
+        _chunk(2, "La fête de l’atelier a réuni quarante personnes en juin autour d’un repas.", "Vie de l’atelier"),
+    ]
+    query = build_query(REF, REF.criteria_by_id["C7.2"])
+
+    def lead(weight: float) -> float:
+        s = Settings(data_dir=tmp_path / str(weight), heading_weight=weight)
+        s.ensure_dirs()
+        hits = {h.chunk.id: h.fused_score for h in DossierIndex(chunks, s).retrieve(query, k=3)}
+        return hits[chunks[0].id] - hits[chunks[1].id]
+
+    assert lead(1.0) > lead(0.0) + 0.2
+    s = Settings(data_dir=tmp_path / "1.0", heading_weight=1.0)
+    index = DossierIndex(chunks, s)
+    assert index.embedded == 0 and len(index.heading_vectors) == 3  # warm: chunks and headings from the collection
+    coll = index.store._dossier_collection(chunks[0].dossier_sha256)
+    assert len(coll.get(where={"kind": "heading"})["ids"]) == 3
+    index.store.erase(chunks[0].dossier_sha256)
+    assert index.store.dossier_collections() == {}
+
+
+def test_an_own_words_dossier_gets_its_objectives_passage_for_the_objectives_criterion(tmp_path: Path) -> None:
+    """Dev dossier m2_ebenisterie_fort is written in the candidate's own words: its objectives stand
+    under « Les chiffres à atteindre », not « objectifs ». Without the heading term that passage is not
+    among the eight retrieved for C7.2; with it, it is."""
+    found = {}
+    for weight in (1.0, 0.0):
+        s = Settings(data_dir=tmp_path, heading_weight=weight)
+        s.ensure_dirs()
+        dossier = ingest(ROOT / "samples" / "m2_ebenisterie_fort" / "m2_ebenisterie_fort.docx", s)
+        index = DossierIndex(chunk_dossier(dossier, s.chunk_size, s.chunk_overlap), s, labels=NonContent.of(dossier))
+        hits = index.retrieve(build_query(REF, REF.criteria_by_id["C7.2"]), k=8)
+        found[weight] = any(
+            "En 2026, nous dessinerons moins de projets, 250 au lieu de 310" in h.chunk.text for h in hits
+        )
+    assert found == {1.0: True, 0.0: False}
