@@ -103,7 +103,7 @@ class DossierIndex:
                 fused[embedded] += s.dense_weight * _dbsf(dense[embedded])
             if lex_rank is not None:
                 fused += s.lexical_weight * _dbsf(lex)
-            if mode == "hybrid" and len(self.heading_vectors):
+            if mode == "hybrid" and len(self.heading_vectors) and embedded.any():
                 fused[embedded] += s.heading_weight * _dbsf(self._heading_similarity(query)[embedded])
         else:
             if dense_rank is not None:

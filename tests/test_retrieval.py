@@ -195,3 +195,28 @@ def test_an_own_words_dossier_gets_its_objectives_passage_for_the_objectives_cri
             "En 2026, nous dessinerons moins de projets, 250 au lieu de 310" in h.chunk.text for h in hits
         )
     assert found == {1.0: True, 0.0: False}
+
+
+def test_a_dossier_of_headings_alone_retrieves_without_a_warning(tmp_path: Path) -> None:
+    """A real outline-only document (a title and headings, nothing under them) has no embedded chunk:
+    the heading score is skipped like the dense side, rather than normalising an empty score list
+    (« Mean of empty slice » on a real DOCX of the local corpus)."""
+    import warnings
+
+    from docx import Document
+
+    doc = Document()
+    doc.add_heading("THÈME : MISE EN ŒUVRE D’UN OUTIL D’ÉVALUATION DES PRESTATAIRES", 0)
+    for title in ("Introduction", "Partie 1 : le contexte", "Partie 2 : la démarche", "Conclusion"):
+        doc.add_heading(title, 1)
+    path = tmp_path / "plan.docx"
+    doc.save(str(path))
+    s = Settings(data_dir=tmp_path / "data")
+    s.ensure_dirs()
+    dossier = ingest(path, s)
+    index = DossierIndex(chunk_dossier(dossier, s.chunk_size, s.chunk_overlap), s, labels=NonContent.of(dossier))
+    assert index.chunks and not index.dense_mask.any()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hits = index.retrieve(build_query(REF, REF.criteria_by_id["C6.3"]), k=8)
+    assert hits and all(h.dense_score is None for h in hits)
