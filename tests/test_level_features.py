@@ -317,3 +317,26 @@ def test_the_share_of_generic_passages_is_a_dossier_feature() -> None:
     add_dossier_features(REF, hits, per)
     assert per["C1.1"].values["doc_generic"] == 1.0  # one sentence in four is over the saturation point
     assert MAX_GENERIC_SHARE < 0.25
+
+
+def test_shown_evidence_also_reads_the_plain_paraphrase_but_features_do_not() -> None:
+    """What is quoted is scored with the criterion's vocabulary and its plain paraphrase
+    (referentiel/plain/): a sentence that says the criterion in everyday words (for C6.4, a bonus tied
+    to the shared success, regular points where everyone can speak) scores for what is shown although
+    it holds none of the vocabulary. The level model's features keep the vocabulary-only scores it
+    was fitted on."""
+    from pipeline.drafting.features import criterion_features, idf_over
+    from pipeline.noncontent import NonContent
+
+    everyday = "Une prime liée à la réussite commune sera versée à chacun, avec des points réguliers où s’exprimer."
+    text = "Le chiffre d’affaires de l’atelier a atteint 2,4 millions d’euros en 2024. " + everyday
+    chunk = Chunk(id="c1", dossier_sha256="0" * 64, index=0, text=text, section=["Plan"], start=0, end=len(text))
+    hits = [Hit(chunk=chunk, rank=1, fused_score=1.0, dense_score=0.9)]
+    f = criterion_features(
+        REF, REF.criteria_by_id["C6.4"], hits, idf_over({"C6.4": hits}), NonContent(frozenset()), 0.2
+    )
+    assert {c.text for c in f.shown} == {c.text for c in f.candidates} == {everyday, text.split(". ")[0] + "."}
+    vocabulary = {c.text: c.score for c in f.candidates}
+    shown = {c.text: c.score for c in f.shown}
+    assert vocabulary[everyday] < 0.2 <= shown[everyday]  # shown as evidence only with the paraphrase
+    assert f.shown[0].text == everyday

@@ -212,6 +212,10 @@ class CriterionFeatures:
     candidates: list[Candidate] = field(default_factory=list, repr=False)
     signals: dict[str, bool] = field(default_factory=dict)
     missing_indicators: list[str] = field(default_factory=list)
+    # the same sentences scored for what is shown as evidence: the criterion's vocabulary plus its
+    # plain paraphrase (referentiel/plain/), so that a dossier in everyday words gets its own sentences
+    # quoted; the level model's features read `candidates`, scored as when it was fitted
+    shown: list[Candidate] = field(default_factory=list, repr=False)
 
 
 def idf_over(hits: dict[str, list[Hit]]) -> dict[str, float]:
@@ -238,15 +242,22 @@ def criterion_features(
     query = stems(criterion.label) | {s for p in indicators for s in stems(p)}
     weight = {s: idf.get(s, 1.0) for s in query}
     total = sum(sorted(weight.values(), reverse=True)[:COVERAGE_STEMS]) or 1.0
+    shown_query = query | stems(ref.plain.get(criterion.id, ""))
+    shown_weight = {s: idf.get(s, 1.0) for s in shown_query}
+    shown_total = sum(sorted(shown_weight.values(), reverse=True)[:COVERAGE_STEMS]) or 1.0
     usable = [h for h in hits if not h.chunk.flagged]
     cands: list[Candidate] = []
+    shown: list[Candidate] = []
     for h in usable[:CANDIDATE_PASSAGES]:
         for sent in sentences(h.chunk.text):
             if sent in non_content:  # a heading, caption or table header alone is never evidence
                 continue
-            s = sum(weight[x] for x in stems(sent) & query) / total
-            cands.append(Candidate(sent, h, s * evidence_weight(patterns, sent, h.chunk.section)))
+            held = stems(sent)
+            w = evidence_weight(patterns, sent, h.chunk.section)
+            cands.append(Candidate(sent, h, w * sum(weight[x] for x in held & query) / total))
+            shown.append(Candidate(sent, h, w * sum(shown_weight[x] for x in held & shown_query) / shown_total))
     cands.sort(key=lambda c: (-c.score, c.hit.rank))
+    shown.sort(key=lambda c: (-c.score, c.hit.rank))
     top = usable[:TOP_PASSAGES]
     top_text = " ".join(h.chunk.text for h in top)
     top_stems = stems(top_text)
@@ -277,7 +288,7 @@ def criterion_features(
         "ev_sentences": min(sum(c.score >= evidence_min for c in cands), MAX_EVIDENCE_SENTENCES)
         / MAX_EVIDENCE_SENTENCES,
     }
-    return CriterionFeatures(values, cands, signals, [p for p in indicators if p not in found_ind])
+    return CriterionFeatures(values, cands, signals, [p for p in indicators if p not in found_ind], shown)
 
 
 def evidence_qualities(patterns: SignalPatterns, said: list[str]) -> dict[str, float]:

@@ -60,7 +60,7 @@ class OfflineDrafter:
         criteria = ref.criteria_for(module)
         per = {c.id: criterion_features(ref, c, hits.get(c.id, []), idf, non_content, evidence_min) for c in criteria}
         add_dossier_features(ref, hits, per)
-        evidence = choose_evidence({c.id: per[c.id].candidates for c in criteria}, evidence_min)
+        evidence = choose_evidence({c.id: per[c.id].shown for c in criteria}, evidence_min)
         search = DossierSearch(dossier)
         drafts = {
             c.id: draft_criterion(ref, c, hits.get(c.id, []), per[c.id], evidence[c.id], model, search)
