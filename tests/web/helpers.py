@@ -17,6 +17,12 @@ OUTPUT = PROJECT_ROOT / "test-output" / "web"
 PASSWORD = "correct-horse-battery"
 
 
+def without_quotes(html: str) -> str:
+    """The page's own words: the dossier's sentences quoted in <q> are the candidate's text and may
+    hold any word (« une relation de confiance avec nos clients »)."""
+    return re.sub(r"<q\b[^>]*>.*?</q>", "", html, flags=re.S)
+
+
 def web_settings(tmp: Path, **overrides: Any) -> Settings:
     """Fast settings for the web tests: hashing embedder, data in the test's temporary folder."""
     return Settings(data_dir=tmp / "data", embedder="hashing", **overrides)

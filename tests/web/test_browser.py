@@ -176,7 +176,11 @@ def test_candidate_self_check_shows_the_formative_view_only(live_server: LiveSer
     pg.wait_for_url("**/runs/*", timeout=120_000)
     pg.wait_for_selector("#formative-notice")
     shot(pg, "11-candidate-feedback")
-    text = pg.locator("main").text_content() or ""
+    # the page's own words: the dossier's sentences quoted in <q> may hold any word (« confiance »)
+    text = pg.evaluate(
+        "() => { const m = document.querySelector('main').cloneNode(true);"
+        " m.querySelectorAll('q').forEach(q => q.remove()); return m.textContent; }"
+    )
     assert "Ce qui manque" in text and "Pour progresser" in text
     for assessor_only in ("suggéré", "Niveau retenu", "Valider la grille", "confiance", "Satisfaisant", "Insuffisant"):
         assert assessor_only not in text, assessor_only

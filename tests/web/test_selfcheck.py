@@ -4,10 +4,11 @@ priorities, no assessor jargon, no English identifier."""
 from __future__ import annotations
 
 from tests.web.conftest import World
+from tests.web.helpers import without_quotes
 
 
 def test_self_check_summary_and_words(world: World) -> None:
-    html = world.client("carla").get(f"/runs/{world.ids['carla_run']}").text
+    html = without_quotes(world.client("carla").get(f"/runs/{world.ids['carla_run']}").text)
     assert "L’essentiel" in html and "Votre brouillon aborde" in html
     start = html.index("Vos trois priorités")
     assert html[start : html.index("</ol>", start)].count("<li>") == 3
