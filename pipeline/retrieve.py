@@ -75,7 +75,8 @@ class DossierIndex:
         # the heading each chunk sits under (its deepest section title), embedded once per distinct title
         heads = [c.section[-1] if c.section else "" for c in chunks]
         titles = sorted({h for h in heads if h})
-        self.heading_of = np.array([titles.index(h) if h else -1 for h in heads], dtype=np.int64)
+        number = {h: i for i, h in enumerate(titles)}
+        self.heading_of = np.array([number.get(h, -1) for h in heads], dtype=np.int64)
         self.heading_vectors: Vectors = np.zeros((0, self.embedder.dim), dtype=np.float32)
         if titles and settings.heading_weight > 0 and settings.fusion == "dbsf":
             self.heading_vectors = self.store.index_headings(chunks[0].dossier_sha256, titles)
@@ -87,10 +88,11 @@ class DossierIndex:
             return []
         dense = np.full(n, -1.0)
         embedded = self.dense_mask
+        query_vectors = self._query_vectors(query.dense) if mode != "lexical" else []
         if mode != "lexical":
             # exact cosine over the dossier's vectors (a dossier has hundreds of chunks at most:
             # brute force is exact and faster than an approximate index round trip)
-            for qv in self._query_vectors(query.dense):
+            for qv in query_vectors:
                 dense = np.maximum(dense, self.vectors @ qv)
             dense[~embedded] = -1.0  # not embedded: ranked after every embedded chunk, no dense share
         lex, stems = self.lexical.scores(query.lexical) if mode != "dense" else (np.zeros(n), [])
@@ -104,7 +106,7 @@ class DossierIndex:
             if lex_rank is not None:
                 fused += s.lexical_weight * _dbsf(lex)
             if mode == "hybrid" and len(self.heading_vectors) and embedded.any():
-                fused[embedded] += s.heading_weight * _dbsf(self._heading_similarity(query)[embedded])
+                fused[embedded] += s.heading_weight * _dbsf(self._heading_similarity(query_vectors)[embedded])
         else:
             if dense_rank is not None:
                 fused[embedded] += s.dense_weight / (s.rrf_k + dense_rank[embedded])
@@ -127,10 +129,10 @@ class DossierIndex:
             )
         return hits
 
-    def _heading_similarity(self, query: CriterionQuery) -> np.ndarray:
+    def _heading_similarity(self, query_vectors: list[Vectors]) -> np.ndarray:
         """Each chunk's heading against the criterion (best of its queries); a chunk without a heading
         gets the least any heading gets, so that it is neither helped nor hurt beyond the others."""
-        sims = np.max(np.stack([self.heading_vectors @ qv for qv in self._query_vectors(query.dense)]), axis=0)
+        sims = np.max(np.stack([self.heading_vectors @ qv for qv in query_vectors]), axis=0)
         return np.where(self.heading_of >= 0, sims[np.maximum(self.heading_of, 0)], sims.min())
 
     def _query_vectors(self, texts: list[str]) -> list[Vectors]:

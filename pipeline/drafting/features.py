@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pipeline.lexical import tokens
@@ -228,6 +229,14 @@ def idf_over(hits: dict[str, list[Hit]]) -> dict[str, float]:
     return {s: math.log(1 + n / (1 + c)) for s, c in df.items()}
 
 
+def _matcher(query: set[str], idf: dict[str, float]) -> Callable[[set[str]], float]:
+    """How much of a query a sentence's stems hold: the idf weight of the query stems it holds, over
+    the weight of the COVERAGE_STEMS rarest query stems (which carry the criterion)."""
+    weight = {s: idf.get(s, 1.0) for s in query}
+    total = sum(sorted(weight.values(), reverse=True)[:COVERAGE_STEMS]) or 1.0
+    return lambda held: sum(weight[x] for x in held & query) / total
+
+
 def criterion_features(
     ref: Referentiel,
     criterion: Criterion,
@@ -240,11 +249,8 @@ def criterion_features(
     patterns = signal_patterns(ref.vocabulary)
     indicators = ref.indicators.get(criterion.id, [])
     query = stems(criterion.label) | {s for p in indicators for s in stems(p)}
-    weight = {s: idf.get(s, 1.0) for s in query}
-    total = sum(sorted(weight.values(), reverse=True)[:COVERAGE_STEMS]) or 1.0
-    shown_query = query | stems(ref.plain.get(criterion.id, ""))
-    shown_weight = {s: idf.get(s, 1.0) for s in shown_query}
-    shown_total = sum(sorted(shown_weight.values(), reverse=True)[:COVERAGE_STEMS]) or 1.0
+    match = _matcher(query, idf)
+    match_shown = _matcher(query | stems(ref.plain.get(criterion.id, "")), idf)
     usable = [h for h in hits if not h.chunk.flagged]
     cands: list[Candidate] = []
     shown: list[Candidate] = []
@@ -254,8 +260,8 @@ def criterion_features(
                 continue
             held = stems(sent)
             w = evidence_weight(patterns, sent, h.chunk.section)
-            cands.append(Candidate(sent, h, w * sum(weight[x] for x in held & query) / total))
-            shown.append(Candidate(sent, h, w * sum(shown_weight[x] for x in held & shown_query) / shown_total))
+            cands.append(Candidate(sent, h, w * match(held)))
+            shown.append(Candidate(sent, h, w * match_shown(held)))
     cands.sort(key=lambda c: (-c.score, c.hit.rank))
     shown.sort(key=lambda c: (-c.score, c.hit.rank))
     top = usable[:TOP_PASSAGES]
