@@ -252,6 +252,9 @@ def retrieve(
     dossier = ingest(file, settings, password=password)
     chunks = chunk_dossier(dossier, settings.chunk_size, settings.chunk_overlap)
     index = DossierIndex(chunks, settings, labels=NonContent.of(dossier))
+    # the ranking a review makes: the dense side is centred over the criterion's module (prepare)
+    module = next((m.id for m in ref.modalities if crit.competency_id in m.competencies), None)
+    index.prepare([build_query(ref, c) for c in (ref.criteria_for(module) if module else [crit])])
     hits = index.retrieve(build_query(ref, crit), k)
     if as_json:
         _print_json(

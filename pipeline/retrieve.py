@@ -1,9 +1,12 @@
 """Per-criterion retrieval: queries from the referentiel, dense + BM25, weighted RRF, MMR.
 
-Dense side: the criterion (with its preamble) and its indicator phrases as two e5 queries,
-a chunk scoring the better of the two. Lexical side: BM25 over criterion text, indicator
-phrases and the module's expected contents for the competency. The two rankings are fused
-by weighted reciprocal rank fusion, then MMR keeps the top-k from repeating one section.
+Dense side: the criterion (with its preamble), its indicator phrases and its plain paraphrase as
+e5 queries, a chunk scoring the best of them, less the chunk's mean similarity to all the
+module's criteria (centring: a chunk close to every criterion is evidence for none in
+particular). Lexical side: BM25 over criterion text, indicator phrases and the module's
+expected contents for the competency. The scores are fused (dbsf: normalised per query and
+summed, with the similarity of the chunk's heading; or weighted reciprocal rank fusion), then
+MMR keeps the top-k from repeating one section.
 """
 
 from __future__ import annotations
@@ -78,6 +81,8 @@ class DossierIndex:
         number = {h: i for i, h in enumerate(titles)}
         self.heading_of = np.array([number.get(h, -1) for h in heads], dtype=np.int64)
         self.heading_vectors: Vectors = np.zeros((0, self.embedder.dim), dtype=np.float32)
+        # each chunk's mean dense similarity over the run's criteria (prepare()); 0 until then
+        self.dense_bias = np.zeros(len(chunks))
         if titles and settings.heading_weight > 0 and settings.fusion == "dbsf":
             self.heading_vectors = self.store.index_headings(chunks[0].dossier_sha256, titles)
 
@@ -92,8 +97,7 @@ class DossierIndex:
         if mode != "lexical":
             # exact cosine over the dossier's vectors (a dossier has hundreds of chunks at most:
             # brute force is exact and faster than an approximate index round trip)
-            for qv in query_vectors:
-                dense = np.maximum(dense, self.vectors @ qv)
+            dense = self._similarity(query_vectors)
             dense[~embedded] = -1.0  # not embedded: ranked after every embedded chunk, no dense share
         lex, stems = self.lexical.scores(query.lexical) if mode != "dense" else (np.zeros(n), [])
         dense_rank = _ranks(dense) if mode != "lexical" and embedded.any() else None
@@ -102,7 +106,8 @@ class DossierIndex:
         s = self.settings
         if s.fusion == "dbsf":  # score-aware: a clear win on one side is not drowned by the other's ranks
             if dense_rank is not None:
-                fused[embedded] += s.dense_weight * _dbsf(dense[embedded])
+                centred = dense - s.dense_centering * self.dense_bias  # see prepare(); hits keep the raw cosine
+                fused[embedded] += s.dense_weight * _dbsf(centred[embedded])
             if lex_rank is not None:
                 fused += s.lexical_weight * _dbsf(lex)
             if mode == "hybrid" and len(self.heading_vectors) and embedded.any():
@@ -135,6 +140,11 @@ class DossierIndex:
         sims = np.max(np.stack([self.heading_vectors @ qv for qv in query_vectors]), axis=0)
         return np.where(self.heading_of >= 0, sims[np.maximum(self.heading_of, 0)], sims.min())
 
+    def _similarity(self, query_vectors: list[Vectors]) -> np.ndarray:
+        """Each chunk's cosine to the criterion: the best over its queries (exact, brute force: a dossier
+        has hundreds of chunks at most, faster than an approximate index round trip)."""
+        return np.max(np.stack([self.vectors @ qv for qv in query_vectors]), axis=0).astype(float)
+
     def _query_vectors(self, texts: list[str]) -> list[Vectors]:
         missing = [t for t in texts if (self.embedder.name, t) not in _QUERY_CACHE]
         if missing:
@@ -143,8 +153,15 @@ class DossierIndex:
         return [_QUERY_CACHE[(self.embedder.name, t)] for t in texts]
 
     def prepare(self, queries: list[CriterionQuery]) -> None:
-        """Embed every query of a run in one go (cached on disk: warm runs embed nothing)."""
+        """Embed every query of a run in one go (cached on disk: warm runs embed nothing), and centre
+        the dense side on them: each chunk's mean similarity over the criteria is what it shares with
+        any criterion (an introduction, a company overview, a dense figure table sit close to all of
+        them in e5's narrow band), so the dbsf fusion reads a chunk's similarity above its own mean.
+        Chosen on dev (recall@8 0.903 -> 0.941; the six dev dossiers of the fourth round 0.878 ->
+        0.894); `dense_centering` 0 turns it off. The hits keep the raw cosine (`dense_score`)."""
         self._query_vectors([t for q in queries for t in q.dense])
+        if len(queries) > 1 and self.dense_mask.any():  # one query alone would centre itself to nothing
+            self.dense_bias = np.mean([self._similarity(self._query_vectors(q.dense)) for q in queries], axis=0)
 
     def _mmr(self, relevance: np.ndarray, k: int) -> list[int]:
         """Maximal marginal relevance over chunk embeddings."""

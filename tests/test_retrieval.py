@@ -220,3 +220,53 @@ def test_a_dossier_of_headings_alone_retrieves_without_a_warning(tmp_path: Path)
         warnings.simplefilter("error")
         hits = index.retrieve(build_query(REF, REF.criteria_by_id["C6.3"]), k=8)
     assert hits and all(h.dense_score is None for h in hits)
+
+
+def test_a_chunk_close_to_every_criterion_no_longer_heads_them_all(tmp_path: Path) -> None:
+    """e5 similarities crowd into a narrow band, and some passages sit close to every criterion: here a
+    sentence about the customer-follow-up software is the nearest passage for 8 of the 15 M2 criteria.
+    The dense side is centred on each chunk's mean similarity over the module's criteria (prepare()),
+    so a passage leads where it is specific: the software for the follow-up criteria, the costs for the
+    review of means (C6.3), the dates nearer the top for the calendar (C7.4). Hits keep the raw cosine."""
+    texts = [
+        ("Notre entreprise et son plan", "Les Ateliers Marnier comptent 42 salariés et 6,1 M€ de chiffre d’affaires."),
+        (
+            "Ce que nous visons",
+            "En 2026, nous signerons 45 % des projets dessinés, soit 112 commandes, contre 36 % en 2024.",
+        ),
+        (
+            "Si tout ne se passe pas bien",
+            "Si le prix du chêne augmente de plus de 8 %, nous reporterons la gamme chêne à 2027.",
+        ),
+        (
+            "Quand",
+            "La première vitrine ouvrira en mars 2026, la seconde en septembre, sous la responsabilité de Laura.",
+        ),
+        (
+            "Nos outils",
+            "Chaque demande de devis est saisie dans le logiciel de suivi des clients avec son origine et sa date.",
+        ),
+        (
+            "Ce que cela coûte",
+            "La vitrine coûte 38 000 € d’aménagement et 2 400 € de loyer par mois, payés sur la trésorerie.",
+        ),
+    ]
+    chunks = [_chunk(i, text, heading) for i, (heading, text) in enumerate(texts)]
+    queries = {c.id: build_query(REF, c) for c in REF.criteria_for("M2")}
+    ranked, cosines = {}, {}
+    for centring in (0.0, 1.0):
+        s = Settings(data_dir=tmp_path / str(centring), dense_centering=centring)
+        s.ensure_dirs()
+        index = DossierIndex(chunks, s)
+        index.prepare(list(queries.values()))
+        hits = {cid: index.retrieve(q, k=6, mode="dense") for cid, q in queries.items()}
+        ranked[centring] = {cid: [h.chunk.index for h in hs] for cid, hs in hits.items()}
+        cosines[centring] = {(cid, h.chunk.index): h.dense_score for cid, hs in hits.items() for h in hs}
+    software = 4
+    firsts = {c: [order[0] for order in ranked[c].values()] for c in ranked}
+    assert firsts[0.0].count(software) >= 8
+    assert max(firsts[1.0].count(i) for i in range(len(chunks))) <= 5
+    assert all(ranked[1.0][cid][0] == software for cid in ("C8.1", "C8.2", "C8.3"))
+    assert ranked[0.0]["C6.3"][0] != 5 and ranked[1.0]["C6.3"][0] == 5
+    assert ranked[1.0]["C7.4"].index(3) < ranked[0.0]["C7.4"].index(3)
+    assert cosines[0.0] == cosines[1.0]
