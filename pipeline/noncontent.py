@@ -60,9 +60,12 @@ class NonContent:
     @classmethod
     def of(cls, dossier: Dossier) -> NonContent:
         labels: set[str] = set()
-        headings = 0
+        headings, previous = 0, ""
         for b in dossier.blocks:  # the title page: short unpunctuated lines of page 1, first section only
-            headings += b.kind == "heading"
+            # a title and a subtitle read as two headings in a row (bold large paragraphs of a Google
+            # Docs export) open one title page, not a first section
+            headings += b.kind == "heading" and previous != "heading"
+            previous = b.kind
             if headings > 1 or (b.page or 1) > 1:
                 break
             if b.kind in ("paragraph", "list_item") and len(b.text) >= TITLE_PAGE_END_CHARS:

@@ -161,6 +161,32 @@ def test_the_title_page_is_not_evidence_but_a_deck_of_short_bullets_is(tmp_path:
     assert "Lancement de trois projets pilotes au premier trimestre 2025" not in labels  # content, after the title
 
 
+def test_a_title_and_subtitle_read_as_two_headings_open_one_title_page(tmp_path: Path) -> None:
+    """A Google Docs export has no Title style: its title and subtitle are bold large paragraphs, read
+    as two headings in a row. The author and date lines under them are still the title page (they
+    were embedded and retrieved as a passage for C4.4 on a dossier of blind round 5), and the first
+    short line under the first section heading is still content."""
+    from pipeline.ingest import ingest
+
+    d = docx.Document()
+    for text, size in (("La Popote Alpine : livrer le déjeuner", 20), ("Dossier d’étude de cas 2025-2026", 14)):
+        run = d.add_paragraph().add_run(text)
+        run.bold, run.font.size = True, docx.shared.Pt(size)
+    d.add_paragraph("Samir Benhaddou (La Popote Alpine SARL)")
+    d.add_paragraph("Module M1 · Février 2025")
+    run = d.add_paragraph().add_run("Avant de commencer")
+    run.bold, run.font.size = True, docx.shared.Pt(16)
+    d.add_paragraph("Trois camions et une cuisine à Grenoble")
+    d.add_paragraph("Je m’appelle Samir et j’ai créé La Popote en 2017 avec Léa, qui tient la cuisine depuis le début.")
+    d.save(str(tmp_path / "t.docx"))
+    dossier = ingest(tmp_path / "t.docx", Settings(data_dir=tmp_path / "data"))
+    assert [b.kind for b in dossier.blocks[:2]] == ["heading", "heading"]
+    labels = NonContent.of(dossier)
+    assert "Samir Benhaddou (La Popote Alpine SARL)" in labels
+    assert "Module M1 · Février 2025" in labels
+    assert "Trois camions et une cuisine à Grenoble" not in labels
+
+
 def test_no_figures_or_dates_gap_under_quotes_that_count_or_time_things(tmp_path: Path, ref: Referentiel) -> None:
     """« Pas de données chiffrées » under « entre 10 et 20 références », or « Pas de dates » under
     « Année 2 », contradicts the quote: a counted quantity and a time in the plan count, a number

@@ -83,6 +83,43 @@ def test_two_column_page_reads_headings_and_runs_on_between_columns(tmp_path: Pa
     assert not [b for b in d.blocks if b.kind == "table"]
 
 
+def test_two_column_titles_beside_the_contents_or_short_lines_and_wrapped_over_three_lines(tmp_path: Path) -> None:
+    """A two-column pandoc + pdflatex report (blind round 5): the contents' title on the left and the
+    first section's title on the right share a baseline; a section title whose words the justified
+    column pulls apart (« 2   L’Agence      Sillage ») sits beside a short last line of the other
+    column's paragraph; a long title wraps over three lines, two of them pulled apart. Each is one
+    heading, none is a table row."""
+    pdf = Pdf()
+    # drawn as pdflatex draws them: the left column whole, then the right one
+    c = text(57, 780, "Table des matières", size=17, font="F2")
+    c += text(57, 750, "1  Introduction   1", size=10) + text(57, 736, "2  L’Agence Sillage aujourd’hui   2", size=10)
+    for i, s in enumerate(LEFT * 3):
+        c += text(57, 716 - 14 * i, s, size=10)
+    c += text(303, 780, "1 Introduction", size=17, font="F2")
+    for i, s in enumerate(RIGHT * 5):
+        c += text(303, 750 - 14 * i, s, size=10)
+    pdf.page(c)
+    c = text(57, 780, "2   L’Agence", size=17, font="F2") + text(237, 780, "Sillage", size=17, font="F2")
+    c += text(86, 758, "aujourd’hui", size=17, font="F2")
+    for i, s in enumerate(LEFT * 2):
+        c += text(57, 734 - 14 * i, s, size=10)
+    c += text(303, 780, "de rapports annuels, d’étiquettes et de", size=10)
+    c += text(303, 766, "catalogues pour des clients de la région.", size=10)
+    c += text(303, 730, "6.4   Participer", size=14, font="F2") + text(448, 730, "au", size=14, font="F2")
+    c += text(502, 730, "salon", size=14, font="F2")
+    c += text(339, 712, "Cap’Entreprises", size=14, font="F2") + text(493, 712, "Grand", size=14, font="F2")
+    c += text(339, 694, "Est", size=14, font="F2")
+    for i, s in enumerate(RIGHT * 2):
+        c += text(303, 672 - 14 * i, s, size=10)
+    pdf.page(c)
+    d = read(tmp_path, "deux-colonnes.pdf", pdf.bytes())
+    heads = [b.text for b in d.blocks if b.kind == "heading"]
+    assert "1 Introduction" in heads
+    assert "2 L’Agence Sillage aujourd’hui" in heads
+    assert "6.4 Participer au salon Cap’Entreprises Grand Est" in heads
+    assert not [b.text for b in d.blocks if b.kind == "table"]
+
+
 # --- a table row split over two pages -------------------------------------------------------------
 
 

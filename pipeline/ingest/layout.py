@@ -869,7 +869,9 @@ def build_blocks(pages: list[Page], use_outline: bool) -> list[RawBlock]:
             # cells of a table drawn as separate lines (running text of the other column, set in another size,
             # is not one)
             side_by_side = any(
-                o is not ln and (abs(o.size - ln.size) < 0.5 or abs(o.size - body) >= 0.5 or len(o.text) < 40)
+                o is not ln
+                and (abs(o.size - ln.size) < 0.5 or abs(o.size - body) >= 0.5 or len(o.text) < 40)
+                and not _beside_in_other_column(ln, o, page.width, levels, body)
                 for o in ys[round(ln.y)]
             )
             kind, level = _line_kind(ln, text, levels, use_outline, side_by_side, body)
@@ -1231,9 +1233,29 @@ def _continues_in_next_column(cur: RawBlock | None, prev: Line | None, ln: Line,
     )
 
 
-def _justified_heading(lines: list[Line], j: int, levels: dict[float, int], width: float) -> bool:
+_HEADING_NUMBER = re.compile(r"(?:\d{1,2}(?:\.\d{1,2})*|[IVX]{1,4}|[A-Z])[.)]?(?:\s|$)")
+
+
+def _beside_in_other_column(ln: Line, o: Line, width: float, levels: dict[float, int], body: float) -> bool:
+    """Whether `o`, on `ln`'s baseline, is the other column of a page set in two, not a cell of `ln`'s
+    row: `ln` is set in a heading size and each line keeps to its half of the page, and `o` is running
+    text (body size: « de rapports annuels, d’étiquettes et de » beside « 2 L’Agence Sillage ») or the
+    contents' title (« Table des matières » beside « 1 Introduction »)."""
+    a, b = ln.visible, o.visible
+    if not a or not b or round(ln.size, 1) not in levels:
+        return False
+    half = width / 2
+    apart = (a[-1].x1 <= half <= b[0].x0) or (b[-1].x1 <= half <= a[0].x0)
+    return apart and (abs(o.size - body) < 0.5 or bool(TOC_TITLE.match(o.text.strip(" :"))))
+
+
+def _justified_heading(lines: list[Line], j: int, levels: dict[float, int], width: float, depth: int = 0) -> bool:
     """A heading set in a narrow justified column, its words pulled apart ('2   Présentation      de'):
-    wide gaps in a short line set in one heading size, with no table row above or below it."""
+    wide gaps in a short line set in one heading size, with no table row above or below it but the
+    other lines of the same heading. Its words are one title when the line opens with the heading's
+    number (« 2   L’Agence      Sillage »), when the words after the first are lower case, or when it
+    goes on from the heading's line above (« 6.4   Participer   au   salon » then « Cap’Entreprises
+    Grand » then « Est »: a long title wrapped over three lines of a two-column LaTeX report)."""
     ln = lines[j]
     vis = ln.visible
     if not ln.is_row or len(vis) > 4 or round(ln.size, 1) not in levels or len(ln.text) > 120:
@@ -1242,10 +1264,25 @@ def _justified_heading(lines: list[Line], j: int, levels: dict[float, int], widt
         return False
     if vis[-1].x1 - vis[0].x0 > 0.5 * width:  # within one column of a page set in two: not two columns' titles
         return False
-    numbering = len(vis) == 2 and re.fullmatch(r"(?:\d{1,2}(?:\.\d{1,2})*|[IVX]{1,4}|[A-Z])[.)]?", vis[0].text.strip())
-    if not numbering and not all(f.text.strip()[:1].islower() for f in vis[1:]):  # words of one title
-        return False
-    return not any(0 <= k < len(lines) and lines[k].is_row for k in (j - 1, j + 1))
+
+    def same_heading(k: int) -> bool:  # a line of the same title: its size and weight, within the column
+        other = lines[k].visible if 0 <= k < len(lines) else []
+        return bool(other) and abs(lines[k].size - ln.size) <= 0.3 and all(f.bold == vis[0].bold for f in other)
+
+    above = j - 1
+    goes_on = (
+        depth == 0
+        and same_heading(above)
+        and (not lines[above].is_row or _justified_heading(lines, above, levels, width, depth + 1))
+    )
+    one_title = (
+        bool(_HEADING_NUMBER.match(vis[0].text.strip()))
+        or all(f.text.strip()[:1].islower() for f in vis[1:])
+        or goes_on
+    )
+    return one_title and not any(
+        0 <= k < len(lines) and lines[k].is_row and not same_heading(k) for k in (j - 1, j + 1)
+    )
 
 
 def _as_one_run(ln: Line) -> None:
