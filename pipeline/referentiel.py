@@ -23,6 +23,9 @@ from pipeline.resources import resource_dir
 
 _CRITERION_ID = re.compile(r"^C(\d+)\.(\d+)$")
 _M = TypeVar("_M", bound="_Strict")
+# a competency's position density is given at this many evenly spaced points, from a dossier's
+# start (0) to its end (1)
+POSITION_GRID_POINTS = 41
 
 
 class _Strict(BaseModel):
@@ -219,6 +222,12 @@ class Referentiel(_Strict):
         description="Criterion id -> the criterion said as a candidate writes that part of a dossier, in everyday "
         "words without the referentiel's jargon: a further retrieval query.",
     )
+    positions: dict[str, list[float]] = Field(
+        default_factory=dict,
+        description="Competency id -> where in a dossier its evidence lies: a density over the dossier's relative "
+        "position (POSITION_GRID_POINTS values from its start to its end), fitted on labelled dev dossiers "
+        "(evals/fit_positions.py); a retrieval prior. Empty: no prior.",
+    )
     vocabulary: Vocabulary
     level_models: dict[str, str] = Field(
         default_factory=dict,
@@ -274,6 +283,13 @@ class Referentiel(_Strict):
             for crit_id in keyed:
                 if crit_id not in set(crit_ids):
                     raise ValueError(f"{field_name}: unknown criterion {crit_id!r}")
+        for comp_id, density in self.positions.items():
+            if comp_id not in known:
+                raise ValueError(f"positions: unknown competency {comp_id!r}")
+            if len(density) != POSITION_GRID_POINTS or min(density) < 0:
+                raise ValueError(
+                    f"positions: {comp_id} needs {POSITION_GRID_POINTS} non-negative densities, has {len(density)}"
+                )
         modules = {m.id for m in self.modalities}
         for mod in self.level_models:
             if mod not in modules:
@@ -441,10 +457,18 @@ def load_referentiel(
     ind_file = indicators_path or (path.parent / str(data.pop("indicators_file", f"indicators/{path.stem}.yaml")))
     voc_file = path.parent / str(data.pop("vocabulary_file", "vocabulary/fr-business.yaml"))
     plain_file = path.parent / str(data.pop("plain_file", f"plain/{path.stem}.yaml"))
+    positions_file = path.parent / str(data.pop("positions_file", f"positions/{path.stem}.json"))
     scale = _validated(Scale, scale_file, "Échelle")
     vocabulary = _validated(Vocabulary, voc_file, "Vocabulaire")
     indicators: dict[str, object] = _read_yaml(ind_file) if ind_file.exists() else {}
     plain: dict[str, object] = _read_yaml(plain_file) if plain_file.exists() else {}
+    positions: object = {}
+    if positions_file.exists():
+        try:
+            positions = json.loads(positions_file.read_text(encoding="utf-8")).get("density", {})
+        except (ValueError, AttributeError) as e:
+            msg = f"{positions_file}: not a positions file ({e})"
+            raise ReferentielError(msg, f"Référentiel invalide — {msg}") from e
     try:
         return Referentiel.model_validate(
             {
@@ -452,12 +476,14 @@ def load_referentiel(
                 "scale": scale,
                 "indicators": indicators,
                 "plain": plain,
+                "positions": positions,
                 "vocabulary": vocabulary,
                 "folder": str(path.parent),
             }
         )
     except ValidationError as e:
         bad = _describe(e, data)
-        bad_file = ind_file if bad.startswith("indicators") else plain_file if bad.startswith("plain") else path
+        by_field = {"indicators": ind_file, "plain": plain_file, "positions": positions_file}
+        bad_file = next((f for name, f in by_field.items() if bad.startswith(name)), path)
         msg = f"{bad_file}: {bad}"
         raise ReferentielError(msg, f"Référentiel invalide — {msg}") from e

@@ -5,8 +5,9 @@ e5 queries, a chunk scoring the best of them, less the chunk's mean similarity t
 module's criteria (centring: a chunk close to every criterion is evidence for none in
 particular). Lexical side: BM25 over criterion text, indicator phrases and the module's
 expected contents for the competency. The scores are fused (dbsf: normalised per query and
-summed, with the similarity of the chunk's heading; or weighted reciprocal rank fusion), then
-MMR keeps the top-k from repeating one section.
+summed, with the similarity of the chunk's heading and a prior on where in a dossier the
+criterion's competency lies; or weighted reciprocal rank fusion), then MMR keeps the top-k from
+repeating one section.
 """
 
 from __future__ import annotations
@@ -28,11 +29,18 @@ Mode = Literal["hybrid", "dense", "lexical"]
 _QUERY_CACHE: dict[tuple[str, str], Vectors] = {}
 
 
+# a position's prior is the log of its density plus this floor (densities average 1 over a dossier):
+# a passage where the competency is never seen is held back, not ruled out
+POSITION_FLOOR = 0.05
+
+
 @dataclass(frozen=True)
 class CriterionQuery:
     criterion_id: str
     dense: list[str]
     lexical: str
+    # the criterion's competency's density over a dossier's relative position (referentiel positions)
+    position: tuple[float, ...] = ()
 
 
 def build_query(ref: Referentiel, criterion: Criterion) -> CriterionQuery:
@@ -44,7 +52,7 @@ def build_query(ref: Referentiel, criterion: Criterion) -> CriterionQuery:
         dense.append(ref.plain[criterion.id])
     contents = " ".join(ref.expected_contents_for(criterion.id))
     lexical = " ".join([criterion.text, " ".join(indicators), " ".join(indicators), contents])
-    return CriterionQuery(criterion.id, dense, lexical)
+    return CriterionQuery(criterion.id, dense, lexical, tuple(ref.positions.get(criterion.competency_id, ())))
 
 
 class DossierIndex:
@@ -112,6 +120,8 @@ class DossierIndex:
                 fused += s.lexical_weight * _dbsf(lex)
             if mode == "hybrid" and len(self.heading_vectors) and embedded.any():
                 fused[embedded] += s.heading_weight * _dbsf(self._heading_similarity(query_vectors)[embedded])
+            if mode == "hybrid" and query.position and s.position_weight > 0:
+                fused += s.position_weight * _dbsf(_position_prior(query.position, n))
         else:
             if dense_rank is not None:
                 fused[embedded] += s.dense_weight / (s.rrf_k + dense_rank[embedded])
@@ -192,6 +202,14 @@ def _dbsf(scores: np.ndarray) -> np.ndarray:
     if sd == 0.0:
         return np.zeros_like(scores)
     return np.clip((scores - (float(scores.mean()) - 3 * sd)) / (6 * sd), 0.0, 1.0)
+
+
+def _position_prior(density: tuple[float, ...], n: int) -> np.ndarray:
+    """Each of n chunks' log density at its relative position in the dossier (its middle, in reading
+    order): where the criterion's competency lies in the labelled dossiers the density was fitted on."""
+    grid = np.linspace(0.0, 1.0, len(density))
+    at = (np.arange(n) + 0.5) / n
+    return np.log(np.interp(at, grid, np.asarray(density, dtype=float)) + POSITION_FLOOR)
 
 
 def _ranks(scores: np.ndarray) -> np.ndarray:

@@ -81,6 +81,14 @@ class Settings(BaseSettings):
         "no longer takes slots from the passages specific to one. Chosen on dev: recall@8 0.903 -> 0.941; "
         "0 turns it off.",
     )
+    position_weight: float = Field(
+        default=1.0,
+        ge=0,
+        description="Fusion weight (fusion dbsf) of where in a dossier the criterion's competency usually lies "
+        "(the referentiel's positions file, fitted on labelled dev dossiers: a watch early, the strategy late): a "
+        "prior that helps when the words do not. Chosen on dev (leave-one-dossier-out): recall@8 0.942 -> 0.957; "
+        "0 turns it off.",
+    )
     rrf_k: int = Field(default=60, ge=1, description="Rank offset of reciprocal rank fusion (fusion rrf only).")
     fusion: Literal["rrf", "dbsf"] = Field(
         default="dbsf",

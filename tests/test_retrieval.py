@@ -270,3 +270,79 @@ def test_a_chunk_close_to_every_criterion_no_longer_heads_them_all(tmp_path: Pat
     assert ranked[0.0]["C6.3"][0] != 5 and ranked[1.0]["C6.3"][0] == 5
     assert ranked[1.0]["C7.4"].index(3) < ranked[0.0]["C7.4"].index(3)
     assert cosines[0.0] == cosines[1.0]
+
+
+def test_where_a_competency_lies_in_a_dossier_breaks_a_tie_between_two_copies(tmp_path: Path) -> None:
+    """The referentiel's positions (evals/fit_positions.py, dev gold quotes) say where each competency's
+    evidence lies: the watch (C1) early, the strategy (C4) late. The same sentence at the start and at the
+    end of a dossier ties on every other score; the prior puts the early copy first for C1.1 and the late
+    one first for C4.4, and with `position_weight` 0 they tie again."""
+    assert REF.positions["C1"][2] > REF.positions["C1"][-3] and REF.positions["C4"][-3] > REF.positions["C4"][2]
+    same = "Nous suivons chaque mois les prix de six concurrents et les avis de nos clients sur deux plateformes."
+    filler = [f"Le magasin numéro {i} a ouvert ses portes en {2000 + i} dans une zone commerciale." for i in range(8)]
+    texts = [same, *filler, same]
+    chunks = [_chunk(i, text, "Suivi" if text == same else "Magasins") for i, text in enumerate(texts)]
+    first, last = chunks[0].id, chunks[-1].id
+
+    def scores(weight: float, cid: str) -> dict[str, float]:
+        s = Settings(data_dir=tmp_path / str(weight), position_weight=weight, heading_weight=0.0)
+        s.ensure_dirs()
+        index = DossierIndex(chunks, s)
+        index.prepare([build_query(REF, c) for c in REF.criteria_for("M1")])
+        return {h.chunk.id: h.fused_score for h in index.retrieve(build_query(REF, REF.criteria_by_id[cid]), k=10)}
+
+    assert scores(1.0, "C1.1")[first] > scores(1.0, "C1.1")[last]
+    assert scores(1.0, "C4.4")[last] > scores(1.0, "C4.4")[first]
+    assert abs(scores(0.0, "C4.4")[last] - scores(0.0, "C4.4")[first]) < 1e-3  # batch embedding noise
+
+
+def test_a_positions_file_naming_an_unknown_competency_is_refused(tmp_path: Path) -> None:
+    import shutil
+
+    from pipeline.errors import ReferentielError
+
+    folder = tmp_path / "ref"
+    shutil.copytree(ROOT / "referentiel", folder)
+    path = folder / "positions" / "mdc-2023.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["density"]["C99"] = data["density"]["C1"]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ReferentielError, match=r"positions.*C99"):
+        load_referentiel(folder / "mdc-2023.yaml")
+    data["density"] = {"C1": [1.0, 2.0]}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ReferentielError, match=r"positions.*C1 needs 41"):
+        load_referentiel(folder / "mdc-2023.yaml")
+    path.unlink()  # no positions file: no prior, retrieval as before
+    assert load_referentiel(folder / "mdc-2023.yaml").positions == {}
+
+
+def test_fit_positions_reads_dev_dossiers_only_and_writes_a_loadable_prior(tmp_path: Path) -> None:
+    """evals/fit_positions.py on a labelled folder: dev dossiers' gold quotes give the densities; a test
+    dossier is never read."""
+    import shutil
+    import subprocess
+
+    labelled = tmp_path / "labelled"
+    for name in ("m1_agence_faible", "m2_hotel_moyen"):
+        (labelled / name).mkdir(parents=True)
+        gold = json.loads((ROOT / "samples" / name / "gold.json").read_text(encoding="utf-8"))
+        gold["files"] = [f for f in gold["files"] if f.endswith(".docx")]
+        (labelled / name / "gold.json").write_text(json.dumps(gold, ensure_ascii=False), encoding="utf-8")
+        shutil.copy(ROOT / "samples" / name / gold["files"][0], labelled / name)
+    (labelled / "splits.json").write_text(json.dumps({"dev": ["m1_agence_faible"], "test": ["m2_hotel_moyen"]}))
+    folder = tmp_path / "ref"
+    shutil.copytree(ROOT / "referentiel", folder)
+    (folder / "positions" / "mdc-2023.json").unlink()
+    out = subprocess.run(
+        [sys.executable, "-m", "evals.fit_positions", str(labelled), str(folder / "mdc-2023.yaml")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    written = json.loads((folder / "positions" / "mdc-2023.json").read_text(encoding="utf-8"))
+    assert written["fitted_on"] == ["m1_agence_faible"] and "1 dev dossiers" in out.stdout
+    assert set(written["density"]) <= {"C1", "C2", "C3", "C4", "C5"}  # M1 only: the M2 dossier is test
+    ref = load_referentiel(folder / "mdc-2023.yaml")
+    assert set(ref.positions) == set(written["density"]) and all(len(d) == 41 for d in ref.positions.values())
