@@ -37,6 +37,10 @@ CONTEXT = ["rel_dense", "evidence_figures", "doc_reasoning"]
 SOFT_ROUND4 = [*BASE_SOFT, *CONTEXT, *QUALITIES]  # round 4b's set
 # generic statements among the evidence and the dossier's passages (round 6: « générique », level 1)
 GENERIC = ["ev_generic", "doc_generic"]
+# the best sentence and the supporting passages read with the plain paraphrase too (round 7d)
+PLAIN_SCORED = ["best_shown", "support_shown"]
+ROUND5B = [f for f in FEATURES if f not in GENERIC and f not in PLAIN_SCORED]
+DOSSIER_MEANS_SET = [*SOFT_ROUND4, *(f"doc_mean_{name}" for name in DOSSIER_MEANS)]
 CANDIDATE_SETS = {
     "base": BASE,
     "base+relative": [*BASE, "rel_dense"],
@@ -47,15 +51,17 @@ CANDIDATE_SETS = {
     "base+relative+evidence figures+reasoning+evidence qualities": [*BASE, *CONTEXT, *QUALITIES],
     "base (soft)+relative+evidence figures+reasoning+evidence qualities": SOFT_ROUND4,
     # how well the dossier as a whole answers the grid: per-criterion features averaged over the module
-    "base (soft)+relative+evidence figures+reasoning+evidence qualities+dossier means": [
-        *SOFT_ROUND4,
-        *(f"doc_mean_{name}" for name in DOSSIER_MEANS),
+    "base (soft)+relative+evidence figures+reasoning+evidence qualities+dossier means": DOSSIER_MEANS_SET,
+    "base (soft)+relative+evidence figures+reasoning+evidence qualities+dossier means+plain-scored": [
+        *DOSSIER_MEANS_SET,
+        *PLAIN_SCORED,
     ],
     "base (soft)+relative+evidence figures+reasoning+evidence qualities+dossier quantified": [
         *SOFT_ROUND4,
         "doc_mean_ev_quantified",
     ],
-    "all but generic (round 5b's set)": [f for f in FEATURES if f not in GENERIC],
+    "all but generic (round 5b's set)": ROUND5B,
+    "round 5b's set+plain-scored": [*ROUND5B, *PLAIN_SCORED],
     "all": FEATURES,
 }
 RIDGES = (1.0, 5.0, 20.0, 50.0)

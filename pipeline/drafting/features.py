@@ -45,6 +45,10 @@ FEATURES = [
     "coverage_soft",
     "specificity_soft",
     *(f"doc_mean_{name}" for name in DOSSIER_MEANS),
+    # the best sentence and the supporting passages read with the plain paraphrase too (what is shown as
+    # evidence): a dossier in everyday words holds few of the criterion's own words (round 7d)
+    "best_shown",
+    "support_shown",
 ]
 SIGNALS = ("figures", "dates", "sources", "methods")
 
@@ -278,6 +282,7 @@ def criterion_features(
     with_stems = [stems(p) for p in indicators if stems(p)]
     dense = [h.dense_score or 0.0 for h in usable]
     strong = {c.hit.chunk.id for c in cands if c.score >= evidence_min}
+    strong_shown = {c.hit.chunk.id for c in shown if c.score >= evidence_min}
     said = [c.text for c in cands[:EVIDENCE_SENTENCES] if c.score >= evidence_min]
     values = {
         "dense_max": max(dense, default=0.0),
@@ -290,6 +295,8 @@ def criterion_features(
         "best_sentence": cands[0].score if cands else 0.0,
         "specificity": sum(signals.values()) / len(signals),
         "support": min(len(strong), MAX_SUPPORT_PASSAGES) / MAX_SUPPORT_PASSAGES,
+        "best_shown": shown[0].score if shown else 0.0,
+        "support_shown": min(len(strong_shown), MAX_SUPPORT_PASSAGES) / MAX_SUPPORT_PASSAGES,
         **evidence_qualities(patterns, said),
         "ev_sentences": min(sum(c.score >= evidence_min for c in cands), MAX_EVIDENCE_SENTENCES)
         / MAX_EVIDENCE_SENTENCES,
