@@ -127,10 +127,11 @@ def pdf_text(path: Path) -> str:
         lines = [
             ln for ln in text.splitlines() if not _PAGE_LINE.match(ln) and (header is None or ln.strip() != header)
         ]
-        # a bare page number as the page's last line (LaTeX, browsers, slide decks)
+        # a bare page number as the page's last line (LaTeX, browsers, slide decks); numbering may
+        # start after an unnumbered title page (the PDF's 9th page printed « 8 »)
         while lines and not lines[-1].strip():
             lines.pop()
-        if lines and lines[-1].strip() == str(number):
+        if lines and lines[-1].strip() in (str(number), str(number - 1)):
             lines.pop()
         cleaned.append("\n".join(lines))
     # a line broken after a hyphen ("qualité-\nprix") is a compound word: join without a space;
