@@ -85,18 +85,29 @@ class ChunkStore:
         return f"{DOSSIER_PREFIX}{dossier_sha256[:32]}"
 
     def embed_queries(self, texts: list[str]) -> Vectors:
-        """Query embeddings, cached: the criteria's queries do not change between dossiers."""
+        """Query embeddings, cached: the criteria's queries do not change between dossiers.
+
+        The cache is only a cache: when the shared collection cannot be read or written (a chromadb
+        server answering « Error creating hnsw segment reader: Nothing found on disk » while two
+        workers fill a new collection at once), the queries are embedded here and the review goes on."""
         keys = [_cache_key(self.embedder.name, "query\x00" + t) for t in texts]
         found: dict[str, Any] = {}
         unique = list(dict.fromkeys(keys))
-        for i in range(0, len(unique), 500):
-            got = self._queries.get(ids=unique[i : i + 500], include=["embeddings"])
-            for k, e in zip(got["ids"], got["embeddings"] if got["embeddings"] is not None else [], strict=False):
-                found[k] = e
+        try:
+            for i in range(0, len(unique), 500):
+                got = self._queries.get(ids=unique[i : i + 500], include=["embeddings"])
+                for k, e in zip(got["ids"], got["embeddings"] if got["embeddings"] is not None else [], strict=False):
+                    found[k] = e
+        except Exception as e:  # any failure of the cache is a miss
+            log.warning("query cache not read (%s: %s): queries embedded locally", type(e).__name__, e)
+            found.clear()
         todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in found}
         if todo:
             vecs = self.embedder.embed_queries(list(todo.values()))
-            self._queries.upsert(ids=list(todo), embeddings=vecs.tolist())
+            try:
+                self._queries.upsert(ids=list(todo), embeddings=vecs.tolist())
+            except Exception as e:  # a cache not written costs time, never the review
+                log.warning("query cache not written (%s: %s)", type(e).__name__, e)
             found.update(zip(todo, vecs, strict=True))
         return np.asarray([found[k] for k in keys], dtype=np.float32).reshape(len(keys), -1)
 

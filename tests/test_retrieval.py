@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pipeline.chunking import chunk_dossier
@@ -346,3 +347,30 @@ def test_fit_positions_reads_dev_dossiers_only_and_writes_a_loadable_prior(tmp_p
     assert set(written["density"]) <= {"C1", "C2", "C3", "C4", "C5"}  # M1 only: the M2 dossier is test
     ref = load_referentiel(folder / "mdc-2023.yaml")
     assert set(ref.positions) == set(written["density"]) and all(len(d) == 41 for d in ref.positions.values())
+
+
+def test_a_query_cache_that_cannot_be_read_or_written_costs_time_not_the_review(tmp_path: Path) -> None:
+    """The criteria's query embeddings are cached in a shared chromadb collection. A chromadb server
+    answered « Error creating hnsw segment reader: Nothing found on disk » to a worker reading that
+    collection while another was filling it (a fresh-clone run of the two-worker test): the review
+    crashed. A cache failure is now a miss: the queries are embedded locally, the same vectors."""
+    from chromadb.errors import InternalError
+
+    from pipeline.embeddings import embedder_for
+    from pipeline.store import ChunkStore
+
+    s = Settings(data_dir=tmp_path, embedder="hashing")
+    s.ensure_dirs()
+    store = ChunkStore(s.chroma_dir, embedder_for(s))
+    texts = ["Le système de veille est adapté", "Les objectifs sont détaillés et argumentés"]
+    expected = store.embedder.embed_queries(texts)
+
+    class Broken:
+        def get(self, **_: object) -> object:
+            raise InternalError("Error executing plan: Internal error: Error creating hnsw segment reader")
+
+        def upsert(self, **_: object) -> None:
+            raise InternalError("Error executing plan: Internal error: compaction")
+
+    store._queries = Broken()
+    assert np.allclose(store.embed_queries(texts), expected)
