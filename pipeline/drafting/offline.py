@@ -197,7 +197,10 @@ def _gaps(
         if absent:
             gaps.append(
                 Gap(
-                    text="Notions attendues pour ce critère, absentes du dossier : " + ", ".join(absent) + ".",
+                    # only the words were searched for: a dossier in its own words may treat the notion
+                    text="Termes du critère absents du dossier (le sujet peut y être traité en d’autres mots) : "
+                    + ", ".join(absent)
+                    + ".",
                     kind="vocabulary",
                     terms=absent,
                 )
