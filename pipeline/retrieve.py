@@ -1,4 +1,4 @@
-"""Per-criterion retrieval: queries from the referentiel, dense + BM25, weighted RRF, MMR.
+"""Per-criterion retrieval: queries from the referentiel, dense + BM25, score fusion, MMR.
 
 Dense side: the criterion (with its preamble), its indicator phrases and its plain paraphrase as
 e5 queries, a chunk scoring the best of them, less the chunk's mean similarity to all the
@@ -103,8 +103,6 @@ class DossierIndex:
         embedded = self.dense_mask
         query_vectors = self._query_vectors(query.dense) if mode != "lexical" else []
         if mode != "lexical":
-            # exact cosine over the dossier's vectors (a dossier has hundreds of chunks at most:
-            # brute force is exact and faster than an approximate index round trip)
             dense = self._similarity(query_vectors)
             dense[~embedded] = -1.0  # not embedded: ranked after every embedded chunk, no dense share
         lex, stems = self.lexical.scores(query.lexical) if mode != "dense" else (np.zeros(n), [])

@@ -1249,13 +1249,14 @@ def _beside_in_other_column(ln: Line, o: Line, width: float, levels: dict[float,
     return apart and (abs(o.size - body) < 0.5 or bool(TOC_TITLE.match(o.text.strip(" :"))))
 
 
-def _justified_heading(lines: list[Line], j: int, levels: dict[float, int], width: float, depth: int = 0) -> bool:
+def _justified_heading(lines: list[Line], j: int, levels: dict[float, int], width: float) -> bool:
     """A heading set in a narrow justified column, its words pulled apart ('2   Présentation      de'):
     wide gaps in a short line set in one heading size, with no table row above or below it but the
     other lines of the same heading. Its words are one title when the line opens with the heading's
     number (« 2   L’Agence      Sillage »), when the words after the first are lower case, or when it
     goes on from the heading's line above (« 6.4   Participer   au   salon » then « Cap’Entreprises
-    Grand » then « Est »: a long title wrapped over three lines of a two-column LaTeX report)."""
+    Grand » then « Est »: a long title wrapped over three lines of a two-column LaTeX report). Lines
+    are read top down (`build_blocks`): the line above, if it was such a heading, is one run already."""
     ln = lines[j]
     vis = ln.visible
     if not ln.is_row or len(vis) > 4 or round(ln.size, 1) not in levels or len(ln.text) > 120:
@@ -1269,12 +1270,7 @@ def _justified_heading(lines: list[Line], j: int, levels: dict[float, int], widt
         other = lines[k].visible if 0 <= k < len(lines) else []
         return bool(other) and abs(lines[k].size - ln.size) <= 0.3 and all(f.bold == vis[0].bold for f in other)
 
-    above = j - 1
-    goes_on = (
-        depth == 0
-        and same_heading(above)
-        and (not lines[above].is_row or _justified_heading(lines, above, levels, width, depth + 1))
-    )
+    goes_on = same_heading(j - 1) and not lines[j - 1].is_row
     one_title = (
         bool(_HEADING_NUMBER.match(vis[0].text.strip()))
         or all(f.text.strip()[:1].islower() for f in vis[1:])
